@@ -1,0 +1,65 @@
+# nsrun — the front door.  `sudo make demo` and `sudo make test` do all set-up
+# on a fresh Debian machine: packages (deps), build, the lab rootfs.
+BUILD  ?= build
+JOBS   ?= $(shell nproc)
+CMAKE_FLAGS ?=
+STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
+ROOTFS := rootfs/lab
+
+.PHONY: all deps configure build rootfs test unit-test check-steps sync-steps grade demo docs clean help
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@echo "nsrun — a container runtime in nine steps.  Targets:"
+	@grep -E '^[a-zA-Z0-9%_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  %-16s %s\n", $$1, $$2}'
+
+all: build rootfs ## build everything and the lab rootfs
+
+deps: ## install the Debian packages nsrun needs (only the missing ones)
+	@scripts/deps.sh
+
+configure:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure ## build every step, the probe and the tests
+	@cmake --build $(BUILD) -j $(JOBS)
+
+step-%: configure ## build one step: make step-4
+	@cmake --build $(BUILD) -j $(JOBS) --target $(addprefix step,$(filter $(shell printf '%02d' $*)-%,$(STEPS)))
+
+rootfs: build ## build the lab root filesystem (rootfs/lab) from busybox-static
+	@rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe
+
+test: deps build rootfs ## every test (kernel tests need root: sudo make test)
+	@scripts/check-steps.sh
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+unit-test: build ## only the unit tests of common/
+	@cd $(BUILD) && ctest --output-on-failure -L unit
+
+test-step-%: build rootfs ## the cumulative tests of step N: make test-step-4
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L '^step-$(shell printf '%02d' $*)$$'
+
+diff-step-%: ## what step N adds to step N-1: make diff-step-4
+	@scripts/diff-step.sh $*
+
+check-steps: ## check that each step = previous step + its primitive
+	@scripts/check-steps.sh
+
+sync-steps: ## carry a fix forward to later steps: make sync-steps FILE=steps/03-mount/mount.cpp
+	@scripts/sync-steps.sh $(if $(NEW),--new) $(FILE)
+
+grade: build rootfs ## grade any runtime: make grade STEP=3 BIN=build/bin/step02-pid
+	@scripts/grade.sh "$(STEP)" "$(BIN)"
+
+run-step-%: step-% rootfs ## open a shell in step N's container: make run-step-4
+	@$(BUILD)/bin/step$(filter $(shell printf '%02d' $*)-%,$(STEPS)) sh
+
+demo: deps build rootfs ## a guided tour of every finished step
+	@scripts/demo.sh $(BUILD)
+
+docs: configure ## the Doxygen site (build/docs/html/index.html)
+	@cmake --build $(BUILD) --target docs
+
+clean: ## remove the build tree and the lab rootfs
+	rm -rf $(BUILD) $(ROOTFS)

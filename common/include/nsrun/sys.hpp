@@ -1,0 +1,50 @@
+/// @file sys.hpp
+/// @brief Checked, narrated system-call wrappers.
+///
+/// Each wrapper makes one system call, narrates it in `--explain` mode with
+/// its arguments and result (strace style), and throws nsrun::SysError naming
+/// the call, its arguments and the errno text when it fails.  Steps use these
+/// instead of raw calls so that every kernel-level action is explained.
+#pragma once
+
+#include "nsrun/fd.hpp"
+
+#include <string>
+#include <sys/types.h>
+
+namespace nsrun::sys {
+
+/// sethostname(2).
+void sethostname(const std::string& name);
+/// mount(2). `source`, `fstype` and `data` may be null.
+void mount(const char* source, const std::string& target, const char* fstype,
+           unsigned long flags, const char* data = nullptr);
+/// umount2(2).
+void umount2(const std::string& target, int flags);
+/// pivot_root(2), which glibc does not wrap.
+void pivot_root(const std::string& new_root, const std::string& put_old);
+/// chdir(2).
+void chdir(const std::string& path);
+/// mkdir(2); an existing directory is fine when `exist_ok`.
+void mkdir(const std::string& path, mode_t mode, bool exist_ok = true);
+/// rmdir(2).
+void rmdir(const std::string& path);
+/// mknod(2) of a character device.
+void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor);
+/// chmod(2): set exact permissions (mknod and mkdir are subject to the umask).
+void chmod(const std::string& path, mode_t mode);
+/// symlink(2): make `link_path` point to `target`.
+void symlink(const std::string& target, const std::string& link_path);
+/// unshare(2).
+void unshare(int flags);
+/// kill(2).
+void kill(pid_t pid, int sig);
+/// open(2), returning an owned descriptor.
+UniqueFd open(const std::string& path, int flags, mode_t mode = 0);
+/// Write `content` to an existing file (open + write + close), as one write:
+/// procfs and cgroupfs files need the whole value in one write(2).
+void write_file(const std::string& path, const std::string& content);
+/// Read a whole (small) file.
+std::string read_file(const std::string& path);
+
+} // namespace nsrun::sys

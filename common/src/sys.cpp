@@ -1,0 +1,148 @@
+#include "nsrun/sys.hpp"
+
+#include "nsrun/error.hpp"
+#include "nsrun/explain.hpp"
+#include "nsrun/flags.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace nsrun::sys {
+namespace {
+
+/// Narrates `call` with its result and throws when it failed.
+/// `rc` is the raw return value; errno is read before anything else runs.
+long checked(long rc, const std::string& call) {
+    const int err = rc == -1 ? errno : 0;
+    explain::note("{} {}", call, explain::result(rc, err));
+    if (rc == -1) {
+        throw SysError(call, err);
+    }
+    return rc;
+}
+
+std::string q(const std::string& s) { return explain::quote(std::string_view{s}); }
+
+} // namespace
+
+void sethostname(const std::string& name) {
+    checked(::sethostname(name.data(), name.size()), fmt::format("sethostname({})", q(name)));
+}
+
+void mount(const char* source, const std::string& target, const char* fstype,
+           unsigned long flags, const char* data) {
+    std::string call = fmt::format("mount({}, {}, {}, {}", explain::quote(source), q(target),
+                                   explain::quote(fstype), flags::mount_flags(flags));
+    call += data ? fmt::format(", {})", explain::quote(data)) : ")";
+    checked(::mount(source, target.c_str(), fstype, flags, data), call);
+}
+
+void umount2(const std::string& target, int flags) {
+    checked(::umount2(target.c_str(), flags),
+            fmt::format("umount2({}, {})", q(target), flags::umount_flags(flags)));
+}
+
+void pivot_root(const std::string& new_root, const std::string& put_old) {
+    checked(::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()),
+            fmt::format("pivot_root({}, {})", q(new_root), q(put_old)));
+}
+
+void chdir(const std::string& path) {
+    checked(::chdir(path.c_str()), fmt::format("chdir({})", q(path)));
+}
+
+void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
+    const int rc = ::mkdir(path.c_str(), mode);
+    if (rc == -1 && errno == EEXIST && exist_ok) {
+        explain::note("mkdir({}, {:#o}) = -1 EEXIST (already there, fine)", q(path), mode);
+        return;
+    }
+    checked(rc, fmt::format("mkdir({}, {:#o})", q(path), mode));
+}
+
+void rmdir(const std::string& path) {
+    checked(::rmdir(path.c_str()), fmt::format("rmdir({})", q(path)));
+}
+
+void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
+    checked(::mknod(path.c_str(), S_IFCHR | mode, makedev(major, minor)),
+            fmt::format("mknod({}, S_IFCHR|{:#o}, makedev({}, {}))", q(path), mode, major, minor));
+}
+
+void chmod(const std::string& path, mode_t mode) {
+    checked(::chmod(path.c_str(), mode), fmt::format("chmod({}, {:#o})", q(path), mode));
+}
+
+void symlink(const std::string& target, const std::string& link_path) {
+    checked(::symlink(target.c_str(), link_path.c_str()),
+            fmt::format("symlink({}, {})", q(target), q(link_path)));
+}
+
+void unshare(int flags) {
+    checked(::unshare(flags), fmt::format("unshare({})", flags::clone_flags(flags)));
+}
+
+void kill(pid_t pid, int sig) {
+    checked(::kill(pid, sig), fmt::format("kill({}, {})", pid, flags::signal_name(sig)));
+}
+
+UniqueFd open(const std::string& path, int flags, mode_t mode) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+    const int err = errno;
+    if (fd == -1) {
+        explain::note("open({}) {}", q(path), explain::result(-1, err));
+        throw SysError(fmt::format("open({})", q(path)), err);
+    }
+    return UniqueFd{fd};
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd == -1) {
+        const int err = errno;
+        explain::note("open({}, O_WRONLY) {}", q(path), explain::result(-1, err));
+        throw SysError(fmt::format("open({}, O_WRONLY)", q(path)), err);
+    }
+    const UniqueFd owner{fd};
+    const ssize_t n = ::write(fd, content.data(), content.size());
+    const int err = errno;
+    const std::string call = fmt::format("write({}, {})", q(path), q(content));
+    if (n >= 0 && static_cast<std::size_t>(n) != content.size()) {
+        explain::note("{} = {} (short write)", call, n);
+        throw SysError(call, EIO);
+    }
+    errno = err;
+    checked(n, call);
+}
+
+std::string read_file(const std::string& path) {
+    const UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (!fd) {
+        throw SysError(fmt::format("open({}, O_RDONLY)", q(path)), errno);
+    }
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n == 0) {
+            return out;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw SysError(fmt::format("read({})", q(path)), errno);
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace nsrun::sys

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Grades any runtime — yours, in any language — against the tests of steps 1..STEP.
+#   scripts/grade.sh STEP "BIN [LEADING ARGS]"     (make grade STEP=4 BIN=./my-runtime)
+# Prints a score per primitive and exits non-zero unless everything passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+suites=(Uts Pid Mount Rootfs Cgroups Userns Netns Bridge Nat)
+step=${1:-}
+bin=${2:-}
+if ! [[ "$step" =~ ^[0-9]+$ ]] || (( 10#$step < 1 || 10#$step > ${#suites[@]} )) || [ -z "$bin" ]; then
+  echo "usage: make grade STEP=N BIN=PATH   (N in 1..${#suites[@]}; BIN may carry leading args: BIN='./nsrun run')" >&2
+  exit 2
+fi
+step=$((10#$step))
+tests=${BUILD:-build}/tests/step-tests
+[ -x "$tests" ] || { echo "grade: $tests is not built: run make build" >&2; exit 2; }
+
+filter=$(printf '%s.*:' "${suites[@]:0:$step}")
+echo "grade: step $step (${suites[*]:0:$step}) against: $bin"
+"$tests" --bin="$bin" --gtest_filter="${filter%:}" --gtest_brief=1

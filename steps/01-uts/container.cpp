@@ -1,0 +1,43 @@
+// The container's life, start to end: the parent clones a child into new
+// namespaces, the child sets up its inside and execs COMMAND, the parent waits.
+// Each primitive's setup lives in its own file; this file only orders them.
+#include "container.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/handshake.hpp>
+#include <nsrun/process.hpp>
+
+#include <sched.h>
+
+namespace {
+
+/// The namespaces the child is cloned into.
+constexpr int namespaces = CLONE_NEWUTS;
+
+/// Runs in the child, already inside the new namespaces: set up the inside,
+/// in order, then become COMMAND.  Any failure is reported to the parent.
+int container_main(const Options& options, nsrun::Handshake& handshake) {
+    handshake.in_child();
+    try {
+        handshake.wait_for_parent();
+        set_hostname(options.uts);
+        nsrun::exec_command(options.command.argv, handshake);
+    } catch (const nsrun::Error& error) {
+        handshake.fail(error);
+    }
+}
+
+} // namespace
+
+int run_container(const Options& options) {
+    nsrun::require_root("creating namespaces");
+    auto handshake = nsrun::Handshake::create();
+    nsrun::Child child = nsrun::clone_child(namespaces, [&] { return container_main(options, handshake); });
+    handshake.in_parent();
+    handshake.release_child();
+    if (auto failure = handshake.wait_for_exec()) {
+        child.wait();
+        throw *failure;
+    }
+    return nsrun::exit_status_of(child.wait());
+}

@@ -1,0 +1,70 @@
+// The step test runner: GoogleTest plus the runtime-under-test parameters
+// and a per-primitive score (what `make grade` prints).
+//
+//   step-tests --bin="build/bin/step04-rootfs" [--probe-dir=DIR] [--rootfs=DIR] [gtest flags]
+#include "harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <string_view>
+
+namespace {
+
+std::vector<std::string> split_words(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) {
+        words.push_back(w);
+    }
+    return words;
+}
+
+/// Prints "score: Uts 12/12" per suite and a closing "N passed, M failed".
+class ScoreListener : public ::testing::EmptyTestEventListener {
+    void OnTestEnd(const ::testing::TestInfo& info) override {
+        auto& [passed, total] = scores_[info.test_suite_name()];
+        ++total;
+        if (info.result()->Passed() && !info.result()->Skipped()) {
+            ++passed;
+        }
+    }
+    void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
+        for (const auto& [suite, score] : scores_) {
+            std::printf("score: %-8s %d/%d\n", suite.c_str(), score.first, score.second);
+        }
+        std::printf("%d passed, %d failed, %d skipped\n", unit.successful_test_count() - unit.skipped_test_count(),
+                    unit.failed_test_count(), unit.skipped_test_count());
+    }
+    std::map<std::string, std::pair<int, int>> scores_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    auto& config = lab::config();
+    config.probe_dir = NSRUN_PROBE_DIR;
+    config.rootfs = NSRUN_LAB_ROOTFS;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg.starts_with("--bin=")) {
+            config.bin = split_words(std::string(arg.substr(6)));
+        } else if (arg.starts_with("--probe-dir=")) {
+            config.probe_dir = arg.substr(12);
+        } else if (arg.starts_with("--rootfs=")) {
+            config.rootfs = arg.substr(9);
+        } else {
+            std::fprintf(stderr, "step-tests: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (config.bin.empty() && !::testing::GTEST_FLAG(list_tests)) {
+        std::fprintf(stderr, "step-tests: give the runtime under test: --bin=\"PATH [ARGS]\"\n");
+        return 2;
+    }
+    ::testing::UnitTest::GetInstance()->listeners().Append(new ScoreListener);
+    return RUN_ALL_TESTS();
+}

@@ -1,0 +1,110 @@
+// Unit tests of nsrun/handshake.hpp and process.hpp with plain fork(2)
+// children (no namespaces: this is the protocol, not the kernel feature).
+#include <nsrun/handshake.hpp>
+#include <nsrun/process.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+/// Fork a child that runs `body` after the parent releases it.
+template <typename Body>
+pid_t fork_child(nsrun::Handshake& hs, Body body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        hs.in_child();
+        try {
+            hs.wait_for_parent();
+            body();
+        } catch (const nsrun::Error& e) {
+            hs.fail(e);
+        }
+        ::_exit(0);
+    }
+    hs.in_parent();
+    return pid;
+}
+
+int reap(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+}
+
+} // namespace
+
+TEST(Handshake, SuccessfulExecIsEndOfFile) {
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = fork_child(hs, [&] { nsrun::exec_command({"true"}, hs); });
+    hs.release_child();
+    EXPECT_FALSE(hs.wait_for_exec().has_value());
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 0);
+}
+
+TEST(Handshake, SetupFailureReachesTheParentWithItsHint) {
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = fork_child(hs, [] { throw nsrun::Error("mount failed", "run as root"); });
+    hs.release_child();
+    const auto failure = hs.wait_for_exec();
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_STREQ(failure->what(), "mount failed");
+    EXPECT_EQ(failure->hint(), "run as root");
+    EXPECT_EQ(failure->exit_status(), 125);
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 125);
+}
+
+TEST(Handshake, CommandNotFoundIs127) {
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = fork_child(hs, [&] { nsrun::exec_command({"/nonexistent/command"}, hs); });
+    hs.release_child();
+    const auto failure = hs.wait_for_exec();
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_EQ(failure->exit_status(), 127);
+    EXPECT_THAT(failure->what(), testing::HasSubstr("/nonexistent/command"));
+    reap(pid);
+}
+
+TEST(Handshake, NotExecutableIs126) {
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = fork_child(hs, [&] { nsrun::exec_command({"/etc/passwd"}, hs); });
+    hs.release_child();
+    const auto failure = hs.wait_for_exec();
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_EQ(failure->exit_status(), 126);
+    reap(pid);
+}
+
+TEST(Handshake, ChildSeesTheParentGoAway) {
+    auto hs = nsrun::Handshake::create();
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        hs.in_child();
+        ::close(pipe_fds[1]);
+        char c;
+        (void)::read(pipe_fds[0], &c, 1); // wait until the "parent" end is closed
+        try {
+            hs.wait_for_parent();
+            ::_exit(0);
+        } catch (const nsrun::Error&) {
+            ::_exit(9);
+        }
+    }
+    ::close(pipe_fds[0]);
+    hs.in_parent();
+    hs = nsrun::Handshake::create(); // drops our end of the first pair: the child reads EOF
+    ::close(pipe_fds[1]);
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 9);
+}
+
+TEST(ExitStatus, SignalIs128PlusN) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::raise(SIGKILL);
+    }
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 137);
+}
