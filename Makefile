@@ -28,7 +28,12 @@ step-%: configure ## build one step: make step-4
 	@cmake --build $(BUILD) -j $(JOBS) --target $(addprefix step,$(filter $(shell printf '%02d' $*)-%,$(STEPS)))
 
 rootfs: build ## build the lab root filesystem (rootfs/lab) from busybox-static
-	@rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe
+	@if [ -f $(ROOTFS).built ] && cmp -s $(BUILD)/bin/lab-probe $(ROOTFS)/usr/bin/lab-probe \
+	    && [ "$$(sha1sum < rootfs/build.sh)" = "$$(cat $(ROOTFS).built)" ]; then \
+	  echo "rootfs: $(ROOTFS) is up to date"; \
+	else \
+	  rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe && sha1sum < rootfs/build.sh > $(ROOTFS).built; \
+	fi
 
 test: deps build rootfs ## every test (kernel tests need root: sudo make test)
 	@scripts/check-steps.sh
