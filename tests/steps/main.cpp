@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <map>
+#include <vector>
 #include <sstream>
 #include <string_view>
 
@@ -22,23 +22,31 @@ std::vector<std::string> split_words(const std::string& text) {
     return words;
 }
 
-/// Prints "score: Uts 12/12" per suite and a closing "N passed, M failed".
+/// Prints "score: Uts 12/12" per suite (in the order the suites ran, which
+/// is the order of the steps) and a closing "N passed, M failed".
 class ScoreListener : public ::testing::EmptyTestEventListener {
+    struct Score {
+        std::string suite;
+        int passed = 0;
+        int total = 0;
+    };
     void OnTestEnd(const ::testing::TestInfo& info) override {
-        auto& [passed, total] = scores_[info.test_suite_name()];
-        ++total;
+        if (scores_.empty() || scores_.back().suite != info.test_suite_name()) {
+            scores_.push_back(Score{info.test_suite_name()});
+        }
+        ++scores_.back().total;
         if (info.result()->Passed() && !info.result()->Skipped()) {
-            ++passed;
+            ++scores_.back().passed;
         }
     }
     void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
-        for (const auto& [suite, score] : scores_) {
-            std::printf("score: %-8s %d/%d\n", suite.c_str(), score.first, score.second);
+        for (const auto& score : scores_) {
+            std::printf("score: %-8s %d/%d\n", score.suite.c_str(), score.passed, score.total);
         }
         std::printf("%d passed, %d failed, %d skipped\n", unit.successful_test_count() - unit.skipped_test_count(),
                     unit.failed_test_count(), unit.skipped_test_count());
     }
-    std::map<std::string, std::pair<int, int>> scores_;
+    std::vector<Score> scores_;
 };
 
 } // namespace
