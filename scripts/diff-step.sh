@@ -4,8 +4,9 @@
 #   scripts/diff-step.sh 4      (or 04)
 #   make diff-step-4
 #
-# Prints `diff -ruN` of the previous step folder against step N. This is a
-# viewer: it exits 0 whether or not the folders differ.
+# Prints `diff -ruN` of the previous step folder against step N, leaving out
+# the chapters (README.md): the diff is the code the step adds, the chapter
+# explains it. This is a viewer: it exits 0 whether or not the folders differ.
 set -euo pipefail
 export LC_ALL=C
 
@@ -46,8 +47,8 @@ if ((idx == 0)); then
 fi
 prev=${steps[idx - 1]}
 
-echo "== what step ${cur#steps/} adds to ${prev#steps/}: diff -ruN $prev $cur (+ lines new in ${cur#steps/}, - lines it removed)"
+echo "== what step ${cur#steps/} adds to ${prev#steps/}: diff -ruN $prev $cur (+ lines new in ${cur#steps/}, - lines it removed; chapters left out)"
 rc=0
-diff -ruN --color=auto "$prev" "$cur" || rc=$? # both paths start with steps/, no -- needed
+diff -ruN -x README.md --color=auto "$prev" "$cur" || rc=$? # both paths start with steps/, no -- needed
 ((rc <= 1)) || exit "$rc" # 1 just means "the folders differ"
 exit 0

@@ -23,7 +23,7 @@ struct Command {
 };
 
 /// Set up `app` for the shared contract: --explain, the COMMAND words, the
-/// usage text.  `what_it_adds` is the one-line summary shown by --help.
+/// usage text and the exit statuses in --help.
 void add_command(CLI::App& app, Command& command);
 
 /// Parse the command line and run `body`, mapping failures to docker's exit

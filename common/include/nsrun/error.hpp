@@ -37,7 +37,7 @@ private:
     int exit_status_;
 };
 
-/// A failed system call: `mount("proc", "/proc", ...): Operation not permitted`.
+/// A failed system call: `mount("proc", "/proc", ...) failed: Operation not permitted`.
 class SysError : public Error {
 public:
     /// @param call  the call as the user should read it, with its arguments
