@@ -11,6 +11,7 @@ packages=(
   doxygen graphviz                    # the docs site and topology pictures
   busybox-static                      # the lab rootfs
   iproute2 util-linux procps          # ip/nsenter/setpriv/ps, used by tests and the demo
+  libnftables-dev nftables            # port mapping (step 09); nft for the tests
 )
 
 missing=()

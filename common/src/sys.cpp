@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -144,5 +146,44 @@ std::string read_file(const std::string& path) {
         out.append(buf, static_cast<std::size_t>(n));
     }
 }
+
+long statfs_type(const std::string& path) {
+    struct statfs st {};
+    const int rc = ::statfs(path.c_str(), &st);
+    const int err = errno;
+    if (rc == 0) {
+        explain::note("statfs({}) = 0 (f_type={:#x})", q(path), static_cast<unsigned long>(st.f_type));
+        return static_cast<long>(st.f_type);
+    }
+    explain::note("statfs({}) {}", q(path), explain::result(-1, err));
+    throw SysError(fmt::format("statfs({})", q(path)), err);
+}
+
+void mount_setattr_recursive(const std::string& path, unsigned long long attr_set) {
+    struct mount_attr attr {};
+    attr.attr_set = attr_set;
+    std::string names;
+    for (const auto& [bit, name] : {std::pair{MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY"},
+                                    std::pair{MOUNT_ATTR_NOSUID, "MOUNT_ATTR_NOSUID"},
+                                    std::pair{MOUNT_ATTR_NODEV, "MOUNT_ATTR_NODEV"},
+                                    std::pair{MOUNT_ATTR_NOEXEC, "MOUNT_ATTR_NOEXEC"}}) {
+        if (attr_set & bit) {
+            names += (names.empty() ? "" : "|") + std::string(name);
+        }
+    }
+    checked(::mount_setattr(AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr, sizeof attr),
+            fmt::format("mount_setattr(AT_FDCWD, {}, AT_RECURSIVE, {{attr_set={}}})", q(path),
+                        names.empty() ? "0" : names));
+}
+
+void setresuid(uid_t uid) {
+    checked(::setresuid(uid, uid, uid), fmt::format("setresuid({}, {}, {})", uid, uid, uid));
+}
+
+void setresgid(gid_t gid) {
+    checked(::setresgid(gid, gid, gid), fmt::format("setresgid({}, {}, {})", gid, gid, gid));
+}
+
+void clear_groups() { checked(::setgroups(0, nullptr), "setgroups(0, [])"); }
 
 } // namespace nsrun::sys

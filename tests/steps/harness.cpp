@@ -10,6 +10,7 @@
 #include <fstream>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,18 @@ std::string test_path() {
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     ::setenv("PATH", test_path().c_str(), 1);
+    if (launch.namespaces_of > 0) {
+        // Network first: a mount namespace's sysfs belongs to a network namespace.
+        for (const char* ns : {"net", "mnt"}) {
+            const std::string path = "/proc/" + std::to_string(launch.namespaces_of) + "/ns/" + ns;
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0 || ::setns(fd, 0) != 0) {
+                std::fprintf(stderr, "harness: entering %s: %s\n", path.c_str(), std::strerror(errno));
+                ::_exit(122);
+            }
+            ::close(fd);
+        }
+    }
     if (launch.as_user) {
         const auto [uid, gid] = *launch.as_user;
         if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) {
@@ -49,7 +62,7 @@ std::string test_path() {
             ::_exit(120);
         }
     }
-    std::vector<std::string> words = config().bin;
+    std::vector<std::string> words = launch.plain_command ? std::vector<std::string>{} : config().bin;
     words.insert(words.end(), launch.args.begin(), launch.args.end());
     std::vector<char*> argv;
     for (auto& w : words) {
@@ -85,9 +98,19 @@ std::string read_text(const std::string& path) {
 } // namespace
 
 Runtime::Runtime(const Launch& launch) {
-    if (config().bin.empty()) {
+    if (config().bin.empty() && !launch.plain_command) {
         throw std::runtime_error("no runtime under test: pass --bin=PATH");
     }
+    if (config().throwaway_host && launch.namespaces_of == 0 && !launch.plain_command) {
+        Launch inside = launch;
+        inside.namespaces_of = shared_throwaway_host();
+        start(inside);
+        return;
+    }
+    start(launch);
+}
+
+void Runtime::start(const Launch& launch) {
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe2 failed");
@@ -265,7 +288,12 @@ std::string namespace_of(pid_t pid, const std::string& name) {
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
-std::string host_mountinfo() { return read_text("/proc/self/mountinfo"); }
+std::string host_mountinfo() {
+    if (config().throwaway_host) {
+        return read_text("/proc/" + std::to_string(shared_throwaway_host()) + "/mountinfo");
+    }
+    return read_text("/proc/self/mountinfo");
+}
 
 std::string host_hostname() {
     char buf[256] = {};

@@ -28,8 +28,17 @@ struct Config {
     std::vector<std::string> bin; ///< the runtime under test, with leading args
     std::string probe_dir;        ///< host directory holding lab-probe
     std::string rootfs;           ///< the lab rootfs (for --rootfs tests)
+    /// --throwaway-host: run every launch of the runtime inside one shared
+    /// throwaway host (netfixture.hpp) instead of on the machine itself, so a
+    /// runtime that configures networking (steps 07-09 create veths, a bridge,
+    /// nft rules, sysctls) never touches the machine's own network.
+    bool throwaway_host = false;
 };
 Config& config();
+
+/// The pid of the throwaway host shared by all launches under
+/// --throwaway-host (made on first use; defined in netfixture.cpp).
+pid_t shared_throwaway_host();
 
 /// A finished run of the runtime.
 struct Result {
@@ -46,6 +55,12 @@ std::ostream& operator<<(std::ostream& os, const Result& r);
 struct Launch {
     std::vector<std::string> args; ///< runtime options and then COMMAND…
     std::optional<std::pair<uid_t, gid_t>> as_user; ///< drop to this uid/gid first
+    /// Start inside the network and mount namespaces of this process (a
+    /// throwaway host of netfixture.hpp) via setns(2); 0: stay where we are.
+    pid_t namespaces_of = 0;
+    /// `args` is a whole command (lab-probe, ip, nft, sh …), not options of
+    /// the runtime under test: test helpers run their own programs this way.
+    bool plain_command = false;
 };
 
 /// A runtime process the test started; killed (by pid) and reaped on destruction.
@@ -69,6 +84,7 @@ public:
     [[nodiscard]] const std::string& err() const { return err_; }
 
 private:
+    void start(const Launch& launch);
     void pump(std::chrono::milliseconds budget);
     pid_t pid_ = -1;
     int out_fd_ = -1;
@@ -100,7 +116,8 @@ std::string proc_status(pid_t pid, const std::string& key);
 std::string namespace_of(pid_t pid, const std::string& name);
 /// Whether a process with this pid exists.
 bool process_exists(pid_t pid);
-/// This (host) process's mount table, raw.
+/// The host's mount table, raw: this process's, or under --throwaway-host
+/// the throwaway host's (the runtime's host).
 std::string host_mountinfo();
 /// The host's hostname.
 std::string host_hostname();

@@ -1,7 +1,7 @@
 // The step test runner: GoogleTest plus the runtime-under-test parameters
 // and a per-primitive score (what `make grade` prints).
 //
-//   step-tests --bin="build/bin/step04-rootfs" [--probe-dir=DIR] [--rootfs=DIR] [gtest flags]
+//   step-tests --bin="build/bin/step04-rootfs" [--probe-dir=DIR] [--rootfs=DIR] [--throwaway-host] [gtest flags]
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
             config.probe_dir = arg.substr(12);
         } else if (arg.starts_with("--rootfs=")) {
             config.rootfs = arg.substr(9);
+        } else if (arg == "--throwaway-host") {
+            config.throwaway_host = true;
         } else {
             std::fprintf(stderr, "step-tests: unknown argument %s\n", argv[i]);
             return 2;

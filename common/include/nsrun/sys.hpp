@@ -46,5 +46,16 @@ UniqueFd open(const std::string& path, int flags, mode_t mode = 0);
 void write_file(const std::string& path, const std::string& content);
 /// Read a whole (small) file.
 std::string read_file(const std::string& path);
+/// statfs(2): the filesystem type (f_type, e.g. CGROUP2_SUPER_MAGIC) of the filesystem holding `path`.
+long statfs_type(const std::string& path);
+/// mount_setattr(2) with AT_RECURSIVE: set MOUNT_ATTR_* flags on a whole mount tree
+/// (e.g. make a recursive bind mount read-only, submounts included).
+void mount_setattr_recursive(const std::string& path, unsigned long long attr_set);
+/// setresuid(2) with all three ids equal.
+void setresuid(uid_t uid);
+/// setresgid(2) with all three ids equal.
+void setresgid(gid_t gid);
+/// setgroups(2) with an empty list: drop every supplementary group.
+void clear_groups();
 
 } // namespace nsrun::sys

@@ -1,0 +1,62 @@
+// The container's life, start to end: the parent clones a child into new
+// namespaces, the child sets up its inside and execs COMMAND, the parent waits.
+// Each primitive's setup lives in its own file; this file only orders them.
+#include "container.hpp"
+
+#include "cgroups.hpp"
+#include "mount.hpp"
+#include "pid.hpp"
+#include "rootfs.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/handshake.hpp>
+#include <nsrun/process.hpp>
+
+#include <sched.h>
+
+namespace {
+
+/// The namespaces the child is cloned into.
+constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+
+/// Runs in the child, already inside the new namespaces: set up the inside,
+/// in order, then become COMMAND.  Any failure is reported to the parent.
+int container_main(const Options& options, const Cgroup& cgroup, nsrun::Handshake& handshake,
+                   const SignalForwarder& signals) {
+    handshake.in_child();
+    try {
+        handshake.wait_for_parent();
+        signals.restore_mask_in_child();
+        enter_cgroup_namespace();
+        set_hostname(options.uts);
+        make_mounts_private();
+        enter_rootfs(options.rootfs);
+        mount_proc();
+        mount_system_dirs();
+        cgroup.mount_view();
+        nsrun::exec_command(options.command.argv, handshake);
+    } catch (const nsrun::Error& error) {
+        handshake.fail(error);
+    }
+}
+
+} // namespace
+
+int run_container(const Options& options) {
+    nsrun::require_root("creating namespaces");
+    check_rootfs(options.rootfs);
+    auto handshake = nsrun::Handshake::create();
+    SignalForwarder signals;
+    const std::string id = make_container_id();
+    Cgroup cgroup{detect_cgroup_driver(), id, options.cgroups};
+    nsrun::Child child =
+        nsrun::clone_child(namespaces, [&] { return container_main(options, cgroup, handshake, signals); });
+    handshake.in_parent();
+    cgroup.add_process(child.pid());
+    handshake.release_child();
+    if (auto failure = handshake.wait_for_exec()) {
+        child.wait();
+        throw *failure;
+    }
+    return cgroup.exit_status(signals.wait_forwarding(child));
+}
