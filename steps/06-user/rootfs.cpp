@@ -5,7 +5,7 @@
 //
 // pivot_root wants the new root to be a mount point, so the rootfs is first
 // bind-mounted onto itself.  We use pivot_root(".", "."), as runc does: the old
-// root ends up stacked on "/" underneath the new one, and a lazy unmount of
+// root ends up stacked on top of the new one at "/", and a lazy unmount of
 // "." detaches it.  The classic form, pivot_root(".", ".oldroot") followed by
 // rmdir(".oldroot"), needs to write to the rootfs — which breaks read-only
 // rootfs and races when several containers share one rootfs.
