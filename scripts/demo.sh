@@ -6,8 +6,11 @@
 # should.  A step whose binary BUILD_DIR/bin/stepNN-* is not built is skipped
 # with a note; a step that is built but has no scene here yet gets its --help
 # summary.  Non-interactive (stdin is never read), colors only on a terminal
-# (and not with NO_COLOR set).  Leaves nothing behind: its one temporary
-# directory is removed, and every mount it makes is inside a container.
+# (and not with NO_COLOR set).  Leaves nothing behind: its temporary
+# directory is removed, every mount it makes is inside a container, the
+# cgroups of steps 05 on are removed by the runtime itself, and a container
+# it starts in the background is ended (SIGKILL to its PID 1, which the
+# runtime reaps and cleans up after) before the scene ends or on Ctrl-C.
 #
 # Exit status: 0 when every scene showed what it should, 1 when one did not,
 # 2 on misuse (no BUILD_DIR, not root).
@@ -38,7 +41,9 @@ else
 fi
 
 TMP=''
+BG_RUNTIME='' BG_PID1=''   # a runtime the demo runs in the background, its container's PID 1
 cleanup() {
+    stop_background
     if [[ -n $TMP && -d $TMP ]]; then
         # Only a broken runtime (no mount namespace) could have leaked a mount here.
         if mountpoint -q "$TMP" 2>/dev/null; then umount -l "$TMP"; fi
@@ -92,6 +97,82 @@ has() { [[ $OUT == *"$1"* ]]; }
 has_not() { [[ $OUT != *"$1"* ]]; }
 status_is() { ((STATUS == $1)); }
 status_not() { ((STATUS != $1)); }
+
+# start_container "command line" NAME: prints "$ command line &" and runs it in
+# the background (stdin from /dev/null, output kept for stop_container), then
+# waits (at most 10 s) until the runtime's child, the container's PID 1, has
+# exec'd COMMAND (its /proc/PID/comm is NAME): by then its cgroup and user
+# namespace are all set up.  BG_RUNTIME and BG_PID1 hold the two host PIDs.
+start_container() {
+    local i
+    printf '%s$ %s &%s\n' "$B" "$1" "$OFF"
+    [[ -n $TMP ]] || TMP=$(mktemp -d /tmp/nsrun-demo.XXXXXX)
+    bash -c "exec $1" </dev/null >"$TMP/background.out" 2>&1 &
+    BG_RUNTIME=$! BG_PID1=''
+    for ((i = 0; i < 200; i++)); do
+        BG_PID1=$(pgrep -P "$BG_RUNTIME" | head -n 1)
+        if [[ -n $BG_PID1 && $(cat "/proc/$BG_PID1/comm" 2>/dev/null) == "$2" ]]; then
+            return 0
+        fi
+        kill -0 "$BG_RUNTIME" 2>/dev/null || break
+        sleep 0.05
+    done
+    BG_PID1=''
+    printf '%s   FAILED: the container did not start %s%s\n' "$RED$B" "$2" "$OFF"
+    sed 's/^/   /' "$TMP/background.out"
+    scene_ok=0
+    stop_background
+    return 1
+}
+
+# stop_container: ends the container of start_container from the host and
+# prints the runtime's output and exit status (OUT, STATUS).  A plain sleep as
+# PID 1 ignores SIGTERM (step 02), but SIGKILL from the host always ends it;
+# the runtime then reaps it, removes its cgroup, and exits 137.
+stop_container() {
+    printf '%s$ kill -KILL %s; wait %s; echo "exit status: $?"%s\n' "$B" "$BG_PID1" "$BG_RUNTIME" "$OFF"
+    kill -KILL "$BG_PID1" 2>/dev/null
+    wait "$BG_RUNTIME"
+    STATUS=$?
+    OUT=$(cat "$TMP/background.out"; echo "exit status: $STATUS")
+    printf '%s\n' "$OUT"
+    BG_RUNTIME='' BG_PID1=''
+    cleanup
+    TMP=''
+}
+
+# stop_background: what cleanup does with a background runtime still running
+# (a failed start, Ctrl-C): kill its container's PID 1, or the runtime itself
+# when it has no child, then reap it.
+stop_background() {
+    [[ -n $BG_RUNTIME ]] || return 0
+    if kill -0 "$BG_RUNTIME" 2>/dev/null; then
+        local pid1
+        pid1=$(pgrep -P "$BG_RUNTIME" | head -n 1)
+        if [[ -n $pid1 ]]; then kill -KILL "$pid1"; else kill -KILL "$BG_RUNTIME"; fi 2>/dev/null
+    fi
+    wait "$BG_RUNTIME" 2>/dev/null
+    BG_RUNTIME='' BG_PID1=''
+}
+
+# cgroup_dir PID CONTROLLER: the host path of PID's cgroup for CONTROLLER:
+# in the v1 hierarchy that has it, else in the v2 tree.
+cgroup_dir() {
+    local controllers path
+    while IFS=: read -r _ controllers path; do
+        if [[ -n $controllers && ,$controllers, == *,"$2",* ]]; then
+            if [[ -d /sys/fs/cgroup/$2 ]]; then controllers=$2; fi
+            echo "/sys/fs/cgroup/$controllers$path"
+            return
+        fi
+    done <"/proc/$1/cgroup"
+    path=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+    if [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]]; then
+        echo "/sys/fs/cgroup$path"
+    else
+        echo "/sys/fs/cgroup/unified$path"
+    fi
+}
 
 # --- the scenes: one function per step, given the binary's path -------------
 
@@ -150,6 +231,76 @@ scene_04() {
     show "$bin --explain true 2>&1 | grep -E 'MS_BIND|pivot_root|umount2'"
     expect "the narrated pivot: bind mount, pivot_root(\".\", \".\"), lazy unmount of the old root" \
         eval 'has "MS_BIND" && has "pivot_root(\".\", \".\") = 0" && has "MNT_DETACH) = 0"'
+}
+
+scene_05() {
+    local bin=$1 dir
+    scene "Step 05 · cgroups: a memory limit, enforced by the OOM killer"
+    show "$bin --memory 32m lab-probe alloc 100; echo \"exit status: \$?\""
+    expect "allocating 100 MiB under 32 MiB is OOM-killed: the runtime says so and exits 137" \
+        eval 'has "container killed: out of memory" && has "exit status: 137"'
+    show "$bin --memory 32m lab-probe alloc 8; echo \"exit status: \$?\""
+    expect "8 MiB fits" eval 'has "allocated=8" && has "exit status: 0"'
+
+    scene "Step 05 · cgroups: a pids limit stops a fork storm"
+    show "$bin lab-probe fork 50"
+    expect "without a limit, all 50 forks succeed" has "forked=50"
+    say "PID 1 counts against pids.max too: under a limit of 10, at most 9 children fit."
+    show "$bin --pids-limit 10 lab-probe fork 50"
+    expect "at most 10 forks, then EAGAIN" \
+        eval '[[ $OUT =~ forked=([0-9]+) ]] && ((BASH_REMATCH[1] <= 10)) && has "errno=EAGAIN"'
+
+    scene "Step 05 · cgroups: --cpus 0.5, read back from the host while the container runs"
+    start_container "$bin --cpus 0.5 sleep 30" sleep || return
+    show "pgrep -P $BG_RUNTIME"
+    expect "the container's PID 1 is the runtime's child: host PID $BG_PID1" has "$BG_PID1"
+    dir=$(cgroup_dir "$BG_PID1" cpu)
+    if [[ -e $dir/cpu.max ]]; then   # cgroup v2: one tree, line 0::
+        show "grep '^0::' /proc/$BG_PID1/cgroup"
+    else                             # cgroup v1: the cpu hierarchy's line
+        show "grep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' /proc/$BG_PID1/cgroup"
+    fi
+    expect "it is in a cgroup of its own, nsrun/<container id>" has "/nsrun/"
+    if [[ -e $dir/cpu.max ]]; then
+        show "cat $dir/cpu.max"
+        expect "cpu.max: a quota of 50000 µs of CPU time per 100000 µs period, half a CPU" \
+            has "50000 100000"
+    else
+        show "cat $dir/cpu.cfs_quota_us $dir/cpu.cfs_period_us"
+        expect "cpu.cfs_quota_us 50000 µs of CPU time per cpu.cfs_period_us 100000 µs, half a CPU" \
+            eval '[[ $OUT =~ ^50000[[:space:]]+100000$ ]]'
+    fi
+    stop_container
+    expect "the container ended by SIGKILL: 137" has "exit status: 137"
+    show "ls -d $dir"
+    expect "the runtime removed the container's cgroup" has "No such file or directory"
+}
+
+scene_06() {
+    local bin=$1
+    scene "Step 06 · user namespace: root inside, an unprivileged uid on the host"
+    show "$bin --userns sh -c 'id; ls -ln /bin/busybox'"
+    expect "uid 0 inside; the rootfs's files (host uid 0, unmapped) show up as 65534, nobody" \
+        eval 'status_is 0 && has "uid=0(root)" && [[ $OUT =~ [[:space:]]65534[[:space:]]+65534[[:space:]] ]]'
+    start_container "$bin --userns sleep 30" sleep || return
+    say "The container's PID 1 is the runtime's child; the host numbers it $BG_PID1 (pgrep -P $BG_RUNTIME)."
+    show "grep -E '^(Uid|Gid):' /proc/$BG_PID1/status"
+    expect "the host sees it as uid and gid 100000: the default map is 0:100000:65536" \
+        eval '[[ $OUT =~ Uid:[[:space:]]+100000[[:space:]] && $OUT =~ Gid:[[:space:]]+100000[[:space:]] ]]'
+    show "readlink /proc/$BG_PID1/ns/user /proc/self/ns/user"
+    expect "in a user namespace of its own, not the host's" \
+        eval '[[ $(wc -l <<<"$OUT") -eq 2 && $(sort -u <<<"$OUT" | wc -l) -eq 2 ]]'
+    stop_container
+    expect "ended from the host: 137" has "exit status: 137"
+
+    scene "Step 06 · rootless: a user who is not root runs a container"
+    say "setpriv runs the runtime as uid and gid 65534 (nobody), with no supplementary groups and no capabilities."
+    show "setpriv --reuid 65534 --regid 65534 --clear-groups $bin sh -c 'id; hostname'"
+    expect "uid 0 inside, and the container's hostname" \
+        eval 'status_is 0 && has "uid=0(root)" && [[ $(tail -n 1 <<<"$OUT") == container ]]'
+    show "setpriv --reuid 65534 --regid 65534 --clear-groups $bin --explain true 2>&1 | grep -E 'rootless|/proc/[0-9]+/'"
+    expect "the parent maps container root to the caller alone (0 65534 1), after setgroups deny" \
+        eval 'has "uid_map\", \"0 65534 1" && has "setgroups\", \"deny\""'
 }
 
 # --- the tour -----------------------------------------------------------------
