@@ -17,5 +17,9 @@ tests=${BUILD:-build}/tests/step-tests
 [ -x "$tests" ] || { echo "grade: $tests is not built: run make build" >&2; exit 2; }
 
 filter=$(printf '%s.*:' "${suites[@]:0:$step}")
+# From step 07 on a runtime configures networking: every launch then runs in a
+# throwaway host (a fresh network + mount namespace), never on this machine's network.
+throwaway=()
+(( step >= 7 )) && throwaway=(--throwaway-host)
 echo "grade: step $step (${suites[*]:0:$step}) against: $bin"
-"$tests" --bin="$bin" --gtest_filter="${filter%:}" --gtest_brief=1
+"$tests" --bin="$bin" "${throwaway[@]}" --gtest_filter="${filter%:}" --gtest_brief=1

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <vector>
 #include <sstream>
 #include <string_view>
@@ -60,6 +61,13 @@ int main(int argc, char** argv) {
         const std::string_view arg = argv[i];
         if (arg.starts_with("--bin=")) {
             config.bin = split_words(std::string(arg.substr(6)));
+            // A relative path is made absolute now: under --throwaway-host the
+            // runtime starts after setns(2) into another mount namespace, where
+            // the working directory is not ours any more.
+            if (!config.bin.empty() && config.bin[0].find('/') != std::string::npos &&
+                !config.bin[0].starts_with('/')) {
+                config.bin[0] = std::filesystem::absolute(config.bin[0]).string();
+            }
         } else if (arg.starts_with("--probe-dir=")) {
             config.probe_dir = arg.substr(12);
         } else if (arg.starts_with("--rootfs=")) {

@@ -133,11 +133,11 @@ TEST_F(Netns, NothingIsLeftOnTheHostAfterExit) {
     EXPECT_EQ(host().run({"--network", "veth", "true"}).status, 0);
     EXPECT_EQ(host().run({"--network", "veth", "false"}).status, 1);
     EXPECT_EQ(host().run({"--network", "veth", "/nonexistent"}).status, 127);
-    auto killed = host().start({"--network", "veth", "lab-probe", "sleep", "10"});
-    ASSERT_TRUE(killed->wait_for_output("", 100ms) || true);
-    ::usleep(300 * 1000);
-    killed->signal(SIGTERM);
-    killed->finish();
+    auto stopped = host().start(
+        {"--network", "veth", "sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done"});
+    ASSERT_TRUE(stopped->wait_for_output("ready")) << stopped->err();
+    stopped->signal(SIGTERM); // forwarded to the container's PID 1
+    EXPECT_EQ(stopped->finish().status, 0);
     EXPECT_FALSE(has_prefix(host().links(), "nsr-")) << "a host veth end was left behind";
     EXPECT_FALSE(has_prefix(host().links(), "nsp-")) << "a peer was left behind";
 }
@@ -148,6 +148,32 @@ TEST_F(Netns, ExplainNarratesTheNetlinkRequests) {
     EXPECT_NE(r.err.find("netlink RTM_NEWLINK veth nsr-"), std::string::npos) << r;
     EXPECT_NE(r.err.find("CLONE_NEWNET"), std::string::npos) << r;
     EXPECT_NE(r.err.find("netlink RTM_NEWROUTE default via"), std::string::npos) << r;
+}
+
+// With step 06's user namespace: the veth still works, and the new network
+// namespace (owned by the user namespace) lets the container mount a sysfs
+// of its own instead of borrowing the host's.
+TEST_F(Netns, UsernsVethAndOwnSysfs) {
+    const Result r = host().run({"--userns", "--network", "veth", "sh", "-c", "lab-probe net; ls /sys/class/net"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_TRUE(probe_address(r.out, "eth0").starts_with("10.202.")) << r;
+    EXPECT_NE(r.out.find("\neth0\nlo\n"), std::string::npos) << "/sys/class/net should be the container's" << r;
+}
+
+// Rootless (step 06): a veth cannot be made without root on the host, so the
+// default becomes loopback only, and asking for a veth is a clear 125.
+TEST_F(Netns, RootlessDefaultsToLoopbackOnly) {
+    const std::pair<uid_t, gid_t> nobody{65534, 65534};
+    Launch launch = host().runtime({"lab-probe", "net"});
+    launch.as_user = nobody;
+    const Result r = run(launch);
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(probe_interfaces(r.out), Strings{"lo"}) << r;
+    Launch veth = host().runtime({"--network", "veth", "true"});
+    veth.as_user = nobody;
+    const Result refused = run(veth);
+    EXPECT_EQ(refused.status, 125) << refused;
+    EXPECT_NE(refused.err.find("--network"), std::string::npos) << refused;
 }
 
 TEST_F(Netns, AnUnknownModeIsRefusedWith125) {

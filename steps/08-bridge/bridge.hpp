@@ -1,0 +1,75 @@
+// The bridge: every container's host end on one virtual switch, addresses
+// leased from a subnet, and each container's own /etc/hosts and /etc/hostname.
+#pragma once
+
+#include "netns.hpp"
+
+#include <nsrun/fd.hpp>
+#include <nsrun/netlink.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+struct BridgeOptions {
+    std::string name = "nsrun0";          ///< --bridge
+    std::string subnet = "10.203.0.0/16"; ///< --subnet; the gateway is its .1
+    std::string state_dir = "/run/nsrun"; ///< --state-dir: leases, per-container files
+};
+
+/// --bridge NAME, --subnet CIDR, --state-dir DIR.
+void add_bridge_options(CLI::App& app, BridgeOptions& options);
+
+/// One address of the subnet, held by this container: the file
+/// STATE/leases/BRIDGE/IP holding our pid.  Removed on destruction (every
+/// exit path); a lease whose pid is dead (a runtime killed with SIGKILL) is
+/// taken over by the next container.
+class Lease {
+public:
+    Lease() = default;
+    Lease(std::string path, nsrun::netlink::Cidr address) : path_(std::move(path)), address_(address) {}
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+    [[nodiscard]] const nsrun::netlink::Cidr& address() const noexcept { return address_; }
+
+private:
+    std::string path_;
+    nsrun::netlink::Cidr address_;
+};
+
+/// In the parent, before clone: under the state directory's file lock,
+/// create the bridge if it is not there yet (with the gateway address, up),
+/// and lease the next free address.
+Lease join_bridge(const BridgeOptions& options);
+
+/// The veth plan for a container on the bridge: eth0 gets the leased
+/// address, the default route goes via the gateway, the host end has no
+/// address (it is a port of the bridge).
+LinkPlan plan_bridge_port(const BridgeOptions& options, const std::string& id, const Lease& lease);
+
+/// In the parent, after HostLink::attach: plug the host end into the bridge.
+void enslave_to_bridge(const BridgeOptions& options, const LinkPlan& plan);
+
+/// The container's own /etc/hosts and /etc/hostname, written under
+/// STATE/containers/ID/ (with a pid file naming the runtime) and removed
+/// with the directory on destruction.  Directories left by runtimes killed
+/// with SIGKILL are swept by the next runtime.
+class EtcFiles {
+public:
+    EtcFiles(const BridgeOptions& options, const std::string& id, const std::string& hostname,
+             const std::string& address);
+    EtcFiles(const EtcFiles&) = delete;
+    EtcFiles& operator=(const EtcFiles&) = delete;
+    ~EtcFiles();
+    [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
+
+private:
+    std::string dir_;
+};
+
+/// In the child, mounts private, before enter_rootfs: bind-mount the files
+/// over ROOTFS/etc/hosts and ROOTFS/etc/hostname (the shared rootfs itself is
+/// never written; the recursive bind of enter_rootfs carries them along).
+void bind_etc_files(const EtcFiles& files, const std::string& rootfs);
