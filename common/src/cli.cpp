@@ -88,6 +88,10 @@ void print_warning(const std::string& message) {
     std::fputs(fmt::format("{}: warning: {}\n", g_program, message).c_str(), stderr);
 }
 
+void print_note(const std::string& message) {
+    std::fputs(fmt::format("{}: note: {}\n", g_program, message).c_str(), stderr);
+}
+
 unsigned long long parse_size(const std::string& text) {
     const auto bad = [&] {
         return CLI::ValidationError(fmt::format(

@@ -15,6 +15,7 @@
 // host's interfaces.
 #include "netns.hpp"
 
+#include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 
@@ -58,7 +59,9 @@ NetnsOptions network_for(const NetnsOptions& options, bool rootless) {
         throw nsrun::Error{"--network veth/bridge needs root: the veth pair is created in the host's network namespace",
                            "run as root, or use --network none (the default when rootless)"};
     }
-    nsrun::explain::note("rootless: no veth without root on the host, using --network none");
+    // Not an error and not an ignored flag: the default changes, as podman's
+    // does without slirp4netns, and we say so once.
+    nsrun::cli::print_note("rootless, so no veth (it needs root on the host): using --network none, loopback only");
     return NetnsOptions{NetworkMode::none, false};
 }
 

@@ -34,8 +34,11 @@ int run(CLI::App& app, Command& command, int argc, char** argv, const std::funct
 /// Print "<prog>: error: message" and, when given, "<prog>: hint: hint".
 void print_error(const std::string& message, const std::string& hint = {});
 
-/// Print "<prog>: warning: message".
+/// Print "<prog>: warning: message" (a request that cannot be honoured).
 void print_warning(const std::string& message);
+
+/// Print "<prog>: note: message" (a default that changed, nothing dropped).
+void print_note(const std::string& message);
 
 /// Parse a size such as 64m, 1g, 512k or 1048576 (bytes) — used by later
 /// steps; throws CLI::ValidationError naming the accepted forms.
