@@ -11,6 +11,11 @@
 # cgroups of steps 05 on are removed by the runtime itself, and a container
 # it starts in the background is ended (SIGKILL to its PID 1, which the
 # runtime reaps and cleans up after) before the scene ends or on Ctrl-C.
+# The network scenes (steps 07-09) run in one *throwaway host*: a process the
+# demo parks in a new network and mount namespace (only lo, its own /run and
+# /sys), killed by PID at the end; the veths, bridge, nft table, sysctls and
+# leases the runtimes make there vanish with it.  The machine's own network
+# is never touched.
 #
 # Exit status: 0 when every scene showed what it should, 1 when one did not,
 # 2 on misuse (no BUILD_DIR, not root).
@@ -42,6 +47,7 @@ fi
 
 TMP=''
 BG_RUNTIME='' BG_PID1=''   # a runtime the demo runs in the background, its container's PID 1
+THROWAWAY=''               # the PID holding the throwaway host of the network scenes
 cleanup() {
     stop_background
     if [[ -n $TMP && -d $TMP ]]; then
@@ -50,7 +56,7 @@ cleanup() {
         rmdir "$TMP" 2>/dev/null || rm -rf -- "$TMP"
     fi
 }
-trap cleanup EXIT
+trap 'cleanup; throwaway_down' EXIT
 trap 'exit 130' INT TERM
 
 scenes=0 failed=0 scene_ok=1
@@ -72,11 +78,26 @@ finish_scene() {
 # say "text": a line of explanation.
 say() { printf '%s%s%s\n' "$DIM" "$1" "$OFF"; }
 
+# prompt: what precedes a command line: "$ " on the machine, "throwaway# "
+# inside the throwaway host of the network scenes.
+prompt() { if [[ -n $THROWAWAY ]]; then printf 'throwaway# '; else printf '$ '; fi; }
+
+# wrap "command line": the command line for bash -c: as is, or, inside the
+# throwaway host, entered with nsenter (which moves to / of its mount
+# namespace, hence the cd back to the repository root).
+wrap() {
+    if [[ -n $THROWAWAY ]]; then
+        printf 'exec nsenter -t %s -n -m -- bash -c %q' "$THROWAWAY" "cd $(printf '%q' "$ROOT") && $1"
+    else
+        printf '%s' "$1"
+    fi
+}
+
 # show "command line": prints it, runs it with bash (stdin from /dev/null, at
 # most 60 s), prints its output; OUT and STATUS hold the result.
 show() {
-    printf '%s$ %s%s\n' "$B" "$1" "$OFF"
-    OUT=$(timeout -k 5 60 bash -c "$1" 2>&1 </dev/null)
+    printf '%s%s%s%s\n' "$B" "$(prompt)" "$1" "$OFF"
+    OUT=$(timeout -k 5 60 bash -c "$(wrap "$1")" 2>&1 </dev/null)
     STATUS=$?
     if [[ -n $OUT ]]; then printf '%s\n' "$OUT"; fi
 }
@@ -105,9 +126,9 @@ status_not() { ((STATUS != $1)); }
 # namespace are all set up.  BG_RUNTIME and BG_PID1 hold the two host PIDs.
 start_container() {
     local i
-    printf '%s$ %s &%s\n' "$B" "$1" "$OFF"
+    printf '%s%s%s &%s\n' "$B" "$(prompt)" "$1" "$OFF"
     [[ -n $TMP ]] || TMP=$(mktemp -d /tmp/nsrun-demo.XXXXXX)
-    bash -c "exec $1" </dev/null >"$TMP/background.out" 2>&1 &
+    bash -c "$(wrap "exec $1")" </dev/null >"$TMP/background.out" 2>&1 &
     BG_RUNTIME=$! BG_PID1=''
     for ((i = 0; i < 200; i++)); do
         BG_PID1=$(pgrep -P "$BG_RUNTIME" | head -n 1)
@@ -130,10 +151,32 @@ start_container() {
 # PID 1 ignores SIGTERM (step 02), but SIGKILL from the host always ends it;
 # the runtime then reaps it, removes its cgroup, and exits 137.
 stop_container() {
-    printf '%s$ kill -KILL %s; wait %s; echo "exit status: $?"%s\n' "$B" "$BG_PID1" "$BG_RUNTIME" "$OFF"
+    printf '%s%skill -KILL %s; wait %s; echo "exit status: $?"%s\n' "$B" "$(prompt)" "$BG_PID1" "$BG_RUNTIME" "$OFF"
     kill -KILL "$BG_PID1" 2>/dev/null
     wait "$BG_RUNTIME"
     STATUS=$?
+    end_background
+}
+
+# await_container: the container of start_container ends by itself (at most
+# 10 s, else SIGKILL to its PID 1); prints the runtime's output and exit
+# status (OUT, STATUS), as stop_container does.
+await_container() {
+    local i
+    printf '%s%swait %s; echo "exit status: $?"%s\n' "$B" "$(prompt)" "$BG_RUNTIME" "$OFF"
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$BG_RUNTIME" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$BG_RUNTIME" 2>/dev/null; then kill -KILL "$BG_PID1" 2>/dev/null; fi
+    wait "$BG_RUNTIME"
+    STATUS=$?
+    end_background
+}
+
+# end_background: after a background runtime was reaped: OUT, the end of the
+# scene's temporary directory.
+end_background() {
     OUT=$(cat "$TMP/background.out"; echo "exit status: $STATUS")
     printf '%s\n' "$OUT"
     BG_RUNTIME='' BG_PID1=''
@@ -172,6 +215,64 @@ cgroup_dir() {
     else
         echo "/sys/fs/cgroup/unified$path"
     fi
+}
+
+# wait_output REGEX: polls the output of the container of start_container
+# (at most 10 s) until a line matches REGEX; MATCH holds that line.
+wait_output() {
+    local i
+    MATCH=''
+    for ((i = 0; i < 200; i++)); do
+        MATCH=$(grep -m 1 -E "$1" "$TMP/background.out" 2>/dev/null)
+        [[ -n $MATCH ]] && return 0
+        kill -0 "$BG_RUNTIME" 2>/dev/null || break
+        sleep 0.05
+    done
+    printf '%s   FAILED: the container did not print %s%s\n' "$RED$B" "$1" "$OFF"
+    sed 's/^/   /' "$TMP/background.out"
+    scene_ok=0
+    return 1
+}
+
+# throwaway_up: makes the throwaway host of the network scenes, once: a
+# process in a new network namespace (only lo, brought up) and a private
+# mount namespace with its own tmpfs on /run (so the runtimes' /run/nsrun is
+# private too) and a sysfs of the new network namespace on /sys (the cgroup
+# hierarchies, parked under the new /run meanwhile, are moved back on
+# /sys/fs/cgroup for the cgroups of steps 05 on).  From then on, show and
+# start_container run their commands in it (nsenter).
+throwaway_up() {
+    local i
+    [[ -z $THROWAWAY ]] || return 0
+    unshare --net --mount --propagation private sh -c '
+        set -e
+        mount -t tmpfs -o mode=755,size=16m tmpfs /run
+        mkdir /run/.cgroup
+        mount --rbind /sys/fs/cgroup /run/.cgroup
+        mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+        mount --move /run/.cgroup /sys/fs/cgroup
+        rmdir /run/.cgroup
+        ip link set lo up
+        exec sleep infinity' </dev/null &
+    THROWAWAY=$!
+    for ((i = 0; i < 200; i++)); do
+        [[ $(cat "/proc/$THROWAWAY/comm" 2>/dev/null) == sleep ]] && return 0
+        kill -0 "$THROWAWAY" 2>/dev/null || break
+        sleep 0.05
+    done
+    printf '%s   FAILED: cannot make the throwaway host (unshare, mounts)%s\n' "$RED$B" "$OFF"
+    throwaway_down
+    scene_ok=0
+    return 1
+}
+
+# throwaway_down: kills the throwaway host's process by PID, which ends its
+# namespaces and everything in them.
+throwaway_down() {
+    [[ -n $THROWAWAY ]] || return 0
+    kill -KILL "$THROWAWAY" 2>/dev/null
+    wait "$THROWAWAY" 2>/dev/null
+    THROWAWAY=''
 }
 
 # --- the scenes: one function per step, given the binary's path -------------
@@ -303,6 +404,79 @@ scene_06() {
         eval 'has "uid_map\", \"0 65534 1" && has "setgroups\", \"deny\""'
 }
 
+# The network scenes: each needs the throwaway host (made by the first).
+network_scene() {
+    scene "$1"
+    if [[ -z $THROWAWAY ]]; then
+        say "From here on every command runs in a throwaway host that the demo made: a new network and mount"
+        say "namespace with only lo (its own /run and /sys).  Your machine's network is not touched: the veths,"
+        say "bridge, nft table and sysctls below live there, and vanish when the demo kills it at the end."
+        throwaway_up || return 1
+        show "ip -brief link"
+        expect "a fresh network namespace: only lo" eval '[[ $(wc -l <<<"$OUT") -eq 1 ]] && has "lo"'
+    fi
+}
+
+scene_07() {
+    local bin=$1 ip
+    network_scene "Step 07 · network namespace: the container has lo and eth0, one end of a veth pair" || return
+    show "$bin lab-probe net"
+    expect "lo and eth0 in the container, eth0 with an address and a default route" \
+        eval 'status_is 0 && has "iface=lo" && has "iface=eth0" && [[ $OUT =~ addr=eth0\ [0-9.]+/[0-9]+ ]] && has "default_via="'
+
+    scene "Step 07 · a TCP round trip between the (throwaway) host and the container"
+    start_container "$bin sh -c 'lab-probe net; exec lab-probe listen 7000'" lab-probe || return
+    wait_output '^listening=' || { stop_container; return; }
+    ip=$(sed -n 's/^addr=eth0 \([0-9.]*\)\/.*/\1/p' "$TMP/background.out")
+    show "ip -brief -4 addr"
+    expect "the host's end of the veth pair has an address next to the container's ($ip)" \
+        eval '[[ $(wc -l <<<"$OUT") -ge 2 ]]'
+    show "$BIN/lab-probe connect $ip 7000 hello"
+    expect "the container answered: reply=pong hello" eval 'status_is 0 && has "reply=pong hello"'
+    await_container
+    expect "the listener got the line, from the host's end of the veth, and exited 0" \
+        eval 'has "got=hello" && has "peer=" && has "exit status: 0"'
+}
+
+scene_08() {
+    local bin=$1 ip
+    network_scene "Step 08 · bridge: two containers on nsrun0, each with an address of its own" || return
+    start_container "$bin sh -c 'lab-probe net; exec lab-probe listen 7100'" lab-probe || return
+    wait_output '^listening=' || { stop_container; return; }
+    ip=$(sed -n 's/^addr=eth0 \([0-9.]*\)\/.*/\1/p' "$TMP/background.out")
+    say "The first container is listening on $ip port 7100 (its lab-probe net said addr=eth0 $ip/…)."
+    show "ip -brief -4 addr show dev nsrun0; ip -brief link show master nsrun0"
+    expect "the bridge nsrun0 holds the gateway address, and the container's veth is one of its ports" \
+        eval 'has "nsrun0" && [[ $OUT =~ nsr ]]'
+    show "ls /run/nsrun/leases/nsrun0"
+    expect "its lease, a file named by its address, under the state directory (the throwaway host's /run)" \
+        eval 'status_is 0 && has "$ip" && has "lock"'
+    show "$bin sh -c 'lab-probe net | grep addr=eth0; lab-probe connect $ip 7100 neighbour'"
+    expect "the second container got another address and reached the first: reply=pong neighbour" \
+        eval 'status_is 0 && has "reply=pong neighbour" && has "addr=eth0" && has_not "addr=eth0 $ip/"'
+    await_container
+    expect "the first container got the line from the second, and exited 0" \
+        eval 'has "got=neighbour" && has "exit status: 0"'
+}
+
+scene_09() {
+    local bin=$1 ip
+    network_scene "Step 09 · port publishing: -p 8080:80, a web server reached through nftables DNAT" || return
+    start_container "$bin -p 8080:80 httpd -f -p 80 -h /srv/www" httpd || return
+    show "$BIN/lab-probe http-get 127.0.0.1 8080 /"
+    expect "status 200 and the lab rootfs's page, from 127.0.0.1:8080 of the (throwaway) host" \
+        eval 'status_is 0 && has "status=200" && has "Hello from an nsrun container"'
+    show "nft list map ip nsrun publish_any"
+    expect "the runtime's table ip nsrun maps tcp . 8080 to the container's address . 80" \
+        eval '[[ $OUT =~ tcp\ \.\ 8080\ :\ ([0-9.]+)\ \.\ 80 ]] && ip=${BASH_REMATCH[1]}'
+    stop_container
+    expect "the container ended by SIGKILL: 137" has "exit status: 137"
+    say "The table ip nsrun stays for the next container, like docker's chains; what was this container's goes with it."
+    show "nft list ruleset"
+    expect "no rule of it left: neither port 8080 nor its address ${ip:-?}" \
+        eval 'status_is 0 && has_not "8080" && [[ -n $ip ]] && has_not "$ip "'
+}
+
 # --- the tour -----------------------------------------------------------------
 
 steps=(01 02 03 04 05 06 07 08 09)
@@ -336,6 +510,7 @@ for nn in "${steps[@]}"; do
     fi
 done
 finish_scene
+throwaway_down
 
 echo
 for s in "${skipped[@]}"; do
