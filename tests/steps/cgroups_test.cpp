@@ -18,17 +18,6 @@ namespace {
 
 class Cgroups : public KernelTest {};
 
-/// The container's PID 1 as the host sees it (its NSpid ends in 1), or 0.
-pid_t container_init(pid_t runtime) {
-    for (const pid_t pid : descendants(runtime)) {
-        std::istringstream nspids(proc_status(pid, "NSpid"));
-        std::vector<std::string> ids{std::istream_iterator<std::string>(nspids), {}};
-        if (ids.size() >= 2 && ids.back() == "1") {
-            return pid;
-        }
-    }
-    return 0;
-}
 
 /// A container that prints "ready" and then waits; SIGTERM or SIGINT ends it.
 const std::vector<std::string> waiting_container = {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <grp.h>
+#include <iterator>
 #include <poll.h>
 #include <sched.h>
 #include <sstream>
@@ -265,6 +266,17 @@ std::vector<pid_t> descendants(pid_t ancestor) {
         }
     }
     return found;
+}
+
+pid_t container_init(pid_t runtime) {
+    for (const pid_t pid : descendants(runtime)) {
+        std::istringstream nspids(proc_status(pid, "NSpid"));
+        const std::vector<std::string> ids{std::istream_iterator<std::string>(nspids), {}};
+        if (ids.size() >= 2 && ids.back() == "1") {
+            return pid;
+        }
+    }
+    return 0;
 }
 
 std::string proc_status(pid_t pid, const std::string& key) {

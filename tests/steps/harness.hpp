@@ -108,6 +108,9 @@ std::string unique(const std::string& prefix);
 /// The host's view of a process: all pids in this process's namespace that
 /// descend from `ancestor`.
 std::vector<pid_t> descendants(pid_t ancestor);
+/// The container's PID 1 as the host sees it: the descendant of the runtime
+/// whose NSpid line (/proc/PID/status) ends in 1.  0 if there is none (yet).
+pid_t container_init(pid_t runtime);
 /// The direct children of `parent`.
 std::vector<pid_t> children_of(pid_t parent);
 /// A line of /proc/PID/status ("NSpid", "Uid", …) without its key, or "".

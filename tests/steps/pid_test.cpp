@@ -10,18 +10,6 @@ namespace {
 
 class Pid : public KernelTest {};
 
-/// The container's PID 1 as the host sees it: the descendant of the runtime
-/// whose NSpid line ends in 1.  Returns 0 if not found.
-pid_t host_pid_of_container_init(pid_t runtime) {
-    for (const pid_t pid : descendants(runtime)) {
-        std::istringstream nspids(proc_status(pid, "NSpid"));
-        std::vector<std::string> ids{std::istream_iterator<std::string>(nspids), {}};
-        if (ids.size() >= 2 && ids.back() == "1") {
-            return pid;
-        }
-    }
-    return 0;
-}
 
 TEST_F(Pid, CommandIsPid1Inside) {
     const Result r = run({"lab-probe", "pid"});
@@ -33,7 +21,7 @@ TEST_F(Pid, CommandIsPid1Inside) {
 TEST_F(Pid, HostSeesTheContainerUnderAnotherPid) {
     Runtime rt({"sh", "-c", "lab-probe pid; sleep 3"});
     ASSERT_TRUE(rt.wait_for_output("ppid=")) << rt.err();
-    const pid_t init = host_pid_of_container_init(rt.pid());
+    const pid_t init = container_init(rt.pid());
     ASSERT_NE(init, 0) << "no descendant of the runtime is PID 1 of a new PID namespace";
     EXPECT_NE(init, 1);
     EXPECT_NE(namespace_of(init, "pid"), namespace_of(::getpid(), "pid"));

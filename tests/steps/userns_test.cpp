@@ -19,17 +19,6 @@ class Userns : public KernelTest {};
 /// The unprivileged user the rootless tests run as (nobody).
 const std::pair<uid_t, gid_t> nobody{65534, 65534};
 
-/// The container's PID 1 as the host sees it (its NSpid ends in 1), or 0.
-pid_t container_init(pid_t runtime) {
-    for (const pid_t pid : descendants(runtime)) {
-        std::istringstream nspids(proc_status(pid, "NSpid"));
-        std::vector<std::string> ids{std::istream_iterator<std::string>(nspids), {}};
-        if (ids.size() >= 2 && ids.back() == "1") {
-            return pid;
-        }
-    }
-    return 0;
-}
 
 /// The first field of a "Uid:"/"Gid:" line of /proc/PID/status (the real id).
 std::string real_id(pid_t pid, const std::string& key) {

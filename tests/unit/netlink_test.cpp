@@ -2,6 +2,8 @@
 // pure bytes; the client itself is exercised for real, but only inside a
 // throwaway network namespace that a helper thread unshares (network
 // namespaces are per thread), so the machine's own links are never touched.
+#include "throwaway_netns.hpp"
+
 #include <nsrun/error.hpp>
 #include <nsrun/netlink.hpp>
 
@@ -178,32 +180,7 @@ TEST(NetlinkReply, DataMessagesBeforeTheAckAreKept) {
 
 namespace {
 
-/// Root needed; in CI (CI=true) a skipped kernel test is a failure (the
-/// policy of lab::KernelTest in tests/steps/harness.cpp).
-class NetlinkKernel : public ::testing::Test {
-protected:
-    void SetUp() override {
-        if (::geteuid() == 0) {
-            return;
-        }
-        const char* ci = std::getenv("CI");
-        if (ci && std::string(ci) == "true") {
-            FAIL() << "this test creates a network namespace and needs root; in CI a skip is a failure";
-        }
-        GTEST_SKIP() << "needs root to create a network namespace (run: sudo make test)";
-    }
-
-    /// Run `body` on a thread that first moves into a fresh network
-    /// namespace: the namespace (and every link made in it) dies with the
-    /// thread, and the rest of the test process stays where it was.
-    static void in_throwaway_netns(const std::function<void()>& body) {
-        std::thread worker([&] {
-            ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);
-            body();
-        });
-        worker.join();
-    }
-};
+class NetlinkKernel : public ThrowawayNetnsTest {};
 
 /// A process parked in its own network namespace, killed on destruction.
 class NetnsHolder {

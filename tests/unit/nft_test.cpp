@@ -1,6 +1,8 @@
 // Unit tests of nsrun/nft.hpp.  libnftables talks to the netfilter of the
 // calling thread's network namespace, so the rules are made in a throwaway
 // one (a thread that unshares it) and never reach the machine's ruleset.
+#include "throwaway_netns.hpp"
+
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/nft.hpp>
@@ -18,26 +20,7 @@
 
 namespace {
 
-class Nft : public ::testing::Test {
-protected:
-    void SetUp() override {
-        if (::geteuid() == 0) {
-            return;
-        }
-        const char* ci = std::getenv("CI");
-        if (ci && std::string(ci) == "true") {
-            FAIL() << "this test creates a network namespace and needs root; in CI a skip is a failure";
-        }
-        GTEST_SKIP() << "needs root to create a network namespace (run: sudo make test)";
-    }
-    static void in_throwaway_netns(const std::function<void()>& body) {
-        std::thread worker([&] {
-            ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << std::strerror(errno);
-            body();
-        });
-        worker.join();
-    }
-};
+class Nft : public ThrowawayNetnsTest {};
 
 TEST_F(Nft, BatchIsAppliedAndListed) {
     in_throwaway_netns([] {
