@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include "../needs_root.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -313,15 +315,6 @@ std::string host_hostname() {
     return buf;
 }
 
-void KernelTest::SetUp() {
-    if (::geteuid() == 0) {
-        return;
-    }
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") {
-        FAIL() << "this test creates namespaces and needs root; in CI (CI=true) a skipped kernel test is a failure";
-    }
-    GTEST_SKIP() << "needs root to create namespaces (run: sudo make test)";
-}
+void KernelTest::SetUp() { NSRUN_REQUIRE_ROOT("creates namespaces"); }
 
 } // namespace lab

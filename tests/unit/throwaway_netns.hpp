@@ -3,31 +3,21 @@
 // that first moves into a fresh network namespace, which dies with the thread.
 #pragma once
 
+#include "../needs_root.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <sched.h>
-#include <string>
 #include <thread>
 #include <unistd.h>
 
-/// Root needed; in CI (CI=true) a skipped kernel test is a failure (the same
-/// policy as lab::KernelTest in tests/steps/harness.cpp).
+/// Root needed: the policy of tests/needs_root.hpp.
 class ThrowawayNetnsTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        if (::geteuid() == 0) {
-            return;
-        }
-        const char* ci = std::getenv("CI");
-        if (ci && std::string(ci) == "true") {
-            FAIL() << "this test creates a network namespace and needs root; in CI a skip is a failure";
-        }
-        GTEST_SKIP() << "needs root to create a network namespace (run: sudo make test)";
-    }
+    void SetUp() override { NSRUN_REQUIRE_ROOT("creates a network namespace"); }
 
     /// Run `body` on a thread that first unshares its network namespace: the
     /// namespace (and every link or rule made in it) goes away with the
