@@ -207,7 +207,7 @@ void remove_stale_cgroups(const std::string& parent) noexcept {
 }
 
 /// mkdir `hierarchy`/nsrun (shared: another container may have made it) and
-/// then `hierarchy`/nsrun/<id> (ours alone: it must not exist).  A concurrent
+/// then `hierarchy/nsrun/<id>` (ours alone: it must not exist).  A concurrent
 /// runtime may remove the empty nsrun between our two mkdirs; then we just
 /// try again.  `prepare_parent` runs on nsrun before our directory is made.
 std::string make_container_dir(const std::string& hierarchy, const std::string& id, const MkdirHook& hook,

@@ -52,7 +52,7 @@ public:
 
     /// "cgroup v2" or "cgroup v1".
     [[nodiscard]] virtual std::string name() const = 0;
-    /// mkdir the container's cgroup(s) nsrun/<id> (and the parent nsrun if
+    /// mkdir the container's cgroup(s) `nsrun/<id>` (and the parent nsrun if
     /// needed).  Throws if the container's directory already exists.
     virtual void create(const std::string& id) = 0;
     /// Write the limits into the container's cgroup(s).
@@ -91,7 +91,7 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root = "/s
 /// object outlives the wait for the container.
 class Cgroup {
 public:
-    /// Create nsrun/<id> with `driver` and write the limits into it.
+    /// Create `nsrun/<id>` with `driver` and write the limits into it.
     Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const CgroupOptions& limits);
     Cgroup(const Cgroup&) = delete;
     Cgroup& operator=(const Cgroup&) = delete;
