@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
 
-.PHONY: all deps configure build rootfs test unit-test check-steps sync-steps grade demo docs clean help
+.PHONY: all deps configure build rootfs test unit-test check-steps sync-steps grade demo docs docs-check docs-shots clean help
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -65,6 +65,14 @@ demo: deps build rootfs ## a guided tour of every finished step
 
 docs: configure ## the Doxygen site (build/docs/html/index.html)
 	@cmake --build $(BUILD) --target docs
+
+docs-check: configure ## build the site and check its every local link and image (part of make test)
+	@scripts/check-docs-links.sh $(BUILD)
+
+docs-shots: docs ## screenshots of the site in headless chromium (installs chromium)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y chromium; } \
+	  || { echo "docs-shots: chromium is missing: sudo make docs-shots installs it"; exit 1; }
+	@scripts/docs-shots.sh $(BUILD)
 
 clean: ## remove the build tree and the lab rootfs
 	rm -rf $(BUILD) $(ROOTFS)

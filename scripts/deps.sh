@@ -9,6 +9,7 @@ packages=(
   libfmt-dev                          # all formatting
   libgtest-dev libgmock-dev           # all tests
   doxygen graphviz                    # the docs site and topology pictures
+  doxygen-awesome-css                 # the docs site's theme
   busybox-static                      # the lab rootfs
   iproute2 util-linux procps          # ip/nsenter/setpriv/ps, used by tests and the demo
   libnftables-dev nftables            # port mapping (step 09); nft for the tests

@@ -5,7 +5,8 @@
 #   make diff-step-4
 #
 # Prints `diff -ruN` of the previous step folder against step N, leaving out
-# the chapters (README.md): the diff is the code the step adds, the chapter
+# the chapters (README.md) and pictures rendered locally (*.svg, from the .dot
+# sources): the diff is the code the step adds, the chapter
 # explains it. This is a viewer: it exits 0 whether or not the folders differ.
 set -euo pipefail
 export LC_ALL=C
@@ -49,6 +50,6 @@ prev=${steps[idx - 1]}
 
 echo "== what step ${cur#steps/} adds to ${prev#steps/}: diff -ruN $prev $cur (+ lines new in ${cur#steps/}, - lines it removed; chapters left out)"
 rc=0
-diff -ruN -x README.md --color=auto "$prev" "$cur" || rc=$? # both paths start with steps/, no -- needed
+diff -ruN -x README.md -x "*.svg" "$prev" "$cur" || rc=$? # both paths start with steps/, no -- needed
 ((rc <= 1)) || exit "$rc" # 1 just means "the folders differ"
 exit 0
