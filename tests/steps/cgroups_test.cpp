@@ -25,122 +25,162 @@ const std::vector<std::string> waiting_container = {
 
 /// Start `args`, wait for "ready", return the container's cgroup directories.
 std::vector<std::string> cgroup_dirs_when_ready(Runtime& rt) {
-    EXPECT_TRUE(rt.wait_for_output("ready")) << rt.err();
+    if (!expect_output(rt, "ready", "the container's shell prints ready")) {
+        return {};
+    }
     const pid_t init = container_init(rt.pid());
-    EXPECT_NE(init, 0) << "no process of the container found";
-    return init ? own_cgroup_dirs(init) : std::vector<std::string>{};
+    const Result running = rt.record();
+    expect_true(init != 0, "the container's PID 1 under the runtime", "there is none", &running);
+    const auto dirs = init ? own_cgroup_dirs(init) : std::vector<std::string>{};
+    expect_true(!dirs.empty(), "the container in cgroups of its own (/proc/PID/cgroup differs from the host's)",
+                "it is in the same cgroups as the tests", &running);
+    return dirs;
 }
 
 void expect_all_removed(const std::vector<std::string>& dirs, const Result& r) {
     for (const auto& dir : dirs) {
-        EXPECT_FALSE(dir_exists(dir)) << "the container's cgroup " << dir << " was left behind" << r;
+        expect_true(!dir_exists(dir), "the container's cgroup " + dir + " removed after the run (rmdir)",
+                    "it was left behind", &r);
     }
 }
 
-TEST_F(Cgroups, ContainerHasItsOwnCgroupForEachController) {
+/// A cgroup file seen from the host holds `expected`.
+bool expect_file(const std::string& path, const std::string& expected, std::string_view why, const Result& r,
+                 Where where = Where::current()) {
+    const std::string got = read_trimmed(path);
+    return expect_true(got == expected, path + " to read \"" + expected + "\": " + std::string(why),
+                       got.empty() ? "it is empty or missing" : "it reads \"" + got + "\"", &r, where);
+}
+
+STEP_TEST(Cgroups, ContainerHasItsOwnCgroupForEachController,
+          "With limits, the container's PID 1 is in a cgroup of its own for memory, cpu and pids (seen from the "
+          "host in /proc/PID/cgroup), not in the tests' cgroups.") {
     Runtime rt({"-m", "64m", "--pids-limit", "50", "--cpus", "1", "sh", "-c", "echo ready; sleep 2"});
     const auto dirs = cgroup_dirs_when_ready(rt);
     const pid_t init = container_init(rt.pid());
-    ASSERT_NE(init, 0);
+    REQUIRE(init != 0);
+    const Result running = rt.record();
     for (const char* controller : {"memory", "cpu", "pids"}) {
         const std::string dir = cgroup_dir_of(init, controller);
-        EXPECT_FALSE(dir.empty()) << controller;
-        EXPECT_NE(cgroup_dir_of(::getpid(), controller), dir)
-            << "the container shares the test's " << controller << " cgroup";
-        EXPECT_TRUE(dir_exists(dir)) << dir;
+        expect_true(!dir.empty(), std::string("the container in a ") + controller + " cgroup",
+                    "/proc/PID/cgroup names none", &running);
+        expect_true(cgroup_dir_of(::getpid(), controller) != dir,
+                    std::string("the container in a ") + controller + " cgroup of its own",
+                    "it shares the tests' " + dir, &running);
+        expect_true(dir_exists(dir), "its cgroup directory " + dir + " to exist on the host", "it does not",
+                    &running);
     }
-    EXPECT_FALSE(dirs.empty());
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 0) << r;
+    expect_exit(r, 0, "the container's shell exits 0");
 }
 
-TEST_F(Cgroups, LimitsAreReadBackFromTheHostSide) {
+STEP_TEST(Cgroups, LimitsAreReadBackFromTheHostSide,
+          "The limits asked for are written to the container's cgroup: memory, CPU quota and weight, pids, read "
+          "back from the host's cgroupfs (v1 or v2 file names).") {
     Runtime rt({"--memory", "64m", "--cpus", "0.5", "--cpu-weight", "200", "--pids-limit", "42", "sh", "-c",
                 "echo ready; sleep 2"});
-    ASSERT_TRUE(rt.wait_for_output("ready")) << rt.err();
+    REQUIRE(expect_output(rt, "ready", "the container's shell prints ready"));
     const pid_t init = container_init(rt.pid());
-    ASSERT_NE(init, 0);
+    const Result running = rt.record();
+    REQUIRE(expect_true(init != 0, "the container's PID 1 under the runtime", "there is none", &running));
     const std::string memory = cgroup_dir_of(init, "memory");
     const std::string cpu = cgroup_dir_of(init, "cpu");
     const std::string pids = cgroup_dir_of(init, "pids");
-    EXPECT_EQ(read_trimmed(pids + "/pids.max"), "42");
+    expect_file(pids + "/pids.max", "42", "--pids-limit 42", running);
     if (dir_exists(memory) && read_trimmed(memory + "/memory.max").empty()) {
         // cgroup v1
-        EXPECT_EQ(read_trimmed(memory + "/memory.limit_in_bytes"), "67108864");
-        EXPECT_EQ(read_trimmed(cpu + "/cpu.cfs_quota_us"), "50000");
-        EXPECT_EQ(read_trimmed(cpu + "/cpu.cfs_period_us"), "100000");
-        EXPECT_EQ(read_trimmed(cpu + "/cpu.shares"), "2048") << "weight 200 = shares 200*1024/100";
+        expect_file(memory + "/memory.limit_in_bytes", "67108864", "--memory 64m is 64 MiB", running);
+        expect_file(cpu + "/cpu.cfs_quota_us", "50000", "--cpus 0.5 is 50 ms per 100 ms period", running);
+        expect_file(cpu + "/cpu.cfs_period_us", "100000", "the CFS period is 100 ms", running);
+        expect_file(cpu + "/cpu.shares", "2048", "--cpu-weight 200 is shares 200*1024/100", running);
     } else {
-        EXPECT_EQ(read_trimmed(memory + "/memory.max"), "67108864");
-        EXPECT_EQ(read_trimmed(cpu + "/cpu.max"), "50000 100000");
-        EXPECT_EQ(read_trimmed(cpu + "/cpu.weight"), "200");
+        expect_file(memory + "/memory.max", "67108864", "--memory 64m is 64 MiB", running);
+        expect_file(cpu + "/cpu.max", "50000 100000", "--cpus 0.5 is 50 ms per 100 ms period", running);
+        expect_file(cpu + "/cpu.weight", "200", "--cpu-weight 200", running);
     }
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 0) << r;
+    expect_exit(r, 0, "the container's shell exits 0");
 }
 
-TEST_F(Cgroups, InsideTheCgroupIsTheRoot) {
+STEP_TEST(Cgroups, InsideTheCgroupIsTheRoot,
+          "In a cgroup namespace (CLONE_NEWCGROUP) the container sees its own cgroup as the root \"/\" in "
+          "/proc/self/cgroup.") {
     const Result r = run({"-m", "64m", "lab-probe", "cgroup"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe cgroup runs and exits 0 in the container"));
     const auto lines = values(r.out, "cgroup");
-    ASSERT_FALSE(lines.empty()) << r;
+    REQUIRE(expect_true(!lines.empty(), "lab-probe to print the container's cgroups (cgroup= lines)",
+                        "it prints none", &r));
     for (const auto& line : lines) {
-        EXPECT_TRUE(line.ends_with(":/")) << "the cgroup namespace should make the container's cgroup its root: "
-                                          << line << r;
+        expect_true(line.ends_with(":/"), "every cgroup line inside to end in \":/\" (the cgroup namespace's root)",
+                    "one is " + line, &r);
     }
 }
 
-TEST_F(Cgroups, InsideTheLimitsAreVisibleReadOnly) {
+STEP_TEST(Cgroups, InsideTheLimitsAreVisibleReadOnly,
+          "Inside, /sys/fs/cgroup shows the container's own cgroup, with its limits, read-only.") {
     // The container's own cgroupfs view at /sys/fs/cgroup: its cgroup is the root.
     const Result r = run({"-m", "64m", "--pids-limit", "42", "sh", "-c",
                           "lab-probe limits; lab-probe writable /sys/fs/cgroup"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "pids.max"), "42") << r;
-    const std::string v2 = value(r.out, "memory.max");
-    EXPECT_EQ(v2.empty() ? value(r.out, "memory.limit_in_bytes") : v2, "67108864") << r;
-    EXPECT_EQ(value(r.out, "writable"), "0") << "the limits must not be writable inside" << r;
+    REQUIRE(expect_exit(r, 0, "the container's shell exits 0"));
+    expect_value(r, "pids.max", "42", "the container's own pids.max is visible inside");
+    const std::string key = value(r.out, "memory.max").empty() ? "memory.limit_in_bytes" : "memory.max";
+    expect_value(r, key, "67108864", "the container's own memory limit is visible inside");
+    expect_value(r, "writable", "0", "the limits must not be writable inside");
 }
 
-TEST_F(Cgroups, AllocatingTwiceTheLimitIsOomKilled) {
+STEP_TEST(Cgroups, AllocatingTwiceTheLimitIsOomKilled,
+          "A process allocating 128 MiB under --memory 64m is killed by the kernel's OOM killer: the runtime "
+          "exits 137 and says it was out of memory.") {
     const Result r = run({"--memory", "64m", "lab-probe", "alloc", "128"});
-    EXPECT_EQ(r.status, 137) << r;
-    EXPECT_NE(r.err.find("container killed: out of memory (limit 64 MiB)"), std::string::npos) << r;
-    EXPECT_EQ(value(r.out, "allocated"), "") << r;
+    expect_exit(r, 137, "the OOM killer sends SIGKILL: 128+9");
+    expect_stderr_contains(r, "container killed: out of memory (limit 64 MiB)",
+                           "the runtime names the OOM kill and the limit");
+    expect_value(r, "allocated", "", "the allocation must not complete");
 }
 
-TEST_F(Cgroups, AllocatingHalfTheLimitSucceeds) {
+STEP_TEST(Cgroups, AllocatingHalfTheLimitSucceeds,
+          "Allocating 32 MiB under --memory 64m succeeds: the limit is not set too low.") {
     const Result r = run({"--memory", "64m", "lab-probe", "alloc", "32"});
-    EXPECT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "allocated"), "32") << r;
-    EXPECT_EQ(r.err.find("out of memory"), std::string::npos) << r;
+    expect_exit(r, 0, "32 MiB fits in a 64 MiB limit");
+    expect_value(r, "allocated", "32", "all 32 MiB were allocated");
+    expect_stderr_lacks(r, "out of memory", "there was no OOM kill");
 }
 
-TEST_F(Cgroups, ForkStormStopsAtThePidsLimit) {
+STEP_TEST(Cgroups, ForkStormStopsAtThePidsLimit,
+          "Under --pids-limit 10 a fork storm stops at 10 processes: fork fails with EAGAIN.") {
     const Result r = run({"--pids-limit", "10", "lab-probe", "fork", "50", "5"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe fork reports and exits 0"));
     const std::string forked = value(r.out, "forked");
-    ASSERT_FALSE(forked.empty()) << r;
-    EXPECT_LE(std::stoi(forked), 10) << "more processes than --pids-limit" << r;
-    EXPECT_EQ(value(r.out, "failed"), "1") << r;
-    EXPECT_EQ(value(r.out, "errno"), "EAGAIN") << r;
+    REQUIRE(expect_true(!forked.empty(), "lab-probe to report how many forks succeeded (forked=N)", "it does not",
+                        &r));
+    expect_true(std::stoi(forked) <= 10, "at most 10 processes under --pids-limit 10",
+                "forked=" + forked + ": more processes than --pids-limit", &r);
+    expect_value(r, "failed", "1", "a fork failed at the limit");
+    expect_value(r, "errno", "EAGAIN", "fork fails with EAGAIN at the pids limit");
 }
 
-TEST_F(Cgroups, WithoutALimitTheForksSucceed) {
+STEP_TEST(Cgroups, WithoutALimitTheForksSucceed,
+          "Without --pids-limit, 20 forks succeed: no limit is set when none is asked for.") {
     const Result r = run({"lab-probe", "fork", "20", "0.5"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "forked"), "20") << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe fork reports and exits 0"));
+    expect_value(r, "forked", "20", "all 20 forks succeed without a limit");
 }
 
-TEST_F(Cgroups, CpuQuotaSlowsABusyLoop) {
+STEP_TEST(Cgroups, CpuQuotaSlowsABusyLoop,
+          "Under --cpus 0.2 a busy loop of 1 s gets about 200 ms of CPU time (less than 700 ms on a noisy "
+          "machine): the quota holds.") {
     const Result r = run({"--cpus", "0.2", "lab-probe", "spin", "1"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe spin reports and exits 0"));
     const std::string cpu_ms = value(r.out, "cpu_ms");
-    ASSERT_FALSE(cpu_ms.empty()) << r;
+    REQUIRE(expect_true(!cpu_ms.empty(), "lab-probe to report the CPU time used (cpu_ms=N)", "it does not", &r));
     // 0.2 CPU for 1 s is ~200 ms; the bound is generous for noisy machines.
-    EXPECT_LT(std::stoi(cpu_ms), 700) << "a busy loop under --cpus 0.2 used most of a CPU" << r;
+    expect_true(std::stoi(cpu_ms) < 700, "less than 700 ms of CPU time for 1 s under --cpus 0.2",
+                "cpu_ms=" + cpu_ms + ": the busy loop used most of a CPU", &r);
 }
 
-TEST_F(Cgroups, BadValuesAreRefusedWith125) {
+STEP_TEST_ANY_USER(Cgroups, BadValuesAreRefusedWith125,
+                   "Bad limit values (12q, 0, abc, -1, lots, 20000 …) are refused with 125 before anything "
+                   "starts, and the message names the option.") {
     const std::vector<std::vector<std::string>> bad = {
         {"--memory", "12q"},    {"--memory", "0"},      {"-m", "abc"},
         {"--cpus", "-1"},       {"--cpus", "0"},        {"--cpus", "lots"},
@@ -151,81 +191,98 @@ TEST_F(Cgroups, BadValuesAreRefusedWith125) {
         std::vector<std::string> args = flag;
         args.push_back("true");
         const Result r = run(args);
-        EXPECT_EQ(r.status, 125) << flag[0] << " " << flag[1] << r;
+        expect_exit(r, 125, flag[0] + " " + flag[1] + " is not a valid value");
         const std::string name = flag[0] == "-m" ? "--memory" : flag[0];
-        EXPECT_NE(r.err.find(name), std::string::npos) << "the message should name the flag" << r;
+        expect_stderr_contains(r, name, "the message names the option");
     }
 }
 
-TEST_F(Cgroups, ExplainNarratesTheCgroup) {
+STEP_TEST(Cgroups, ExplainNarratesTheCgroup,
+          "--explain narrates the cgroup work: finding the cgroup layout (statfs), moving the container into its "
+          "cgroup (cgroup.procs), the cgroup namespace (CLONE_NEWCGROUP) and removing the cgroup (rmdir).") {
     const Result r = run({"--explain", "-m", "64m", "--pids-limit", "20", "true"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.err.find("statfs("), std::string::npos) << r;
-    EXPECT_NE(r.err.find("cgroup.procs"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("CLONE_NEWCGROUP"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("rmdir("), std::string::npos) << r;
+    REQUIRE(expect_exit(r, 0, "--explain does not change what runs"));
+    expect_narrated(r, R"(\bstatfs\(|mountinfo|/proc/mounts)", "finding out which cgroup layout the machine has",
+                    "`statfs(\"/sys/fs/cgroup\") = 0 (f_type=0x63677270)`");
+    expect_narrated(r, R"(cgroup\.procs|CLONE_INTO_CGROUP)", "moving the container into its cgroup",
+                    "`write(\"/sys/fs/cgroup/nsrun/ID/cgroup.procs\", \"4242\") = 4` or clone3 with "
+                    "CLONE_INTO_CGROUP");
+    expect_narrated(r, R"((\bclone3?|\bunshare)\(.*CLONE_NEWCGROUP)", "the new cgroup namespace",
+                    "`unshare(CLONE_NEWCGROUP) = 0`");
+    expect_narrated(r, R"(\brmdir\()", "removing the container's cgroup",
+                    "`rmdir(\"/sys/fs/cgroup/nsrun/ID\") = 0`");
 }
 
 // --- the cgroup is removed on every exit path ------------------------------
 
-TEST_F(Cgroups, RemovedAfterANormalExit) {
+STEP_TEST(Cgroups, RemovedAfterANormalExit,
+          "The container's cgroup is removed when its command exits normally.") {
     Runtime rt({"-m", "64m", "sh", "-c", "echo ready; sleep 1; exit 3"});
     const auto dirs = cgroup_dirs_when_ready(rt);
-    ASSERT_FALSE(dirs.empty());
+    REQUIRE(!dirs.empty());
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 3) << r;
+    expect_exit(r, 3, "the container exits 3, and the runtime passes that on");
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, RemovedWhenTheContainerIsKilledByASignal) {
+STEP_TEST(Cgroups, RemovedWhenTheContainerIsKilledByASignal,
+          "The container's cgroup is removed when its PID 1 is killed by SIGKILL, and a plain SIGKILL is not "
+          "reported as an OOM kill.") {
     Runtime rt({"--pids-limit", "20", "sh", "-c", "echo ready; exec sleep 30"});
     const auto dirs = cgroup_dirs_when_ready(rt);
-    ASSERT_FALSE(dirs.empty());
-    ASSERT_EQ(::kill(container_init(rt.pid()), SIGKILL), 0);
+    REQUIRE(!dirs.empty());
+    const Result running = rt.record();
+    REQUIRE(expect_true(::kill(container_init(rt.pid()), SIGKILL) == 0, "to be able to SIGKILL the container",
+                        "kill() failed", &running));
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 137) << r;
-    EXPECT_EQ(r.err.find("out of memory"), std::string::npos) << "a plain SIGKILL is not an OOM kill" << r;
+    expect_exit(r, 137, "the container was killed by SIGKILL: 128+9");
+    expect_stderr_lacks(r, "out of memory", "a plain SIGKILL is not an OOM kill");
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, RemovedAfterAnOomKill) {
+STEP_TEST(Cgroups, RemovedAfterAnOomKill,
+          "The container's cgroup is removed after an OOM kill too, and the OOM kill is named.") {
     Runtime rt({"-m", "64m", "sh", "-c", "echo ready; sleep 0.5; exec lab-probe alloc 256"});
     const auto dirs = cgroup_dirs_when_ready(rt);
-    ASSERT_FALSE(dirs.empty());
+    REQUIRE(!dirs.empty());
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 137) << r;
-    EXPECT_NE(r.err.find("out of memory"), std::string::npos) << r;
+    expect_exit(r, 137, "the OOM killer sends SIGKILL: 128+9");
+    expect_stderr_contains(r, "out of memory", "the runtime names the OOM kill");
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, RemovedWhenTheRuntimeGetsSigterm) {
+STEP_TEST(Cgroups, RemovedWhenTheRuntimeGetsSigterm,
+          "SIGTERM to the runtime ends the container (forwarded) and the runtime still removes its cgroup.") {
     Runtime rt(waiting_container);
     const auto dirs = cgroup_dirs_when_ready(rt);
-    ASSERT_FALSE(dirs.empty());
+    REQUIRE(!dirs.empty());
     rt.signal(SIGTERM);
     const Result r = rt.finish(15s);
-    EXPECT_FALSE(r.timed_out) << r;
+    expect_true(!r.timed_out, "the runtime to end within 15 s of SIGTERM", "it was still running", &r);
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, RemovedWhenTheRuntimeGetsSigint) {
+STEP_TEST(Cgroups, RemovedWhenTheRuntimeGetsSigint,
+          "SIGINT (Ctrl-C) to the runtime ends the container and the runtime still removes its cgroup.") {
     Runtime rt(waiting_container);
     const auto dirs = cgroup_dirs_when_ready(rt);
-    ASSERT_FALSE(dirs.empty());
+    REQUIRE(!dirs.empty());
     rt.signal(SIGINT);
     const Result r = rt.finish(15s);
-    EXPECT_FALSE(r.timed_out) << r;
+    expect_true(!r.timed_out, "the runtime to end within 15 s of SIGINT", "it was still running", &r);
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, ACgroupLeftByAKilledRuntimeIsCollectedByTheNextRun) {
+STEP_TEST(Cgroups, ACgroupLeftByAKilledRuntimeIsCollectedByTheNextRun,
+          "A runtime killed by SIGKILL cannot clean up; the empty cgroup it leaves is removed by a later run once "
+          "it is older than any setup takes (a minute).") {
     // SIGKILL to the runtime itself: nothing can clean up in-process (the
     // container dies with it, PR_SET_PDEATHSIG), and its cgroup stays ...
     std::vector<std::string> dirs;
     {
         Runtime rt({"sh", "-c", "echo ready; exec sleep 30"});
         dirs = cgroup_dirs_when_ready(rt);
-        ASSERT_FALSE(dirs.empty());
+        REQUIRE(!dirs.empty());
         const auto inside = descendants(rt.pid());
         rt.signal(SIGKILL);
         rt.finish();
@@ -238,22 +295,26 @@ TEST_F(Cgroups, ACgroupLeftByAKilledRuntimeIsCollectedByTheNextRun) {
     for (const auto& dir : dirs) {
         if (!dir_exists(dir)) continue;
         const timespec old[2] = {{::time(nullptr) - 120, 0}, {::time(nullptr) - 120, 0}};
-        ASSERT_EQ(::utimensat(AT_FDCWD, dir.c_str(), old, 0), 0) << dir;
+        REQUIRE(expect_true(::utimensat(AT_FDCWD, dir.c_str(), old, 0) == 0, "to age the cgroup " + dir,
+                            "utimensat failed"));
     }
     const Result r = run({"true"});
-    EXPECT_EQ(r.status, 0) << r;
+    expect_exit(r, 0, "the next run works");
     expect_all_removed(dirs, r);
 }
 
-TEST_F(Cgroups, RemovedWhenTheCommandCannotStart) {
+STEP_TEST(Cgroups, RemovedWhenTheCommandCannotStart,
+          "When COMMAND is not found (127) the cgroup made for it (named nsrun/ID in --explain) is removed too.") {
     // The cgroup exists before the exec fails: --explain names it.
     const Result r = run({"--explain", "-m", "64m", unique("no-such-command")});
-    EXPECT_EQ(r.status, 127) << r;
+    expect_exit(r, 127, "COMMAND was not found");
     const auto at = r.err.find("nsrun/");
-    ASSERT_NE(at, std::string::npos) << "--explain should name the container's cgroup" << r;
+    REQUIRE(expect_true(at != std::string::npos, "--explain to name the container's cgroup, nsrun/ID",
+                        "no stderr line mentions nsrun/", &r));
     const std::string id = r.err.substr(at + 6, r.err.find_first_of(" )\"\n", at + 6) - at - 6);
-    ASSERT_FALSE(id.empty()) << r;
-    EXPECT_TRUE(cgroup_dirs_named(id).empty()) << "cgroup " << id << " was left behind" << r;
+    REQUIRE(expect_true(!id.empty(), "a container id after nsrun/", "it is empty", &r));
+    expect_true(cgroup_dirs_named(id).empty(), "the cgroup " + id + " removed after the failed start",
+                "it was left behind", &r);
 }
 
 } // namespace

@@ -15,7 +15,9 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <source_location>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -40,16 +42,27 @@ Config& config();
 /// --throwaway-host (made on first use; defined in netfixture.cpp).
 pid_t shared_throwaway_host();
 
-/// A finished run of the runtime.
+/// A finished (or, for Runtime::record(), a still running) run of the runtime.
 struct Result {
     int status = -1;  ///< exit status (128+N if the runtime itself was killed by N)
     std::string out;  ///< stdout
     std::string err;  ///< stderr
     bool timed_out = false;
+    /// The exact command line, shell-quoted so it can be pasted into a shell
+    /// (with the PATH to lab-probe and the user it ran as, when they matter).
+    std::string command;
+    int signal = 0;       ///< the signal that ended the runtime itself, or 0
+    bool running = false; ///< a snapshot of a runtime that has not ended yet
 };
 
+/// The run record printed with every failure: the command line, how it
+/// ended, stdout and stderr (long output trimmed to its head and tail).
+std::string describe_run(const Result& r);
 /// gtest prints this on failure, so every assertion shows what the runtime said.
 std::ostream& operator<<(std::ostream& os, const Result& r);
+
+/// `word` quoted for sh when it needs it: `''`, `'a b'`, `'it'\''s'`.
+std::string shell_quote(const std::string& word);
 
 /// How to start the runtime.
 struct Launch {
@@ -82,11 +95,14 @@ public:
     /// Output seen so far.
     [[nodiscard]] const std::string& out() const { return out_; }
     [[nodiscard]] const std::string& err() const { return err_; }
+    /// The run so far (command line, output), for failure messages.
+    [[nodiscard]] Result record() const;
 
 private:
     void start(const Launch& launch);
     void pump(std::chrono::milliseconds budget);
     pid_t pid_ = -1;
+    std::string command_;
     int out_fd_ = -1;
     int err_fd_ = -1;
     std::string out_, err_;
@@ -117,18 +133,128 @@ std::vector<pid_t> children_of(pid_t parent);
 std::string proc_status(pid_t pid, const std::string& key);
 /// readlink(/proc/PID/ns/NAME): "uts:[4026531838]", or "" if gone.
 std::string namespace_of(pid_t pid, const std::string& name);
-/// Whether a process with this pid exists.
+/// Whether a process with this pid exists (a zombie has ended: it does not).
 bool process_exists(pid_t pid);
+/// Those of `pids` still alive, as "pid 12 (sleep 60), pid 13 (sh -c …)", or "".
+std::string still_alive(const std::vector<pid_t>& pids);
 /// The host's mount table, raw: this process's, or under --throwaway-host
 /// the throwaway host's (the runtime's host).
 std::string host_mountinfo();
 /// The host's hostname.
 std::string host_hostname();
 
+/// The uid/gid a test runs the runtime as when it checks what a user who is
+/// not root gets: nobody (65534) when the tests run as root, else the
+/// caller itself (nullopt: no change of user).
+std::optional<std::pair<uid_t, gid_t>> unprivileged_user();
+/// The uid that unprivileged_user() runs as.
+uid_t unprivileged_uid();
+
+// --- checks that explain themselves -------------------------------------------
+//
+// Each check records a failure that says in words what was expected and what
+// happened, followed by the run record (describe_run), and returns whether it
+// held.  `why` is the reason, in the learner's terms ("an empty hostname must
+// be refused").  Use them as EXPECT (carry on) or, to stop the test at the
+// first failure, as `REQUIRE(expect_exit(r, 0, "…"));`.
+using Where = std::source_location;
+
+/// Stop the test when a check failed (the failure is already recorded).
+#define REQUIRE(check)                                                                                        \
+    do {                                                                                                      \
+        if (!(check)) return;                                                                                 \
+    } while (0)
+
+/// Records a failure: "expected …\n  but …" with the run record.
+void fail(std::string_view expected, std::string_view actual, const Result* r = nullptr,
+          Where where = Where::current());
+/// A condition about the host or the container, seen from outside: on
+/// failure "expected EXPECTED\n  but ACTUAL".
+bool expect_true(bool holds, std::string_view expected, std::string_view actual, const Result* r = nullptr,
+                 Where where = Where::current());
+bool expect_exit(const Result& r, int status, std::string_view why, Where where = Where::current());
+bool expect_stdout_contains(const Result& r, std::string_view text, std::string_view why,
+                            Where where = Where::current());
+bool expect_stderr_contains(const Result& r, std::string_view text, std::string_view why,
+                            Where where = Where::current());
+bool expect_stdout_lacks(const Result& r, std::string_view text, std::string_view why,
+                         Where where = Where::current());
+bool expect_stderr_lacks(const Result& r, std::string_view text, std::string_view why,
+                         Where where = Where::current());
+/// A `key=value` line of lab-probe (or the runtime) on stdout.
+bool expect_value(const Result& r, const std::string& key, const std::string& expected, std::string_view why,
+                  Where where = Where::current());
+/// All `key=value` lines of `key`, in order.
+bool expect_values(const Result& r, const std::string& key, const std::vector<std::string>& expected,
+                   std::string_view why, Where where = Where::current());
+/// Waits for `text` on the stdout of a runtime started in the background.
+bool expect_output(Runtime& rt, const std::string& text, std::string_view why,
+                   std::chrono::milliseconds timeout = 20s, Where where = Where::current());
+
+/// The --explain contract (README, "The command-line contract"): the
+/// narration is on stderr, one line per kernel-level action, shaped like
+/// strace (`name(args) = result`).  Passes when a line of stderr matches
+/// `pattern` (an ECMAScript regex searched in each line); `lesson` says
+/// which action the line narrates and `shape` gives accepted examples.
+bool expect_narrated(const Result& r, const std::string& pattern, std::string_view lesson, std::string_view shape,
+                     Where where = Where::current());
+
+// --- what a test checks, and why ---------------------------------------------
+
+/// How a test is registered (STEP_TEST): its one-line description and
+/// whether it needs root.
+struct Description {
+    std::string description;
+    bool needs_root = true;
+};
+/// Registers a test's description (used by STEP_TEST; returns true).
+bool describe(const char* suite, const char* name, const char* description, bool needs_root);
+/// The registered description of "Suite.Name", or nullptr.
+const Description* described(const std::string& suite, const std::string& name);
+
+/// A step test with its one-line "what this checks and why", which the
+/// report prints when it fails.  The fixture decides what it needs (root).
+#define STEP_TEST(suite, name, description)                                                                  \
+    [[maybe_unused]] static const bool lab_described_##suite##_##name =                                      \
+        ::lab::describe(#suite, #name, description, true);                                                    \
+    TEST_F(suite, name)
+/// A step test that needs no root (--help, bad options, rootless runs): it
+/// runs whoever runs the tests.
+#define STEP_TEST_ANY_USER(suite, name, description)                                                         \
+    [[maybe_unused]] static const bool lab_described_##suite##_##name =                                      \
+        ::lab::describe(#suite, #name, description, false);                                                   \
+    TEST_F(suite, name)
+
+// --- nothing the runtime started outlives a test -----------------------------
+
+/// A process left behind: its pid and command line.
+struct Leftover {
+    pid_t pid;
+    std::string command;
+};
+/// Kills (SIGKILL) and reaps every process that descends from the test
+/// process and belongs to no test any more: whatever a runtime under test
+/// started and left running.  Waits up to `grace` for them to end on their
+/// own first (the kernel tears a PID namespace down asynchronously).  The
+/// test process is a child subreaper (main.cpp), so orphans come to us
+/// instead of PID 1.
+std::vector<Leftover> end_leftovers(std::chrono::milliseconds grace = 3s);
+/// Become a child subreaper (prctl PR_SET_CHILD_SUBREAPER); main() calls it.
+void become_subreaper();
+
+/// Base of every step test: after each test, ends whatever the runtime left
+/// running and reports it as a failure; fails a STEP_TEST without a
+/// description.
+class StepTest : public ::testing::Test {
+protected:
+    ~StepTest() override;
+};
+
 /// Base of every test that creates namespaces: needs root.  Skipped with a
 /// reason when not root — except in CI (CI=true), where a skip would hide an
-/// untested kernel feature, so it fails instead.
-class KernelTest : public ::testing::Test {
+/// untested kernel feature, so it fails instead.  Tests registered with
+/// STEP_TEST_ANY_USER run without root.
+class KernelTest : public StepTest {
 protected:
     void SetUp() override;
 };

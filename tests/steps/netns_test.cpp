@@ -33,38 +33,57 @@ std::string first_of_slash30(const std::string& cidr) {
     return ip.substr(0, dot + 1) + std::to_string((last & ~3) + 1);
 }
 
-TEST_F(Netns, NoneHasOnlyLoopbackUp) {
-    const Result r = host().run({"--network", "none", "lab-probe", "net"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(probe_interfaces(r.out), Strings{"lo"}) << r;
-    EXPECT_EQ(value(r.out, "iface"), "lo index=1 up=1") << "loopback must be up" << r;
-    EXPECT_EQ(probe_address(r.out, "lo"), "127.0.0.1/8") << r;
-    EXPECT_EQ(value(r.out, "default_via"), "") << r;
+/// "eth0, lo" for a message.
+std::string joined(const Strings& names) {
+    std::string text;
+    for (const auto& n : names) text += (text.empty() ? "" : ", ") + n;
+    return text.empty() ? "none" : text;
 }
 
-TEST_F(Netns, VethGivesLoopbackAndEth0WithASlash30) {
+STEP_TEST(Netns, NoneHasOnlyLoopbackUp,
+          "--network none gives the container a network namespace of its own with only the loopback, up, at "
+          "127.0.0.1/8, and no default route.") {
+    const Result r = host().run({"--network", "none", "lab-probe", "net"});
+    REQUIRE(expect_exit(r, 0, "lab-probe net runs and exits 0 in the container"));
+    expect_true(probe_interfaces(r.out) == Strings{"lo"}, "only the interface lo inside",
+                "the interfaces are: " + joined(probe_interfaces(r.out)), &r);
+    expect_value(r, "iface", "lo index=1 up=1", "loopback must be up");
+    expect_true(probe_address(r.out, "lo") == "127.0.0.1/8", "lo to have 127.0.0.1/8",
+                "it has " + probe_address(r.out, "lo"), &r);
+    expect_value(r, "default_via", "", "no default route with --network none");
+}
+
+STEP_TEST(Netns, VethGivesLoopbackAndEth0WithASlash30,
+          "--network veth gives lo and eth0 (one end of a veth pair), eth0 with a /30 of 10.202.0.0/16, and a "
+          "default route via the /30's first address, the host's end.") {
     const Result r = host().run({"--network", "veth", "lab-probe", "net"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(sorted(probe_interfaces(r.out)), (Strings{"eth0", "lo"})) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe net runs and exits 0 in the container"));
+    expect_true(sorted(probe_interfaces(r.out)) == Strings{"eth0", "lo"}, "exactly the interfaces eth0 and lo",
+                "the interfaces are: " + joined(probe_interfaces(r.out)), &r);
     const std::string eth0 = probe_address(r.out, "eth0");
-    EXPECT_TRUE(eth0.starts_with("10.202.") && eth0.ends_with("/30")) << "eth0 needs a /30 of 10.202.0.0/16" << r;
-    EXPECT_EQ(value(r.out, "default_via"), first_of_slash30(eth0) + " dev=eth0") << r;
+    REQUIRE(expect_true(eth0.starts_with("10.202.") && eth0.ends_with("/30"), "eth0 to have a /30 of 10.202.0.0/16",
+                        eth0.empty() ? "it has no address" : "it has " + eth0, &r));
+    expect_value(r, "default_via", first_of_slash30(eth0) + " dev=eth0",
+                 "the default route goes via the host's end of the veth, the /30's first address");
     for (const auto& line : values(r.out, "iface")) {
-        EXPECT_TRUE(line.ends_with("up=1")) << line << r;
+        expect_true(line.ends_with("up=1"), "every interface up", "iface=" + line, &r);
     }
 }
 
-TEST_F(Netns, VethIsTheDefault) {
+STEP_TEST(Netns, VethIsTheDefault,
+          "Without --network, the container gets a veth (eth0 and a default route).") {
     const Result r = host().run({"lab-probe", "net"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe net runs and exits 0 in the container"));
     const auto names = probe_interfaces(r.out);
-    EXPECT_NE(std::find(names.begin(), names.end(), "eth0"), names.end()) << r;
-    EXPECT_NE(value(r.out, "default_via"), "") << r;
+    expect_true(std::find(names.begin(), names.end(), "eth0") != names.end(), "an eth0 inside by default",
+                "the interfaces are: " + joined(names), &r);
+    expect_true(!value(r.out, "default_via").empty(), "a default route inside by default", "there is none", &r);
 }
 
-TEST_F(Netns, HostEndHasTheFirstAddressWhileTheContainerRuns) {
+STEP_TEST(Netns, HostEndHasTheFirstAddressWhileTheContainerRuns,
+          "While the container runs, the host's end of the veth (named nsr-…) holds the /30's first address.") {
     auto container = host().start({"--network", "veth", "sh", "-c", "lab-probe net; exec lab-probe sleep 10"});
-    ASSERT_TRUE(container->wait_for_output("default_via=")) << container->err();
+    REQUIRE(expect_output(*container, "default_via=", "the container prints its network"));
     const std::string eth0 = probe_address(container->out(), "eth0");
     const Result addrs = host().exec({"ip", "-o", "-4", "addr", "show"});
     // "7: nsr-1a2b3c4d    inet 10.202.3.5/30 …"
@@ -76,110 +95,142 @@ TEST_F(Netns, HostEndHasTheFirstAddressWhileTheContainerRuns) {
             found = true;
         }
     }
-    EXPECT_TRUE(found) << "the host end nsr-… should hold " << first_of_slash30(eth0) << "/30:\n" << addrs.out;
+    expect_true(found, "the host end nsr-… to hold " + first_of_slash30(eth0) + "/30 (ip -o -4 addr show)",
+                "it does not", &addrs);
     container->signal(SIGKILL);
     container->finish();
 }
 
-TEST_F(Netns, HostReachesAServerInTheContainer) {
+STEP_TEST(Netns, HostReachesAServerInTheContainer,
+          "A TCP server in the container is reachable from the host at eth0's address, and sees the host's end "
+          "as the peer.") {
     auto container = host().start({"--network", "veth", "sh", "-c", "lab-probe net; exec lab-probe listen 7000"});
-    ASSERT_TRUE(container->wait_for_output("listening=7000")) << container->out() << container->err();
+    REQUIRE(expect_output(*container, "listening=7000", "the container's server listens on port 7000"));
     const std::string ip = without_prefix(probe_address(container->out(), "eth0"));
-    ASSERT_FALSE(ip.empty()) << container->out();
+    const Result running = container->record();
+    REQUIRE(expect_true(!ip.empty(), "eth0 to have an address", "it has none", &running));
     const Result client = host().exec({"lab-probe", "connect", ip, "7000", "hello"});
-    EXPECT_EQ(client.status, 0) << client;
-    EXPECT_EQ(value(client.out, "reply"), "pong hello") << client;
+    expect_exit(client, 0, "the host connects to the container's server");
+    expect_value(client, "reply", "pong hello", "the server answers");
     const Result server = container->finish();
-    EXPECT_EQ(server.status, 0) << server;
-    EXPECT_EQ(value(server.out, "got"), "hello") << server;
-    EXPECT_TRUE(value(server.out, "peer").starts_with(first_of_slash30(ip + "/30") + ":")) << server;
+    expect_exit(server, 0, "the server exits 0 after one exchange");
+    expect_value(server, "got", "hello", "the server got the host's message");
+    expect_true(value(server.out, "peer").starts_with(first_of_slash30(ip + "/30") + ":"),
+                "the server to see the host's end, " + first_of_slash30(ip + "/30") + ", as the peer",
+                "the peer is " + value(server.out, "peer"), &server);
 }
 
-TEST_F(Netns, ContainerReachesTheHostEnd) {
+STEP_TEST(Netns, ContainerReachesTheHostEnd,
+          "From the container, a server on the host is reachable at the default gateway (the host's end), and "
+          "it sees eth0's address as the peer.") {
     auto server = host().spawn({"lab-probe", "listen", "7001"});
-    ASSERT_TRUE(server->wait_for_output("listening=7001")) << server->err();
+    REQUIRE(expect_output(*server, "listening=7001", "the host's server listens on port 7001"));
     const Result r = host().run(
         {"--network", "veth", "sh", "-c",
          "lab-probe net; gw=$(lab-probe net | sed -n 's/^default_via=\\([^ ]*\\).*/\\1/p'); lab-probe connect $gw 7001 hi"});
-    EXPECT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "reply"), "pong hi") << r;
+    expect_exit(r, 0, "the container connects to the host at its gateway");
+    expect_value(r, "reply", "pong hi", "the host's server answers");
     const Result s = server->finish();
-    EXPECT_EQ(value(s.out, "got"), "hi") << s;
-    EXPECT_TRUE(value(s.out, "peer").starts_with(without_prefix(probe_address(r.out, "eth0")) + ":"))
-        << "the host should see the container's eth0 address" << s << r;
+    expect_value(s, "got", "hi", "the host's server got the container's message");
+    expect_true(value(s.out, "peer").starts_with(without_prefix(probe_address(r.out, "eth0")) + ":"),
+                "the host to see the container's eth0 address as the peer",
+                "the peer is " + value(s.out, "peer"), &r);
 }
 
-TEST_F(Netns, HostNetworkSharesTheHostsInterfaces) {
-    ASSERT_EQ(host().exec({"ip", "link", "add", "nsx-marker", "type", "veth", "peer", "name", "nsx-marker-p"}).status, 0);
+STEP_TEST(Netns, HostNetworkSharesTheHostsInterfaces,
+          "--network host keeps the host's network namespace: the container sees exactly the host's interfaces.") {
+    REQUIRE(expect_exit(host().exec({"ip", "link", "add", "nsx-marker", "type", "veth", "peer", "name", "nsx-marker-p"}),
+                        0, "the test adds a marker interface to the (throwaway) host"));
     const Result r = host().run({"--network", "host", "lab-probe", "net"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe net runs and exits 0 in the container"));
     const Result here = host().exec({"lab-probe", "net"});
-    EXPECT_EQ(sorted(probe_interfaces(r.out)), sorted(probe_interfaces(here.out))) << r << here;
+    expect_true(sorted(probe_interfaces(r.out)) == sorted(probe_interfaces(here.out)),
+                "the host's interfaces inside: " + joined(sorted(probe_interfaces(here.out))),
+                "the container has " + joined(sorted(probe_interfaces(r.out))), &r);
     const auto names = probe_interfaces(r.out);
-    EXPECT_NE(std::find(names.begin(), names.end(), "nsx-marker"), names.end()) << r;
+    expect_true(std::find(names.begin(), names.end(), "nsx-marker") != names.end(),
+                "the host's marker interface nsx-marker inside", "it is missing", &r);
 }
 
-TEST_F(Netns, SysfsShowsTheContainersOwnInterfaces) {
+STEP_TEST(Netns, SysfsShowsTheContainersOwnInterfaces,
+          "/sys/class/net inside lists the container's own interfaces (a sysfs of its network namespace), not "
+          "the host's.") {
     const Result r = host().run({"--network", "veth", "ls", "/sys/class/net"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.out.find("eth0"), std::string::npos) << r;
-    EXPECT_NE(r.out.find("lo"), std::string::npos) << r;
-    EXPECT_EQ(r.out.find("nsr-"), std::string::npos) << "the host's interfaces are visible in /sys" << r;
+    REQUIRE(expect_exit(r, 0, "ls /sys/class/net works in the container"));
+    expect_stdout_contains(r, "eth0", "the container's eth0 is in its /sys/class/net");
+    expect_stdout_contains(r, "lo", "the container's lo is in its /sys/class/net");
+    expect_stdout_lacks(r, "nsr-", "the host's interfaces must not be visible in /sys");
     const Result none = host().run({"--network", "none", "ls", "/sys/class/net"});
-    EXPECT_EQ(none.out, "lo\n") << none;
+    expect_true(none.out == "lo\n", "only lo in /sys/class/net with --network none", "it lists: " + none.out, &none);
 }
 
-TEST_F(Netns, NothingIsLeftOnTheHostAfterExit) {
-    EXPECT_EQ(host().run({"--network", "veth", "true"}).status, 0);
-    EXPECT_EQ(host().run({"--network", "veth", "false"}).status, 1);
-    EXPECT_EQ(host().run({"--network", "veth", "/nonexistent"}).status, 127);
+STEP_TEST(Netns, NothingIsLeftOnTheHostAfterExit,
+          "After containers that exit 0, exit 1, fail to start (127) or are stopped by SIGTERM, no veth end "
+          "(nsr-…, nsp-…) is left on the host.") {
+    expect_exit(host().run({"--network", "veth", "true"}), 0, "`true` exits 0");
+    expect_exit(host().run({"--network", "veth", "false"}), 1, "`false` exits 1");
+    expect_exit(host().run({"--network", "veth", "/nonexistent"}), 127, "/nonexistent is not found");
     auto stopped = host().start(
         {"--network", "veth", "sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done"});
-    ASSERT_TRUE(stopped->wait_for_output("ready")) << stopped->err();
+    REQUIRE(expect_output(*stopped, "ready", "the container's shell prints ready"));
     stopped->signal(SIGTERM); // forwarded to the container's PID 1
-    EXPECT_EQ(stopped->finish().status, 0);
-    EXPECT_FALSE(has_prefix(host().links(), "nsr-")) << "a host veth end was left behind";
-    EXPECT_FALSE(has_prefix(host().links(), "nsp-")) << "a peer was left behind";
+    const Result r = stopped->finish();
+    expect_exit(r, 0, "SIGTERM is forwarded; the container's TERM trap exits 0");
+    expect_true(!has_prefix(host().links(), "nsr-"), "no host veth end (nsr-…) left on the host",
+                "one was left behind: " + joined(host().links()), &r);
+    expect_true(!has_prefix(host().links(), "nsp-"), "no peer (nsp-…) left on the host",
+                "one was left behind: " + joined(host().links()), &r);
 }
 
-TEST_F(Netns, ExplainNarratesTheNetlinkRequests) {
+STEP_TEST(Netns, ExplainNarratesTheNetlinkRequests,
+          "--explain narrates the network set-up as netlink requests: the veth pair (RTM_NEWLINK), the new "
+          "network namespace (CLONE_NEWNET) and the default route (RTM_NEWROUTE).") {
     const Result r = host().run({"--explain", "--network", "veth", "true"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.err.find("netlink RTM_NEWLINK veth nsr-"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("CLONE_NEWNET"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("netlink RTM_NEWROUTE default via"), std::string::npos) << r;
+    REQUIRE(expect_exit(r, 0, "--explain does not change what runs"));
+    expect_narrated(r, R"(RTM_NEWLINK.*\bveth\b)", "creating the veth pair",
+                    "`netlink RTM_NEWLINK veth nsr-1a2b3c4d peer nsp-1a2b3c4d = 0`");
+    expect_narrated(r, R"((\bclone3?|\bunshare)\(.*CLONE_NEWNET)", "the new network namespace",
+                    "`clone(…|CLONE_NEWNET|SIGCHLD) = 4242`");
+    expect_narrated(r, R"(RTM_NEWROUTE.*default)", "adding the default route",
+                    "`netlink RTM_NEWROUTE default via 10.202.0.1 dev eth0 = 0`");
 }
 
 // With step 06's user namespace: the veth still works, and the new network
 // namespace (owned by the user namespace) lets the container mount a sysfs
 // of its own instead of borrowing the host's.
-TEST_F(Netns, UsernsVethAndOwnSysfs) {
+STEP_TEST(Netns, UsernsVethAndOwnSysfs,
+          "With --userns the veth still works, and the container mounts a sysfs of its own network namespace.") {
     const Result r = host().run({"--userns", "--network", "veth", "sh", "-c", "lab-probe net; ls /sys/class/net"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_TRUE(probe_address(r.out, "eth0").starts_with("10.202.")) << r;
-    EXPECT_NE(r.out.find("\neth0\nlo\n"), std::string::npos) << "/sys/class/net should be the container's" << r;
+    REQUIRE(expect_exit(r, 0, "the container's shell exits 0"));
+    expect_true(probe_address(r.out, "eth0").starts_with("10.202."), "eth0 to have an address of 10.202.0.0/16",
+                "it has \"" + probe_address(r.out, "eth0") + "\"", &r);
+    expect_stdout_contains(r, "\neth0\nlo\n", "/sys/class/net lists the container's own eth0 and lo");
 }
 
 // Rootless (step 06): a veth cannot be made without root on the host, so the
 // default becomes loopback only, and asking for a veth is a clear 125.
-TEST_F(Netns, RootlessDefaultsToLoopbackOnly) {
+STEP_TEST(Netns, RootlessDefaultsToLoopbackOnly,
+          "Rootless, a veth cannot be made: the default network falls back to loopback only, and asking for "
+          "--network veth is refused with 125, naming the option.") {
     const std::pair<uid_t, gid_t> nobody{65534, 65534};
     Launch launch = host().runtime({"lab-probe", "net"});
     launch.as_user = nobody;
     const Result r = run(launch);
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(probe_interfaces(r.out), Strings{"lo"}) << r;
+    REQUIRE(expect_exit(r, 0, "a rootless container works, without a veth"));
+    expect_true(probe_interfaces(r.out) == Strings{"lo"}, "only lo inside a rootless container",
+                "the interfaces are: " + joined(probe_interfaces(r.out)), &r);
     Launch veth = host().runtime({"--network", "veth", "true"});
     veth.as_user = nobody;
     const Result refused = run(veth);
-    EXPECT_EQ(refused.status, 125) << refused;
-    EXPECT_NE(refused.err.find("--network"), std::string::npos) << refused;
+    expect_exit(refused, 125, "an unprivileged user cannot have a veth");
+    expect_stderr_contains(refused, "--network", "the message names the option");
 }
 
-TEST_F(Netns, AnUnknownModeIsRefusedWith125) {
+STEP_TEST(Netns, AnUnknownModeIsRefusedWith125,
+          "An unknown --network mode is refused with 125, naming the option.") {
     const Result r = host().run({"--network", "carrier-pigeon", "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find("--network"), std::string::npos) << r;
+    expect_exit(r, 125, "carrier-pigeon is not a network mode");
+    expect_stderr_contains(r, "--network", "the message names the option");
 }
 
 } // namespace

@@ -16,108 +16,132 @@ std::string cwd() {
     return ::getcwd(buf, sizeof buf) ? buf : "/";
 }
 
-TEST_F(Rootfs, HostFilesAreUnreachable) {
+STEP_TEST(Rootfs, HostFilesAreUnreachable,
+          "After pivot_root into the rootfs, a file the test just made on the host is not reachable from inside.") {
     const std::string marker = cwd() + "/" + unique("nsrun-marker");
     std::ofstream(marker) << "host only\n";
     const Result r = run({"lab-probe", "stat", marker});
     ::unlink(marker.c_str());
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "exists"), "0") << "the host's " << marker << " is visible inside" << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe stat runs and exits 0 in the container"));
+    expect_value(r, "exists", "0", "the host's " + marker + " must not be visible inside");
 }
 
-TEST_F(Rootfs, RootIsTheLabRootfs) {
+STEP_TEST(Rootfs, RootIsTheLabRootfs,
+          "By default the container's / is the lab rootfs: its web page /srv/www/index.html and its "
+          "/etc/os-release (which names nsrun) are there.") {
     // The lab rootfs has a web page the host does not have at that path.
     const Result r = run({"lab-probe", "stat", "/srv/www/index.html"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "exists"), "1") << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe stat runs and exits 0 in the container"));
+    expect_value(r, "exists", "1", "the lab rootfs has /srv/www/index.html");
     const Result os = run({"cat", "/etc/os-release"});
-    EXPECT_NE(os.out.find("nsrun"), std::string::npos) << os;
+    expect_stdout_contains(os, "nsrun", "the container's /etc/os-release is the lab rootfs's, which names nsrun");
 }
 
-TEST_F(Rootfs, OldRootIsDetached) {
+STEP_TEST(Rootfs, OldRootIsDetached,
+          "Inside, only the container's own mounts remain (/, /proc, /sys, /dev, /tmp, /etc/…, /run): the host's "
+          "old root is unmounted (umount2 MNT_DETACH) and its mount point removed.") {
     const Result r = run({"lab-probe", "mounts"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe mounts runs and exits 0 in the container"));
     const auto mounts = values(r.out, "mount");
-    ASSERT_FALSE(mounts.empty()) << r;
+    REQUIRE(expect_true(!mounts.empty(), "lab-probe to list the container's mounts (mount= lines)", "it lists none",
+                        &r));
     for (const auto& m : mounts) {
         const std::string where = m.substr(0, m.find(' '));
         const bool expected = where == "/" || where.starts_with("/proc") || where.starts_with("/sys") ||
                               where.starts_with("/dev") || where.starts_with("/tmp") ||
                               where.starts_with("/etc/") || where.starts_with("/run");
-        EXPECT_TRUE(expected) << "a mount of the host is still reachable inside: " << m;
+        expect_true(expected, "only the container's own mounts inside (/, /proc, /sys, /dev, /tmp, /etc/…, /run)",
+                    "a mount of the host is still reachable inside: " + m, &r);
     }
     const Result old = run({"lab-probe", "stat", "/.oldroot"});
-    EXPECT_EQ(value(old.out, "exists"), "0") << old;
+    expect_value(old, "exists", "0", "the old root's mount point /.oldroot is removed after pivot_root");
 }
 
-TEST_F(Rootfs, SystemDirectoriesAreMounted) {
+STEP_TEST(Rootfs, SystemDirectoriesAreMounted,
+          "The container gets the standard mounts: procfs on /proc, a read-only sysfs on /sys, a tmpfs /dev with "
+          "devpts on /dev/pts and a tmpfs /dev/shm, and a tmpfs /tmp.") {
     const Result r = run({"lab-probe", "mounts"});
-    ASSERT_EQ(r.status, 0) << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe mounts runs and exits 0 in the container"));
     std::map<std::string, std::string> by_point;
     for (const auto& m : values(r.out, "mount")) {
         by_point[m.substr(0, m.find(' '))] = m;
     }
-    EXPECT_TRUE(by_point["/proc"].starts_with("/proc proc ")) << r;
-    EXPECT_TRUE(by_point["/sys"].starts_with("/sys sysfs ")) << r;
-    EXPECT_NE(by_point["/sys"].find(" ro"), std::string::npos) << "/sys must be read-only" << r;
-    EXPECT_TRUE(by_point["/dev"].starts_with("/dev tmpfs ")) << r;
-    EXPECT_TRUE(by_point["/dev/pts"].starts_with("/dev/pts devpts ")) << r;
-    EXPECT_TRUE(by_point["/dev/shm"].starts_with("/dev/shm tmpfs ")) << r;
-    EXPECT_TRUE(by_point["/tmp"].starts_with("/tmp tmpfs ")) << r;
+    const std::vector<std::pair<std::string, std::string>> wanted = {
+        {"/proc", "proc"}, {"/sys", "sysfs"}, {"/dev", "tmpfs"}, {"/dev/pts", "devpts"},
+        {"/dev/shm", "tmpfs"}, {"/tmp", "tmpfs"},
+    };
+    for (const auto& [point, type] : wanted) {
+        const std::string& m = by_point[point];
+        expect_true(m.starts_with(point + " " + type + " "), "a " + type + " mounted on " + point,
+                    m.empty() ? "nothing is mounted there" : "the mount there is: " + m, &r);
+    }
+    expect_true(by_point["/sys"].find(" ro") != std::string::npos, "/sys mounted read-only (ro)",
+                "its mount is: " + by_point["/sys"], &r);
 }
 
-TEST_F(Rootfs, SysIsReadOnly) {
+STEP_TEST(Rootfs, SysIsReadOnly,
+          "/sys is read-only inside: the container cannot write the host's kernel settings through it.") {
     const Result r = run({"lab-probe", "writable", "/sys"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "writable"), "0") << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe writable runs and exits 0 in the container"));
+    expect_value(r, "writable", "0", "/sys must be read-only inside");
 }
 
-TEST_F(Rootfs, StandardDeviceNodesExist) {
+STEP_TEST(Rootfs, StandardDeviceNodesExist,
+          "/dev holds the standard device nodes (null, zero, full, random, urandom, tty: character devices with "
+          "the right numbers, mode 0666) and /dev/ptmx, and they work.") {
     const std::map<std::string, std::string> devices = {
         {"/dev/null", "1:3"}, {"/dev/zero", "1:5"},    {"/dev/full", "1:7"},
         {"/dev/random", "1:8"}, {"/dev/urandom", "1:9"}, {"/dev/tty", "5:0"},
     };
     for (const auto& [path, rdev] : devices) {
         const Result r = run({"lab-probe", "stat", path});
-        ASSERT_EQ(r.status, 0) << r;
-        EXPECT_EQ(value(r.out, "type"), "chr") << path << r;
-        EXPECT_EQ(value(r.out, "rdev"), rdev) << path << r;
-        EXPECT_EQ(value(r.out, "mode"), "0666") << path << r;
+        REQUIRE(expect_exit(r, 0, "lab-probe stat runs and exits 0 in the container"));
+        expect_value(r, "type", "chr", path + " is a character device");
+        expect_value(r, "rdev", rdev, path + " is device " + rdev);
+        expect_value(r, "mode", "0666", path + " is readable and writable by all (0666)");
     }
     const Result ptmx = run({"lab-probe", "stat", "/dev/ptmx"});
-    EXPECT_EQ(value(ptmx.out, "exists"), "1") << ptmx;
+    expect_value(ptmx, "exists", "1", "/dev/ptmx exists (pseudo-terminals)");
     const Result shell = run({"sh", "-c", "echo through-dev-null > /dev/null && head -c 4 /dev/zero | wc -c"});
-    EXPECT_EQ(shell.status, 0) << shell;
-    EXPECT_NE(shell.out.find('4'), std::string::npos) << shell;
+    expect_exit(shell, 0, "writing to /dev/null and reading /dev/zero work");
+    expect_stdout_contains(shell, "4", "4 bytes read from /dev/zero");
 }
 
-TEST_F(Rootfs, MissingRootfsIsRefusedWith125) {
+STEP_TEST(Rootfs, MissingRootfsIsRefusedWith125,
+          "--rootfs naming a directory that does not exist is refused with 125, and the message names it.") {
     const std::string dir = "/nonexistent/" + unique("rootfs");
     const Result r = run({"--rootfs", dir, "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find(dir), std::string::npos) << "the message should name the directory" << r;
+    expect_exit(r, 125, "a missing --rootfs directory is a runtime error");
+    expect_stderr_contains(r, dir, "the message names the directory");
 }
 
-TEST_F(Rootfs, AFileAsRootfsIsRefusedWith125) {
+STEP_TEST(Rootfs, AFileAsRootfsIsRefusedWith125,
+          "--rootfs naming a file, not a directory, is refused with 125, and the message names it.") {
     const Result r = run({"--rootfs", "/etc/passwd", "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find("/etc/passwd"), std::string::npos) << r;
+    expect_exit(r, 125, "a file is not a root filesystem");
+    expect_stderr_contains(r, "/etc/passwd", "the message names the file");
 }
 
-TEST_F(Rootfs, ExplicitRootfsIsUsedAndNothingStaysMounted) {
+STEP_TEST(Rootfs, ExplicitRootfsIsUsedAndNothingStaysMounted,
+          "--rootfs DIR is used as the container's /, and after the run nothing of it stays mounted on the host.") {
     const Result r = run({"--rootfs", config().rootfs, "lab-probe", "stat", "/usr/bin/lab-probe"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "exists"), "1") << r;
-    EXPECT_EQ(host_mountinfo().find(config().rootfs), std::string::npos)
-        << "the rootfs is still mounted on the host";
+    REQUIRE(expect_exit(r, 0, "the container runs in the given rootfs"));
+    expect_value(r, "exists", "1", "the lab rootfs has /usr/bin/lab-probe");
+    expect_true(host_mountinfo().find(config().rootfs) == std::string::npos,
+                "nothing of " + config().rootfs + " mounted on the host after the run",
+                "the rootfs is still mounted on the host", &r);
 }
 
-TEST_F(Rootfs, ExplainShowsPivotRoot) {
+STEP_TEST(Rootfs, ExplainShowsPivotRoot,
+          "--explain narrates the root switch: the bind mount that makes the rootfs a mount point (MS_BIND), "
+          "pivot_root, and the unmount of the old root.") {
     const Result r = run({"--explain", "true"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.err.find("pivot_root("), std::string::npos) << r;
-    EXPECT_NE(r.err.find("MS_BIND"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("umount2("), std::string::npos) << r;
+    REQUIRE(expect_exit(r, 0, "--explain does not change what runs"));
+    expect_narrated(r, R"(\bpivot_root\()", "the switch of root filesystem", "`pivot_root(\".\", \".\") = 0`");
+    expect_narrated(r, R"(\bmount\(.*MS_BIND)", "the bind mount of the rootfs onto itself",
+                    "`mount(\"rootfs/lab\", \"rootfs/lab\", NULL, MS_BIND|MS_REC) = 0`");
+    expect_narrated(r, R"(\bumount2?\()", "the unmount of the old root",
+                    "`umount2(\".\", MNT_DETACH) = 0`");
 }
 
 } // namespace

@@ -10,130 +10,166 @@ namespace {
 
 class Uts : public KernelTest {};
 
-TEST_F(Uts, HostnameInsideIsTheRequestedOne) {
+STEP_TEST(Uts, HostnameInsideIsTheRequestedOne,
+          "--hostname NAME sets the hostname inside the container (sethostname(2) in a new UTS namespace), and "
+          "the host keeps its own.") {
     const std::string before = host_hostname();
     const std::string name = unique("box");
     const Result r = run({"--hostname", name, "lab-probe", "hostname"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "hostname"), name) << r;
-    EXPECT_EQ(host_hostname(), before) << "the host's hostname changed";
+    REQUIRE(expect_exit(r, 0, "lab-probe hostname runs and exits 0 in the container"));
+    expect_value(r, "hostname", name, "the container's hostname is the one given with --hostname");
+    expect_true(host_hostname() == before, "the host's hostname to stay " + before,
+                "it is now " + host_hostname() + ": the runtime changed the host's name, not a new namespace's",
+                &r);
 }
 
-TEST_F(Uts, DefaultHostnameIsContainer) {
+STEP_TEST(Uts, DefaultHostnameIsContainer,
+          "Without --hostname the container is called \"container\" (the contract's default), not the host's name.") {
     const Result r = run({"lab-probe", "hostname"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "hostname"), "container") << r;
+    REQUIRE(expect_exit(r, 0, "lab-probe hostname runs and exits 0 in the container"));
+    expect_value(r, "hostname", "container", "the default hostname is \"container\"");
 }
 
-TEST_F(Uts, HostKeepsItsNameWhileTheContainerRuns) {
+STEP_TEST(Uts, HostKeepsItsNameWhileTheContainerRuns,
+          "While the container runs, its process is in a UTS namespace of its own (seen from the host in "
+          "/proc/PID/ns/uts) and the host's hostname is untouched.") {
     const std::string before = host_hostname();
     const std::string name = unique("live");
     Runtime rt({"--hostname", name, "sh", "-c", "lab-probe hostname; sleep 2"});
-    ASSERT_TRUE(rt.wait_for_output("hostname=")) << rt.err();
-    EXPECT_EQ(host_hostname(), before);
+    REQUIRE(expect_output(rt, "hostname=", "the container runs lab-probe hostname first"));
+    expect_true(host_hostname() == before, "the host's hostname to stay " + before + " while the container runs",
+                "it is " + host_hostname());
     // The container's process lives in a UTS namespace other than ours.
     bool found_other_uts = false;
     for (const pid_t pid : descendants(rt.pid())) {
         const std::string ns = namespace_of(pid, "uts");
         found_other_uts |= !ns.empty() && ns != namespace_of(::getpid(), "uts");
     }
-    EXPECT_TRUE(found_other_uts) << "no process of the container is in a new UTS namespace";
+    const Result running = rt.record();
+    expect_true(found_other_uts, "a process of the container in a new UTS namespace (clone(CLONE_NEWUTS))",
+                "every process under the runtime is in the host's UTS namespace " + namespace_of(::getpid(), "uts"),
+                &running);
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "hostname"), name) << r;
+    expect_exit(r, 0, "the container's shell exits 0");
+    expect_value(r, "hostname", name, "the container's hostname is the one given with --hostname");
 }
 
-TEST_F(Uts, LongestHostnameIsAccepted) {
+STEP_TEST(Uts, LongestHostnameIsAccepted,
+          "A hostname of 64 characters, the kernel's limit (HOST_NAME_MAX), is valid and must be accepted.") {
     const std::string name(64, 'h');
     const Result r = run({"--hostname", name, "lab-probe", "hostname"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "hostname"), name);
+    REQUIRE(expect_exit(r, 0, "64 characters is the longest valid hostname"));
+    expect_value(r, "hostname", name, "the whole 64-character name is set");
 }
 
-TEST_F(Uts, EmptyHostnameIsRefusedWith125) {
+STEP_TEST_ANY_USER(Uts, EmptyHostnameIsRefusedWith125,
+                   "An empty --hostname is invalid: the runtime refuses it before doing anything (exit 125) and "
+                   "its message names the option.") {
     const Result r = run({"--hostname", "", "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find("hostname"), std::string::npos) << "the message should name the flag" << r;
+    expect_exit(r, 125, "an empty hostname must be refused with 125 (a runtime error)");
+    expect_stderr_contains(r, "hostname", "the error message names the option, --hostname");
 }
 
-TEST_F(Uts, TooLongHostnameIsRefusedWith125) {
+STEP_TEST_ANY_USER(Uts, TooLongHostnameIsRefusedWith125,
+                   "A hostname of 65 characters is one more than the kernel allows: refused with 125 before "
+                   "anything starts, and the message names the option.") {
     const Result r = run({"--hostname", std::string(65, 'h'), "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find("hostname"), std::string::npos) << r;
+    expect_exit(r, 125, "a hostname longer than 64 characters must be refused with 125");
+    expect_stderr_contains(r, "hostname", "the error message names the option, --hostname");
 }
 
-TEST_F(Uts, ExitStatusIsTheCommands) {
-    EXPECT_EQ(run({"true"}).status, 0);
+STEP_TEST(Uts, ExitStatusIsTheCommands,
+          "The runtime exits with COMMAND's own exit status (0 for true, 3 for exit 3), like docker run.") {
+    const Result t = run({"true"});
+    expect_exit(t, 0, "`true` exits 0, so the runtime does too");
     const Result r = run({"sh", "-c", "exit 3"});
-    EXPECT_EQ(r.status, 3) << r;
+    expect_exit(r, 3, "COMMAND exited 3, so the runtime does too");
 }
 
-TEST_F(Uts, CommandNotFoundIs127) {
+STEP_TEST(Uts, CommandNotFoundIs127,
+          "A COMMAND that does not exist gives 127 (as in a shell and docker) and a message naming it.") {
     const std::string name = unique("no-such-command");
     const Result r = run({name});
-    EXPECT_EQ(r.status, 127) << r;
-    EXPECT_NE(r.err.find(name), std::string::npos) << "the message should name the command" << r;
+    expect_exit(r, 127, "COMMAND was not found");
+    expect_stderr_contains(r, name, "the message names the command that was not found");
 }
 
-TEST_F(Uts, CommandNotExecutableIs126) {
+STEP_TEST(Uts, CommandNotExecutableIs126,
+          "A COMMAND that exists but cannot be executed (/etc/passwd) gives 126 and a message.") {
     // /etc/passwd exists on the host and in the lab rootfs, and is not executable.
     const Result r = run({"/etc/passwd"});
-    EXPECT_EQ(r.status, 126) << r;
-    EXPECT_FALSE(r.err.empty()) << r;
+    expect_exit(r, 126, "/etc/passwd exists but is not executable");
+    expect_true(!r.err.empty(), "a message on stderr saying why COMMAND could not run", "stderr is empty", &r);
 }
 
-TEST_F(Uts, KilledBySignalIs128PlusN) {
+STEP_TEST(Uts, KilledBySignalIs128PlusN,
+          "When the container's process is killed by a signal N, the runtime exits 128+N (137 for SIGKILL); the "
+          "container is a direct child of the runtime.") {
     // Killed from outside: from step 02 on COMMAND is PID 1 of its namespace,
     // and the kernel ignores a SIGKILL that PID 1 sends itself.
     Runtime rt({"sh", "-c", "echo ready; exec sleep 30"});
-    ASSERT_TRUE(rt.wait_for_output("ready")) << rt.err();
+    REQUIRE(expect_output(rt, "ready", "the container's shell prints ready"));
     const std::vector<pid_t> children = children_of(rt.pid());
-    ASSERT_EQ(children.size(), 1u) << "expected the runtime to have one child, the container";
-    ASSERT_EQ(::kill(children.front(), SIGKILL), 0);
+    const Result running = rt.record();
+    REQUIRE(expect_true(children.size() == 1u, "the runtime to have one child process, the container",
+                        "it has " + std::to_string(children.size()), &running));
+    REQUIRE(expect_true(::kill(children.front(), SIGKILL) == 0, "to be able to SIGKILL the container's process",
+                        "kill() failed", &running));
     const Result r = rt.finish();
-    EXPECT_EQ(r.status, 128 + SIGKILL) << r;
+    expect_exit(r, 128 + SIGKILL, "the container was killed by SIGKILL (9): 128+9");
 }
 
-TEST_F(Uts, UnknownFlagIs125WithAMessage) {
+STEP_TEST_ANY_USER(Uts, UnknownFlagIs125WithAMessage,
+                   "An option the runtime does not know is a usage error: exit 125 and a message naming the "
+                   "option.") {
     const Result r = run({"--no-such-flag", "true"});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << r;
+    expect_exit(r, 125, "an unknown option is refused with 125");
+    expect_stderr_contains(r, "--no-such-flag", "the message names the unknown option");
 }
 
-TEST_F(Uts, MissingCommandIs125) {
+STEP_TEST_ANY_USER(Uts, MissingCommandIs125,
+                   "Without a COMMAND there is nothing to run: exit 125 with a message.") {
     const Result r = run(std::vector<std::string>{});
-    EXPECT_EQ(r.status, 125) << r;
-    EXPECT_FALSE(r.err.empty()) << r;
+    expect_exit(r, 125, "a missing COMMAND is a usage error");
+    expect_true(!r.err.empty(), "a message on stderr saying that COMMAND is missing", "stderr is empty", &r);
 }
 
-TEST_F(Uts, HelpDescribesTheOptions) {
+STEP_TEST_ANY_USER(Uts, HelpDescribesTheOptions,
+                   "--help prints the usage on stdout, naming the options (--hostname, --explain), and exits 0; "
+                   "it needs no root.") {
     const Result r = run({"--help"});
-    EXPECT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.out.find("--hostname"), std::string::npos) << r;
-    EXPECT_NE(r.out.find("--explain"), std::string::npos) << r;
+    expect_exit(r, 0, "--help succeeds");
+    expect_stdout_contains(r, "--hostname", "the help names the --hostname option");
+    expect_stdout_contains(r, "--explain", "the help names the --explain option");
 }
 
-TEST_F(Uts, ExplainNarratesTheNamespaceAndTheHostname) {
+STEP_TEST(Uts, ExplainNarratesTheNamespaceAndTheHostname,
+          "--explain narrates on stderr the new UTS namespace (clone or unshare with CLONE_NEWUTS) and the "
+          "sethostname call with the name given.") {
     const Result r = run({"--explain", "--hostname", "told", "true"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_NE(r.err.find("clone("), std::string::npos) << r;
-    EXPECT_NE(r.err.find("CLONE_NEWUTS"), std::string::npos) << r;
-    EXPECT_NE(r.err.find("sethostname(\"told\")"), std::string::npos) << r;
+    REQUIRE(expect_exit(r, 0, "--explain does not change what runs"));
+    expect_narrated(r, R"((\bclone3?|\bunshare)\(.*CLONE_NEWUTS)", "the new UTS namespace",
+                    "`clone(CLONE_NEWUTS|SIGCHLD) = 4242` or `unshare(CLONE_NEWUTS) = 0`");
+    expect_narrated(r, R"(\bsethostname\("told")", "setting the hostname given with --hostname told",
+                    "`sethostname(\"told\") = 0` or `sethostname(\"told\", 4) = 0`");
 }
 
-TEST_F(Uts, UnprivilegedUserGetsIsolationOrAClear125) {
+STEP_TEST_ANY_USER(Uts, UnprivilegedUserGetsIsolationOrAClear125,
+                   "A caller who is not root gets either a clear 125 mentioning root (steps 01-05) or a working, "
+                   "isolated container (rootless, step 06 on); never a crash, and the host keeps its name.") {
     // Before rootless mode (step 06) a non-root caller must get a clear
     // message and 125 — never a crash or a half-made container.  From step 06
     // on it gets a working container instead; either way the host is untouched.
     const std::string before = host_hostname();
-    const Result r = run(Launch{{"--hostname", "nobodybox", "lab-probe", "hostname"}, {{65534, 65534}}});
+    const Result r = run(Launch{{"--hostname", "nobodybox", "lab-probe", "hostname"}, unprivileged_user()});
     if (r.status == 125) {
-        EXPECT_NE(r.err.find("root"), std::string::npos) << "the message should say root is needed" << r;
+        expect_stderr_contains(r, "root", "refused for lack of privileges: the message says root is needed");
     } else {
-        EXPECT_EQ(r.status, 0) << r;
-        EXPECT_EQ(value(r.out, "hostname"), "nobodybox") << r;
+        expect_exit(r, 0, "not refused (125), so the container must work");
+        expect_value(r, "hostname", "nobodybox", "the container's hostname is the one given with --hostname");
     }
-    EXPECT_EQ(host_hostname(), before);
+    expect_true(host_hostname() == before, "the host's hostname to stay " + before, "it is now " + host_hostname(),
+                &r);
 }
 
 } // namespace
