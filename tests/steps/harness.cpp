@@ -50,7 +50,7 @@ std::string show_output(const std::string& text) {
         }
         lines.push_back(std::move(line));
     }
-    constexpr std::size_t head = 14, tail = 8;
+    constexpr std::size_t head = 10, tail = 5;
     std::string shown;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (lines.size() > head + tail + 1 && i == head) {

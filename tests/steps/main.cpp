@@ -138,8 +138,9 @@ private:
             if (const auto* d = lab::described(info.test_suite_name(), info.name())) {
                 std::printf("%s", indented(wrapped("what it checks: " + d->description, 100), "      ").c_str());
             }
+            std::string previous_run;
             for (std::size_t i = 0; i < failures_.size() && i < shown_failures; ++i) {
-                std::printf("\n%s", indented(failures_[i], "      ").c_str());
+                std::printf("\n%s", indented(without_repeated_run(failures_[i], previous_run), "      ").c_str());
             }
             if (failures_.size() > shown_failures) {
                 std::printf("\n      … and %zu more failed check%s in this test\n", failures_.size() - shown_failures,
@@ -173,6 +174,23 @@ private:
             std::printf("\nTo rerun one failed test:\n  %s --gtest_filter=%s\n", rerun_.c_str(), failed_.front().c_str());
         }
         std::fflush(stdout);
+    }
+
+    /// A failure whose run record (from "  ran:" to its location) is the
+    /// one of the failure before: the record replaced by a reference.
+    static std::string without_repeated_run(const std::string& failure, std::string& previous_run) {
+        const auto start = failure.find("\n  ran:    ");
+        if (start == std::string::npos) {
+            return failure;
+        }
+        auto end = failure.rfind("\n  (");
+        if (end == std::string::npos || end < start) end = failure.size();
+        const std::string run = failure.substr(start, end - start);
+        if (run == previous_run) {
+            return failure.substr(0, start) + "\n  (the same run as above)" + failure.substr(end);
+        }
+        previous_run = run;
+        return failure;
     }
 
     /// The message and, for a check in a test's code, where it is.
