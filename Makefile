@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
 
-.PHONY: all deps configure build rootfs test unit-test check-steps sync-steps grade demo docs docs-check docs-shots clean help
+.PHONY: all deps bench-deps configure build rootfs test unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -17,6 +17,9 @@ all: build rootfs ## build everything and the lab rootfs
 
 deps: ## install the Debian packages nsrun needs (only the missing ones)
 	@scripts/deps.sh
+
+bench-deps: ## install what make bench needs: hyperfine, runc, crun, bubblewrap, jq, perf, strace
+	@scripts/bench-deps.sh
 
 configure:
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
@@ -62,6 +65,9 @@ run-step-%: step-% rootfs ## open a shell in step N's container: make run-step-4
 
 demo: deps build rootfs ## a guided tour of every finished step
 	@scripts/demo.sh $(BUILD)
+
+bench: bench-deps build rootfs ## time container starts vs runc, crun, bwrap, unshare; writes docs/bench.md
+	@scripts/bench.sh $(BUILD) $(ROOTFS) docs/bench.md
 
 docs: configure ## the Doxygen site (build/docs/html/index.html)
 	@cmake --build $(BUILD) --target docs

@@ -18,8 +18,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <mqueue.h>
+#include <sys/ipc.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -477,6 +481,48 @@ int cmd_writable(Args args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Subcommands: IPC objects. SysV IPC and POSIX message queues belong to the IPC namespace of
+// the process that makes or lists them, which is what these show.
+
+int cmd_ipc_make(Args args) {
+    const auto key = parse_number<key_t>(args[0], "key");
+    const int shm = ::shmget(key, 4096, IPC_CREAT | 0600);
+    if (shm < 0) die("shmget");
+    const int msg = ::msgget(key, IPC_CREAT | 0600);
+    if (msg < 0) die("msgget");
+    const std::string queue = "/lab-" + std::string(args[0]);
+    mq_attr attr{};
+    attr.mq_maxmsg = 1;
+    attr.mq_msgsize = 64;
+    const mqd_t mq = ::mq_open(queue.c_str(), O_CREAT | O_RDWR, 0600, &attr);
+    if (mq == static_cast<mqd_t>(-1)) die("mq_open " + queue);
+    ::mq_close(mq);
+    emit("shm_id", shm);
+    emit("msg_id", msg);
+    emit("mq", queue);
+    return kExitOk;
+}
+
+// The keys of /proc/sysvipc/{shm,msg} (this IPC namespace's), and whether the POSIX queue
+// /lab-KEY opens here.
+int cmd_ipc_list(Args args) {
+    for (const auto* kind : {"shm", "msg"}) {
+        const auto lines = split_lines(read_existing_file(std::string("/proc/sysvipc/") + kind));
+        for (std::size_t i = 1; i < lines.size(); ++i) {  // line 0 is the header
+            const auto words = split_words(lines[i]);
+            if (!words.empty()) emit(std::string(kind) + "_key", words[0]);
+        }
+    }
+    if (!args.empty()) {
+        const std::string queue = "/lab-" + std::string(args[0]);
+        const mqd_t mq = ::mq_open(queue.c_str(), O_RDONLY);
+        emit("mq_exists", mq == static_cast<mqd_t>(-1) ? 0 : 1);
+        if (mq != static_cast<mqd_t>(-1)) ::mq_close(mq);
+    }
+    return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Subcommands: cgroups, identity, capabilities.
 
 int cmd_cgroup(Args) {
@@ -809,6 +855,8 @@ constexpr std::array kCommands = {
     Command{"stat", "PATH", 1, 1, cmd_stat, "exists=0|1, type=, mode=0NNN, uid=, gid=, rdev=MAJ:MIN (lstat)"},
     Command{"mount-tmpfs", "DIR TAG", 2, 2, cmd_mount_tmpfs, "mkdir -p DIR, mount 1 MiB tmpfs named TAG; mounted=DIR"},
     Command{"writable", "PATH", 1, 1, cmd_writable, "writable=1, or writable=0 and errno=NAME"},
+    Command{"ipc-make", "KEY", 1, 1, cmd_ipc_make, "SysV shm + msg queue with KEY, POSIX queue /lab-KEY; shm_id=, msg_id=, mq="},
+    Command{"ipc-list", "[KEY]", 0, 1, cmd_ipc_list, "shm_key=, msg_key= per SysV object here; mq_exists=0|1 for /lab-KEY"},
     Command{"cgroup", "", 0, 0, cmd_cgroup, "cgroup=LINE per line of /proc/self/cgroup"},
     Command{"limits", "", 0, 0, cmd_limits, "cgroup v1/v2 limit files under /sys/fs/cgroup: FILE=VALUE"},
     Command{"ids", "", 0, 0, cmd_ids, "uid/gid/euid/egid=, uid_map=, gid_map=, setgroups=, cap_eff=, cap_bnd="},
