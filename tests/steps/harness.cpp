@@ -121,6 +121,11 @@ std::string test_path() {
     ::dup2(err_fd, 2);
     ::setenv("PATH", test_path().c_str(), 1);
     if (launch.namespaces_of > 0) {
+        // setns(2) into a mount namespace moves us to its root directory; the
+        // throwaway host's is a copy of ours, so come back to where we were
+        // (a runtime run as `python3 my.py` finds my.py relative to it).
+        char cwd[4096] = {};
+        const bool have_cwd = ::getcwd(cwd, sizeof cwd) != nullptr;
         // Network first: a mount namespace's sysfs belongs to a network namespace.
         for (const char* ns : {"net", "mnt"}) {
             const std::string path = "/proc/" + std::to_string(launch.namespaces_of) + "/ns/" + ns;
@@ -130,6 +135,9 @@ std::string test_path() {
                 ::_exit(122);
             }
             ::close(fd);
+        }
+        if (have_cwd && ::chdir(cwd) != 0) {
+            (void)::chdir("/");
         }
     }
     if (launch.as_user) {

@@ -218,7 +218,8 @@ public:
         }
         const auto after = snapshot();
         for (const auto& [what, text] : before_) {
-            EXPECT_EQ(after.at(what), text) << "the machine's own network changed during the tests: " << what;
+            expect_true(after.at(what) == text, "the machine's own network (" + what + ") unchanged by the tests",
+                        "it changed; before:\n" + text + "\n  after:\n" + after.at(what));
         }
     }
 
