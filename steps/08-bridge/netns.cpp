@@ -56,7 +56,8 @@ NetnsOptions network_for(const NetnsOptions& options, bool rootless) {
         return options;
     }
     if (options.given) {
-        throw nsrun::Error{"--network veth/bridge needs root: the veth pair is created in the host's network namespace",
+        throw nsrun::Error{fmt::format("--network {} needs root: the veth pair is created in the host's network namespace",
+                                       options.mode == NetworkMode::bridge ? "bridge" : "veth"),
                            "run as root, or use --network none (the default when rootless)"};
     }
     // Not an error and not an ignored flag: the default changes, as podman's
