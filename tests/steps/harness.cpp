@@ -114,6 +114,15 @@ std::string test_path() {
     return config().probe_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
+/// The argv of a launch: the runtime under test with its leading words and
+/// then the test's arguments, or the test's own command.  The one place it
+/// is put together, so that the command line a failure shows is the one run.
+std::vector<std::string> launch_words(const Launch& launch) {
+    std::vector<std::string> words = launch.plain_command ? std::vector<std::string>{} : config().bin;
+    words.insert(words.end(), launch.args.begin(), launch.args.end());
+    return words;
+}
+
 [[noreturn]] void exec_runtime(const Launch& launch, int out_fd, int err_fd) {
     const int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
@@ -147,8 +156,7 @@ std::string test_path() {
             ::_exit(120);
         }
     }
-    std::vector<std::string> words = launch.plain_command ? std::vector<std::string>{} : config().bin;
-    words.insert(words.end(), launch.args.begin(), launch.args.end());
+    std::vector<std::string> words = launch_words(launch);
     std::vector<char*> argv;
     for (auto& w : words) {
         argv.push_back(w.data());
@@ -184,10 +192,8 @@ std::string read_text(const std::string& path) {
 /// PATH that finds lab-probe when the command uses it, the user and the
 /// namespaces it ran in when they are not ours.
 std::string command_line(const Launch& launch) {
-    std::vector<std::string> words = launch.plain_command ? std::vector<std::string>{} : config().bin;
-    words.insert(words.end(), launch.args.begin(), launch.args.end());
     std::string line;
-    for (const auto& w : words) {
+    for (const auto& w : launch_words(launch)) {
         line += (line.empty() ? "" : " ") + shell_quote(w);
     }
     const bool uses_probe = std::any_of(launch.args.begin(), launch.args.end(),
