@@ -324,7 +324,7 @@ generated=$WORK/generated.md
     echo
     primitive_table
     echo
-    echo "### One start under \`strace -f -T\`: $strace_label"
+    echo "### One start under strace -f -T: $strace_label"
     echo
     echo "Time spent inside the kernel per kind of call, summed over all processes of one start."
     echo "ptrace stops slow every call down, so compare the rows with each other, not with the table above."

@@ -11,6 +11,9 @@
 # an index.html) of the site.  External links (http:, https:, mailto:) are
 # not fetched; in-page anchors (#...) are not checked.  An absolute path
 # (/..., file:) is an error too: the site must work wherever it is copied.
+# A page that shows Doxygen's own markup as text (&lt;tt&gt;: a code span in
+# a heading, or a code span with an odd number of double quotes, which
+# Doxygen 1.9 mangles) is an error as well.
 #
 # Exit status: 0 = every link resolves, 1 = broken links (listed), 2 = the
 # site could not be built.
@@ -38,6 +41,9 @@ find "$html" -type f \( -name '*.html' -o -name '*.js' \) -print0 | perl -0 -ne 
     if ($file =~ /\.html$/) {
         $pages++;
         push @targets, $2 while $text =~ /\b(href|src)\s*=\s*"([^"]*)"/g;
+        if ($text =~ /(.{0,60})&lt;(\/?tt)&gt;/) {
+            print "$file: Doxygen markup shown as text: \"$1<$2>\"\n"; $broken++;
+        }
     } else {
         # the sidebar: navtreedata.js and the per-page .js name pages as "x.html"
         push @targets, $1 while $text =~ /"([A-Za-z0-9_.\/-]+\.html)(?:#[^"]*)?"/g;
@@ -57,6 +63,6 @@ find "$html" -type f \( -name '*.html' -o -name '*.js' \) -print0 | perl -0 -ne 
         print "$file: broken link \"$t\"\n"; $broken++;
     }
     END {
-        print "check-docs-links: $pages pages, $links local links, $broken broken\n";
+        print "check-docs-links: $pages pages, $links local links, $broken broken links or pages\n";
         exit($broken ? 1 : 0);
     }'
