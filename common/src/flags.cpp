@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstring>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <utility>
 
@@ -64,6 +65,10 @@ constexpr Name mount_names[] = {
     {MS_LAZYTIME, "MS_LAZYTIME"},
 };
 
+constexpr Name flock_names[] = {
+    {LOCK_SH, "LOCK_SH"}, {LOCK_EX, "LOCK_EX"}, {LOCK_UN, "LOCK_UN"}, {LOCK_NB, "LOCK_NB"},
+};
+
 constexpr Name umount_names[] = {
     {MNT_FORCE, "MNT_FORCE"}, {MNT_DETACH, "MNT_DETACH"},
     {MNT_EXPIRE, "MNT_EXPIRE"}, {UMOUNT_NOFOLLOW, "UMOUNT_NOFOLLOW"},
@@ -90,6 +95,32 @@ std::string signal_name(int sig) {
         return fmt::format("SIG{}", abbrev);
     }
     return fmt::format("signal {}", sig);
+}
+
+std::string signal_set(const sigset_t& set) {
+    std::string out;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (::sigismember(&set, sig) == 1) {
+            out += (out.empty() ? "" : " ") + signal_name(sig);
+        }
+    }
+    return "[" + out + "]";
+}
+
+std::string sigprocmask_how(int how) {
+    switch (how) {
+    case SIG_BLOCK: return "SIG_BLOCK";
+    case SIG_UNBLOCK: return "SIG_UNBLOCK";
+    case SIG_SETMASK: return "SIG_SETMASK";
+    default: return std::to_string(how);
+    }
+}
+
+std::string flock_operation(int operation) { return join(static_cast<unsigned long>(operation), flock_names); }
+
+std::string namespace_type(int nstype) {
+    // Only the namespace bits: clone_flags() would read a low byte as a signal.
+    return nstype == 0 ? "0" : clone_flags(static_cast<unsigned long>(nstype) & ~0xffUL);
 }
 
 } // namespace nsrun::flags

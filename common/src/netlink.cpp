@@ -2,7 +2,6 @@
 
 #include "nsrun/error.hpp"
 #include "nsrun/explain.hpp"
-#include "nsrun/sys.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -383,28 +382,6 @@ void Socket::add_default_route(const std::string& name, std::uint32_t gateway) {
     Message message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     message.put(route).attr_ipv4(RTA_GATEWAY, gateway).attr_u32(RTA_OIF, static_cast<std::uint32_t>(index));
     request(message, fmt::format("default via {} dev {}", format_ipv4(gateway), name));
-}
-
-// --- sysctls -----------------------------------------------------------------
-
-namespace {
-std::string sysctl_path(const std::string& key) {
-    std::string path = "/proc/sys/" + key;
-    std::replace(path.begin() + 10, path.end(), '.', '/');
-    return path;
-}
-} // namespace
-
-void write_sysctl(const std::string& key, const std::string& value) {
-    sys::write_file(sysctl_path(key), value); // narrated by write_file
-}
-
-std::string read_sysctl(const std::string& key) {
-    std::string text = sys::read_file(sysctl_path(key));
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-        text.pop_back();
-    }
-    return text;
 }
 
 } // namespace nsrun::netlink

@@ -8,7 +8,10 @@
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -185,5 +188,75 @@ void setresgid(gid_t gid) {
 }
 
 void clear_groups() { checked(::setgroups(0, nullptr), "setgroups(0, [])"); }
+
+void setdomainname(const std::string& name) {
+    checked(::setdomainname(name.data(), name.size()), fmt::format("setdomainname({})", q(name)));
+}
+
+void setns(int fd, int nstype, const std::string& what) {
+    checked(::setns(fd, nstype), fmt::format("setns({}<{}>, {})", fd, what, flags::namespace_type(nstype)));
+}
+
+void setns(const std::string& path, int nstype) {
+    const UniqueFd fd = open(path, O_RDONLY);
+    setns(fd.get(), nstype, path);
+}
+
+bool flock(int fd, int operation, const std::string& what) {
+    const std::string call = fmt::format("flock({}<{}>, {})", fd, what, flags::flock_operation(operation));
+    for (;;) {
+        const int rc = ::flock(fd, operation);
+        const int err = errno;
+        if (rc == -1 && err == EINTR) {
+            continue;
+        }
+        if (rc == -1 && err == EWOULDBLOCK && (operation & LOCK_NB)) {
+            explain::note("{} {} (held by another process)", call, explain::result(-1, err));
+            return false;
+        }
+        errno = err;
+        checked(rc, call);
+        return true;
+    }
+}
+
+sigset_t sigprocmask(int how, const sigset_t& set) {
+    sigset_t old{};
+    checked(::sigprocmask(how, &set, &old),
+            fmt::format("sigprocmask({}, {})", flags::sigprocmask_how(how), flags::signal_set(set)));
+    return old;
+}
+
+UniqueFd signalfd(const sigset_t& mask, int flags) {
+    const std::string flag_names = flags == 0 ? "0"
+                                   : flags == SFD_CLOEXEC ? "SFD_CLOEXEC"
+                                   : flags == (SFD_CLOEXEC | SFD_NONBLOCK) ? "SFD_CLOEXEC|SFD_NONBLOCK"
+                                                                          : fmt::format("{:#x}", flags);
+    return UniqueFd{static_cast<int>(
+        checked(::signalfd(-1, &mask, flags), fmt::format("signalfd(-1, {}, {})", flags::signal_set(mask), flag_names)))};
+}
+
+UniqueFd pidfd_open(pid_t pid) {
+    return UniqueFd{static_cast<int>(checked(::syscall(SYS_pidfd_open, pid, 0), fmt::format("pidfd_open({}, 0)", pid)))};
+}
+
+void pidfd_send_signal(int pidfd, int sig) {
+    checked(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0),
+            fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)));
+}
+
+void set_parent_death_signal(int sig) {
+    checked(::prctl(PR_SET_PDEATHSIG, sig), fmt::format("prctl(PR_SET_PDEATHSIG, {})", flags::signal_name(sig)));
+}
+
+void unlink(const std::string& path) { checked(::unlink(path.c_str()), fmt::format("unlink({})", q(path))); }
+
+void rename(const std::string& from, const std::string& to) {
+    checked(::rename(from.c_str(), to.c_str()), fmt::format("rename({}, {})", q(from), q(to)));
+}
+
+void fsync(int fd, const std::string& what) {
+    checked(::fsync(fd), fmt::format("fsync({}<{}>)", fd, what));
+}
 
 } // namespace nsrun::sys

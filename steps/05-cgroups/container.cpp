@@ -8,6 +8,7 @@
 #include "pid.hpp"
 #include "rootfs.hpp"
 
+#include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/handshake.hpp>
 #include <nsrun/process.hpp>
@@ -47,7 +48,7 @@ int run_container(const Options& options) {
     check_rootfs(options.rootfs);
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
-    const std::string id = make_container_id();
+    const std::string id = nsrun::make_container_id();
     Cgroup cgroup{detect_cgroup_driver(), id, options.cgroups};
     nsrun::Child child =
         nsrun::clone_child(namespaces, [&] { return container_main(options, cgroup, handshake, signals); });

@@ -32,9 +32,6 @@ std::uint64_t cpu_quota_us(double cpus);
 /// 1024): shares = weight × 1024 / 100, so the two defaults correspond.
 std::uint64_t cpu_shares_of_weight(unsigned weight);
 
-/// A fresh container id: 12 hex digits from getrandom(2), as docker shows them.
-std::string make_container_id();
-
 /// Called right after the driver mkdir()s a directory.  On a real cgroupfs the
 /// kernel fills it with interface files; unit tests play the kernel with it.
 using MkdirHook = std::function<void(const std::string& dir)>;

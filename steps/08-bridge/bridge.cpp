@@ -15,13 +15,13 @@
 
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/fs.hpp>
 #include <nsrun/sys.hpp>
 
 #include <cerrno>
 #include <dirent.h>
 #include <csignal>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,29 +39,8 @@ void check_subnet(const std::string& text) {
     }
 }
 
-/// mkdir -p, narrated.
-void make_dirs(const std::string& path) {
-    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-        nsrun::sys::mkdir(path.substr(0, slash), 0755);
-    }
-    nsrun::sys::mkdir(path, 0755);
-}
-
-/// flock(2) held for the lifetime of the object.
-class FileLock {
-public:
-    explicit FileLock(const std::string& path) : fd_(nsrun::sys::open(path, O_RDWR | O_CREAT, 0644)) {
-        while (::flock(fd_.get(), LOCK_EX) == -1) {
-            if (errno != EINTR) {
-                throw nsrun::SysError(fmt::format("flock({}, LOCK_EX)", nsrun::explain::quote(path)), errno);
-            }
-        }
-        nsrun::explain::note("flock({}, LOCK_EX) = 0", nsrun::explain::quote(path));
-    }
-
-private:
-    nsrun::UniqueFd fd_; // closing it releases the lock
-};
+using nsrun::fs::FileLock;
+using nsrun::fs::make_dirs;
 
 /// Whether the lease file at `path` belongs to a runtime that is gone.
 bool lease_is_stale(const std::string& path) {

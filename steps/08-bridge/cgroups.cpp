@@ -25,6 +25,7 @@
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/fs.hpp>
 #include <nsrun/process.hpp>
 #include <nsrun/sys.hpp>
 
@@ -40,7 +41,6 @@
 #include <sched.h>
 #include <sstream>
 #include <sys/mount.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -131,28 +131,12 @@ std::string human_size(unsigned long long bytes) {
 
 // --- the cgroup filesystem --------------------------------------------------
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-bool is_directory(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
+using nsrun::fs::exists;
+using nsrun::fs::is_directory;
+using nsrun::fs::keyed_value;
 
 void write(const std::string& dir, const char* file, const std::string& value) {
     nsrun::sys::write_file(dir + "/" + file, value);
-}
-
-/// The value N of a "key N" line in a flat-keyed file (memory.events, memory.oom_control).
-std::uint64_t keyed_value(const std::string& path, const std::string& key) {
-    std::istringstream lines(nsrun::sys::read_file(path));
-    std::string name;
-    std::uint64_t value = 0;
-    while (lines >> name >> value) {
-        if (name == key) {
-            return value;
-        }
-    }
-    return 0;
 }
 
 /// Whether a space-separated list (cgroup.controllers) holds `word`.
@@ -515,22 +499,6 @@ std::uint64_t cpu_quota_us(double cpus) {
 }
 
 std::uint64_t cpu_shares_of_weight(unsigned weight) { return (weight * 1024ULL + 50) / 100; }
-
-std::string make_container_id() {
-    unsigned char bytes[6] = {};
-    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-        // No entropy yet (very early boot): pid and time are unique enough here.
-        const auto mix = static_cast<std::uint64_t>(::getpid()) << 32 ^ static_cast<std::uint64_t>(::time(nullptr));
-        for (std::size_t i = 0; i < sizeof bytes; ++i) {
-            bytes[i] = static_cast<unsigned char>(mix >> (8 * i));
-        }
-    }
-    std::string id;
-    for (const unsigned char b : bytes) {
-        id += fmt::format("{:02x}", b);
-    }
-    return id;
-}
 
 std::unique_ptr<CgroupDriver> make_cgroup_v2_driver(std::string root, MkdirHook hook) {
     return std::make_unique<CgroupV2>(std::move(root), std::move(hook));

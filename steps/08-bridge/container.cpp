@@ -11,6 +11,7 @@
 #include "rootfs.hpp"
 #include "userns.hpp"
 
+#include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/handshake.hpp>
 #include <nsrun/process.hpp>
@@ -69,7 +70,7 @@ int run_container(const Options& options) {
     warn_unhonoured_limits(userns, options.cgroups);
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
-    const std::string id = make_container_id();
+    const std::string id = nsrun::make_container_id();
     std::optional<Cgroup> cgroup;
     if (userns.may_use_cgroups()) {
         cgroup.emplace(detect_cgroup_driver(), id, options.cgroups);

@@ -29,6 +29,7 @@
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/nft.hpp>
+#include <nsrun/sysctl.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -156,7 +157,7 @@ PortReservations::PortReservations(const NatOptions& options, NetworkMode mode) 
 }
 
 PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& ports, const nl::Cidr& container) {
-    nl::write_sysctl("net.ipv4.ip_forward", "1");
+    nsrun::sysctl::write("net.ipv4.ip_forward", "1");
     nsrun::nft::Context nft;
     std::string error;
     // Created once; a runtime racing us to it makes ours fail with EEXIST, which is fine.
@@ -170,7 +171,7 @@ PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& po
     if (ports.ports().empty()) {
         return;
     }
-    nl::write_sysctl("net.ipv4.conf.all.route_localnet", "1");
+    nsrun::sysctl::write("net.ipv4.conf.all.route_localnet", "1");
     std::string batch;
     for (const auto& p : ports.ports()) {
         const std::string target = fmt::format("{} . {}", container.ip(), p.container_port);

@@ -216,12 +216,4 @@ TEST(CgroupMath, WeightBecomesShares) {
     EXPECT_EQ(cpu_shares_of_weight(10000), 102400u);
 }
 
-TEST(CgroupMath, ContainerIdsAreTwelveHexDigitsAndDiffer) {
-    const std::string a = make_container_id();
-    const std::string b = make_container_id();
-    EXPECT_EQ(a.size(), 12u);
-    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos) << a;
-    EXPECT_NE(a, b);
-}
-
 } // namespace

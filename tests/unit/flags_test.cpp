@@ -4,6 +4,7 @@
 #include <csignal>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 
 TEST(CloneFlags, NamesNamespacesAndTheExitSignal) {
@@ -27,4 +28,28 @@ TEST(UmountFlags, NamesDetach) { EXPECT_EQ(nsrun::flags::umount_flags(MNT_DETACH
 TEST(SignalName, UsesTheSigPrefix) {
     EXPECT_EQ(nsrun::flags::signal_name(SIGTERM), "SIGTERM");
     EXPECT_EQ(nsrun::flags::signal_name(SIGKILL), "SIGKILL");
+}
+
+TEST(SignalSet, ListsTheMembersInOrder) {
+    sigset_t set;
+    sigemptyset(&set);
+    EXPECT_EQ(nsrun::flags::signal_set(set), "[]");
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    EXPECT_EQ(nsrun::flags::signal_set(set), "[SIGINT SIGTERM]");
+}
+
+TEST(SigprocmaskHow, NamesEachOperation) {
+    EXPECT_EQ(nsrun::flags::sigprocmask_how(SIG_BLOCK), "SIG_BLOCK");
+    EXPECT_EQ(nsrun::flags::sigprocmask_how(SIG_SETMASK), "SIG_SETMASK");
+}
+
+TEST(FlockOperation, NamesEachBit) {
+    EXPECT_EQ(nsrun::flags::flock_operation(LOCK_EX | LOCK_NB), "LOCK_EX|LOCK_NB");
+    EXPECT_EQ(nsrun::flags::flock_operation(LOCK_UN), "LOCK_UN");
+}
+
+TEST(NamespaceType, NamesTheNamespaceWithoutASignal) {
+    EXPECT_EQ(nsrun::flags::namespace_type(CLONE_NEWNET), "CLONE_NEWNET");
+    EXPECT_EQ(nsrun::flags::namespace_type(0), "0");
 }

@@ -145,10 +145,4 @@ private:
     std::uint32_t seq_ = 0;
 };
 
-/// Write a sysctl of the *current* network namespace, narrated:
-/// sysctl("net.ipv4.ip_forward", "1") writes /proc/sys/net/ipv4/ip_forward.
-void write_sysctl(const std::string& key, const std::string& value);
-/// Read one (trimmed).
-std::string read_sysctl(const std::string& key);
-
 } // namespace nsrun::netlink

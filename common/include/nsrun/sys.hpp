@@ -9,6 +9,7 @@
 
 #include "nsrun/fd.hpp"
 
+#include <csignal>
 #include <string>
 #include <sys/types.h>
 
@@ -57,5 +58,37 @@ void setresuid(uid_t uid);
 void setresgid(gid_t gid);
 /// setgroups(2) with an empty list: drop every supplementary group.
 void clear_groups();
+/// setdomainname(2): the NIS domain name, the UTS namespace's second identifier.
+void setdomainname(const std::string& name);
+/// setns(2): move the caller into the namespace `fd` refers to.  `nstype`
+/// is 0 (any) or the CLONE_NEW* flag the namespace must have; `what` names
+/// the file in the narration and errors ("/proc/4242/ns/net").
+void setns(int fd, int nstype, const std::string& what);
+/// open(2) `path` (e.g. /proc/PID/ns/net) and setns(2) into it.
+void setns(const std::string& path, int nstype);
+/// flock(2) on `fd` (the lock file `what`), retrying on EINTR.  With
+/// LOCK_NB, returns false when another holder has it (EWOULDBLOCK).
+bool flock(int fd, int operation, const std::string& what);
+/// sigprocmask(2): change the blocked set (`how`: SIG_BLOCK, SIG_UNBLOCK,
+/// SIG_SETMASK); returns the previous mask.
+sigset_t sigprocmask(int how, const sigset_t& set);
+/// signalfd(2) with a new descriptor: the signals of `mask` (which must be
+/// blocked) become readable as signalfd_siginfo records.
+UniqueFd signalfd(const sigset_t& mask, int flags);
+/// pidfd_open(2): a descriptor that names process `pid` for as long as it is
+/// held — a signal sent through it can never reach a later process that
+/// reused the pid.
+UniqueFd pidfd_open(pid_t pid);
+/// pidfd_send_signal(2): send `sig` to the process `pidfd` names.
+void pidfd_send_signal(int pidfd, int sig);
+/// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to the caller when
+/// the thread that created it (its parent) ends.
+void set_parent_death_signal(int sig);
+/// unlink(2).
+void unlink(const std::string& path);
+/// rename(2): atomically replace `to` with `from` (same filesystem).
+void rename(const std::string& from, const std::string& to);
+/// fsync(2) of `fd`, the file `what`.
+void fsync(int fd, const std::string& what);
 
 } // namespace nsrun::sys
