@@ -11,26 +11,27 @@
 namespace nsrun {
 namespace {
 
-constexpr char go_message = 'G';
+using Message = Handshake::Message;
 
-/// Messages are "status\nmessage\nhint"; SOCK_SEQPACKET keeps them whole.
-std::string encode(const Error& error) {
-    return fmt::format("{}\n{}\n{}", error.exit_status(), error.what(), error.hint());
+/// A `failed` packet: "F" then "status\nmessage\nhint"; SOCK_SEQPACKET keeps it whole.
+std::string encode_failure(const Error& error) {
+    return fmt::format("{}{}\n{}\n{}", static_cast<char>(Message::failed), error.exit_status(), error.what(),
+                       error.hint());
 }
 
-Error decode(const std::string& packet) {
-    const auto first = packet.find('\n');
-    const auto second = packet.find('\n', first + 1);
+Error decode_failure(const std::string& payload) {
+    const auto first = payload.find('\n');
+    const auto second = payload.find('\n', first + 1);
     if (first == std::string::npos || second == std::string::npos) {
         return Error{"container setup failed (garbled report from the child)"};
     }
     int status = exit_code::runtime_error;
     try {
-        status = std::stoi(packet.substr(0, first));
+        status = std::stoi(payload.substr(0, first));
     } catch (const std::exception&) {
         // keep 125: a garbled status is still a runtime failure
     }
-    return Error{packet.substr(first + 1, second - first - 1), packet.substr(second + 1), status};
+    return Error{payload.substr(first + 1, second - first - 1), payload.substr(second + 1), status};
 }
 
 ssize_t recv_retrying(int fd, void* buf, std::size_t len) {
@@ -43,6 +44,16 @@ ssize_t recv_retrying(int fd, void* buf, std::size_t len) {
 
 } // namespace
 
+const char* message_name(Message message) noexcept {
+    switch (message) {
+    case Message::go: return "go";
+    case Message::maps_written: return "maps-written";
+    case Message::ready: return "ready";
+    case Message::failed: return "failed";
+    }
+    return "?";
+}
+
 Handshake Handshake::create() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
@@ -54,41 +65,94 @@ Handshake Handshake::create() {
 void Handshake::in_parent() noexcept { child_end_.reset(); }
 void Handshake::in_child() noexcept { parent_end_.reset(); }
 
-void Handshake::release_child() {
-    explain::note("handshake: outside is ready, releasing the child");
-    if (::send(parent_end_.get(), &go_message, 1, MSG_NOSIGNAL) != 1) {
-        throw SysError("send(handshake, \"go\")", errno);
+void Handshake::send(Message message) {
+    const char byte = static_cast<char>(message);
+    if (::send(own_end(), &byte, 1, MSG_NOSIGNAL) != 1) {
+        throw SysError(fmt::format("send(handshake, \"{}\")", message_name(message)), errno);
     }
 }
 
-std::optional<Error> Handshake::wait_for_exec() {
+void Handshake::expect(Message expected) {
     char buf[4096];
-    const ssize_t n = recv_retrying(parent_end_.get(), buf, sizeof buf);
-    if (n < 0) {
-        throw SysError("recv(handshake)", errno);
+    const ssize_t n = recv_retrying(own_end(), buf, sizeof buf);
+    if (n == 1 && buf[0] == static_cast<char>(expected)) {
+        return;
     }
-    if (n == 0) {
-        // The child's end was close-on-exec: end-of-file means execve worked.
-        explain::note("handshake: end-of-file, the child has exec'd the command");
-        return std::nullopt;
+    if (n > 0 && buf[0] == static_cast<char>(Message::failed)) {
+        throw decode_failure(std::string(buf + 1, static_cast<std::size_t>(n - 1)));
     }
-    return decode(std::string(buf, static_cast<std::size_t>(n)));
+    throw Error{n == 0 ? fmt::format("the other side of the setup handshake went away (waiting for \"{}\")",
+                                     message_name(expected))
+                       : fmt::format("unexpected handshake message (waiting for \"{}\")", message_name(expected))};
+}
+
+void Handshake::release_child() {
+    explain::note("handshake: outside is ready, releasing the child");
+    send(Message::go);
+}
+
+std::optional<Error> Handshake::wait_for_exec() {
+    bool ready_seen = false;
+    for (;;) {
+        char buf[4096];
+        const ssize_t n = recv_retrying(parent_end_.get(), buf, sizeof buf);
+        if (n < 0) {
+            throw SysError("recv(handshake)", errno);
+        }
+        if (n == 0 && ready_seen) {
+            // The child's end was close-on-exec: end-of-file after "ready" means execve worked.
+            explain::note("handshake: end-of-file, the child has exec'd the command");
+            return std::nullopt;
+        }
+        if (n == 0) {
+            explain::note("handshake: end-of-file before \"ready\": the child died during setup");
+            return Error{"container setup failed: the container's process ended during setup without reporting why",
+                         "it may have crashed or been killed; run again with --explain to see its last step"};
+        }
+        if (buf[0] == static_cast<char>(Message::ready) && n == 1) {
+            ready_seen = true;
+            continue;
+        }
+        if (buf[0] == static_cast<char>(Message::failed)) {
+            return decode_failure(std::string(buf + 1, static_cast<std::size_t>(n - 1)));
+        }
+        return Error{fmt::format("container setup failed: unexpected handshake message '{}'", buf[0])};
+    }
 }
 
 void Handshake::wait_for_parent() {
     explain::note("handshake: waiting for the parent");
-    char c = 0;
-    const ssize_t n = recv_retrying(child_end_.get(), &c, 1);
-    if (n != 1 || c != go_message) {
+    try {
+        expect(Message::go);
+    } catch (const Error&) {
         throw Error{"the runtime's parent process went away during setup"};
     }
 }
 
+void Handshake::ready() {
+    explain::note("handshake: setup done, telling the parent \"ready\"");
+    send(Message::ready);
+}
+
 void Handshake::fail(const Error& error) noexcept {
-    const std::string packet = encode(error);
+    const std::string packet = encode_failure(error);
     // Best effort: if the parent is gone there is nobody left to tell.
     (void)::send(child_end_.get(), packet.data(), packet.size(), MSG_NOSIGNAL);
     ::_exit(error.exit_status());
+}
+
+void Handshake::fail(std::exception_ptr thrown) noexcept {
+    try {
+        std::rethrow_exception(thrown);
+    } catch (const Error& error) {
+        fail(error);
+    } catch (const std::exception& e) {
+        fail(Error{fmt::format("container setup failed in the child: {}", e.what()),
+                   "this is a bug in the runtime: please report it with the output of --explain"});
+    } catch (...) {
+        fail(Error{"container setup failed in the child: an unknown exception",
+                   "this is a bug in the runtime: please report it with the output of --explain"});
+    }
 }
 
 } // namespace nsrun

@@ -8,7 +8,6 @@
 #include <csignal>
 #include <sched.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,8 +20,6 @@ constexpr std::size_t child_stack_size = 1024 * 1024;
 
 int child_trampoline(void* arg) {
     explain::set_role("child");
-    // If the runtime dies, so does the container: nothing is left running.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const auto& body = *static_cast<const std::function<int()>*>(arg);
     return body();
 }
@@ -105,6 +102,11 @@ void exec_command(const std::vector<std::string>& argv, Handshake& handshake) {
         args.push_back(const_cast<char*>(arg.c_str()));
     }
     args.push_back(nullptr);
+    try {
+        handshake.ready(); // from here on, only exec or its failure can follow
+    } catch (const Error& error) {
+        handshake.fail(error);
+    }
     explain::note("execvp({}, {})", explain::quote(argv.front()), explain::quote(argv));
     ::execvp(args[0], args.data());
     const int err = errno;

@@ -15,15 +15,16 @@ namespace {
 constexpr int namespaces = CLONE_NEWUTS;
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
-/// in order, then become COMMAND.  Any failure is reported to the parent.
+/// in order, then become COMMAND.  Any failure — whatever was thrown — is
+/// reported to the parent, which would otherwise take the silence for success.
 int container_main(const Options& options, nsrun::Handshake& handshake) {
     handshake.in_child();
     try {
         handshake.wait_for_parent();
         set_hostname(options.uts);
         nsrun::exec_command(options.command.argv, handshake);
-    } catch (const nsrun::Error& error) {
-        handshake.fail(error);
+    } catch (...) {
+        handshake.fail(std::current_exception()); // any failure, not only nsrun::Error
     }
 }
 

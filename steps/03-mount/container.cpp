@@ -18,19 +18,21 @@ namespace {
 constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
-/// in order, then become COMMAND.  Any failure is reported to the parent.
+/// in order, then become COMMAND.  Any failure — whatever was thrown — is
+/// reported to the parent, which would otherwise take the silence for success.
 int container_main(const Options& options, nsrun::Handshake& handshake,
                    const SignalForwarder& signals) {
     handshake.in_child();
     try {
+        die_with_runtime();
         handshake.wait_for_parent();
         signals.restore_mask_in_child();
         set_hostname(options.uts);
         make_mounts_private();
         mount_proc();
         nsrun::exec_command(options.command.argv, handshake);
-    } catch (const nsrun::Error& error) {
-        handshake.fail(error);
+    } catch (...) {
+        handshake.fail(std::current_exception()); // any failure, not only nsrun::Error
     }
 }
 

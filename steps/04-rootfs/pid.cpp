@@ -6,6 +6,9 @@
 //    except SIGKILL/SIGSTOP sent from an ancestor namespace;
 //  - orphans inside are re-parented to it, so it must reap zombies;
 //  - when it exits, the kernel kills every other process in the namespace.
+// The runtime stays outside as PID 1's parent, forwarding signals to it; and
+// since nobody can forward SIGKILL, the child asks the kernel to kill it
+// when the runtime dies (prctl PR_SET_PDEATHSIG).
 #include "pid.hpp"
 
 #include <nsrun/error.hpp>
@@ -31,24 +34,25 @@ SignalForwarder::SignalForwarder() {
         sigaddset(&forwarded_, sig);
     }
     sigaddset(&forwarded_, SIGCHLD); // so the wait loop also wakes when the child ends
-    if (::sigprocmask(SIG_BLOCK, &forwarded_, &original_mask_) == -1) {
-        throw nsrun::SysError("sigprocmask(SIG_BLOCK)", errno);
-    }
+    original_mask_ = nsrun::sys::sigprocmask(SIG_BLOCK, forwarded_);
 }
 
-SignalForwarder::~SignalForwarder() { ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr); }
+SignalForwarder::~SignalForwarder() {
+    // Silent and unchecked: a destructor must not throw, and restoring a
+    // mask we read ourselves cannot fail.
+    ::sigprocmask(SIG_SETMASK, &original_mask_, nullptr);
+}
 
-void SignalForwarder::restore_mask_in_child() const {
-    if (::sigprocmask(SIG_SETMASK, &original_mask_, nullptr) == -1) {
-        throw nsrun::SysError("sigprocmask(SIG_SETMASK)", errno);
-    }
+void SignalForwarder::restore_mask_in_child() const { nsrun::sys::sigprocmask(SIG_SETMASK, original_mask_); }
+
+void die_with_runtime() {
+    // Should the runtime die before this line, the child is not orphaned
+    // unnoticed: its wait_for_parent() then reads end-of-file and gives up.
+    nsrun::sys::set_parent_death_signal(SIGKILL);
 }
 
 int SignalForwarder::wait_forwarding(nsrun::Child& child) {
-    const nsrun::UniqueFd signals{::signalfd(-1, &forwarded_, SFD_CLOEXEC)};
-    if (!signals) {
-        throw nsrun::SysError("signalfd()", errno);
-    }
+    const nsrun::UniqueFd signals = nsrun::sys::signalfd(forwarded_, SFD_CLOEXEC);
     for (;;) {
         // The child may have ended before we started listening: check first.
         int status = 0;

@@ -30,3 +30,8 @@ private:
     sigset_t forwarded_{};
     sigset_t original_mask_{};
 };
+
+/// In the child, first thing: prctl(PR_SET_PDEATHSIG, SIGKILL), so that a
+/// runtime killed with SIGKILL (which it cannot forward) takes its container
+/// with it instead of leaving it running, unsupervised.
+void die_with_runtime();

@@ -67,6 +67,11 @@ int netns_clone_flags(const NetnsOptions& options) {
     return options.mode == NetworkMode::host ? 0 : CLONE_NEWNET;
 }
 
+VethNames veth_names(const std::string& id) {
+    const std::string short_id = id.substr(0, 8); // interface names have at most 15 characters
+    return VethNames{.host = "nsr-" + short_id, .peer = "nsp-" + short_id};
+}
+
 LinkPlan plan_veth(const std::string& id) {
     // One /30 (4 addresses: network, host end, container end, broadcast) per
     // container.  Which one: the runtime's own pid modulo the 16384 /30s, so
@@ -75,10 +80,10 @@ LinkPlan plan_veth(const std::string& id) {
     const nl::Cidr subnet = nl::Cidr::parse(veth_subnet);
     const std::uint32_t slots = static_cast<std::uint32_t>(subnet.size() / 4);
     const std::uint32_t base = subnet.network() + (static_cast<std::uint32_t>(::getpid()) % slots) * 4;
-    const std::string short_id = id.substr(0, 8); // interface names have at most 15 characters
+    VethNames names = veth_names(id);
     return LinkPlan{
-        .host_name = "nsr-" + short_id,
-        .peer_name = "nsp-" + short_id,
+        .host_name = std::move(names.host),
+        .peer_name = std::move(names.peer),
         .container_address = nl::Cidr{base + 2, 30},
         .gateway = base + 1,
         .host_address = nl::Cidr{base + 1, 30},
@@ -107,10 +112,10 @@ HostLink::~HostLink() {
         // ENODEV: already gone — when the container's namespace died, the
         // kernel destroyed eth0 and with it its peer, our end.
         if (e.error_number() != ENODEV) {
-            nsrun::explain::note("could not delete {}: {}", plan_.host_name, e.what());
+            nsrun::cli::print_warning(fmt::format("could not delete the container's veth {}: {}", plan_.host_name, e.what()));
         }
-    } catch (const nsrun::Error& e) {
-        nsrun::explain::note("could not delete {}: {}", plan_.host_name, e.what());
+    } catch (const std::exception& e) {
+        nsrun::cli::print_warning(fmt::format("could not delete the container's veth {}: {}", plan_.host_name, e.what()));
     }
 }
 

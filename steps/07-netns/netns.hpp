@@ -39,6 +39,15 @@ struct LinkPlan {
     std::optional<nsrun::netlink::Cidr> host_address; ///< the host end's address, if any
 };
 
+/// The veth pair of container `id`: the host's end "nsr-<id>" and the peer
+/// "nsp-<id>", with the id's first 8 digits (link names have at most 15
+/// characters).  The one place that names a container's links.
+struct VethNames {
+    std::string host;
+    std::string peer;
+};
+VethNames veth_names(const std::string& id);
+
 /// For --network veth: the names for container `id` and a /30 out of
 /// 10.202.0.0/16 — the host end gets its first address, eth0 the second.
 LinkPlan plan_veth(const std::string& id);

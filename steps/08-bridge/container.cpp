@@ -25,12 +25,14 @@ namespace {
 constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
-/// in order, then become COMMAND.  Any failure is reported to the parent.
+/// in order, then become COMMAND.  Any failure — whatever was thrown — is
+/// reported to the parent, which would otherwise take the silence for success.
 int container_main(const Options& options, const std::optional<Cgroup>& cgroup, const UserNamespace& userns,
                    const NetnsOptions& netns, const LinkPlan* link, const EtcFiles* etc, nsrun::Handshake& handshake,
                    const SignalForwarder& signals) {
     handshake.in_child();
     try {
+        die_with_runtime();
         handshake.wait_for_parent();
         signals.restore_mask_in_child();
         become_root(userns);
@@ -56,8 +58,8 @@ int container_main(const Options& options, const std::optional<Cgroup>& cgroup, 
             cgroup->mount_view();
         }
         nsrun::exec_command(options.command.argv, handshake);
-    } catch (const nsrun::Error& error) {
-        handshake.fail(error);
+    } catch (...) {
+        handshake.fail(std::current_exception()); // any failure, not only nsrun::Error
     }
 }
 

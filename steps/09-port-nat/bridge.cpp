@@ -8,14 +8,18 @@
 // one lease file per address in its state directory.  Many runtimes may
 // start at once, so the scan for a free address and the taking of it happen
 // under one flock(2) on STATE/leases/BRIDGE/lock — the same lock also makes
-// "create the bridge on first use" safe.  A lease names the runtime's pid:
-// a lease whose runtime is gone (killed with SIGKILL, so no destructor ran)
-// is stale and is taken over.
+// "create the bridge on first use" safe.  A lease names its runtime by pid
+// *and* start time (nsrun/identity.hpp: a pid alone may meanwhile name
+// another process): a lease whose runtime is gone (killed with SIGKILL, so
+// no destructor ran) is stale and is taken over — so is an empty one, left
+// by a runtime killed between creating the file and writing it.
 #include "bridge.hpp"
 
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/cli.hpp>
 #include <nsrun/fs.hpp>
+#include <nsrun/identity.hpp>
 #include <nsrun/sys.hpp>
 
 #include <cerrno>
@@ -42,23 +46,31 @@ void check_subnet(const std::string& text) {
 using nsrun::fs::FileLock;
 using nsrun::fs::make_dirs;
 
-/// Whether the lease file at `path` belongs to a runtime that is gone.
-bool lease_is_stale(const std::string& path) {
+/// Whether the owner record at `path` (a lease, a container's pid file)
+/// names a runtime that is gone: its pid is dead or now another process's,
+/// or the record is missing, empty or garbled — left by a runtime killed
+/// while it made it.  Asked only under the lock the record's writer holds
+/// while writing, so no writer is half-way through right now.
+bool owner_is_gone(const std::string& path) {
     std::string text;
     try {
         text = nsrun::sys::read_file(path);
-    } catch (const nsrun::SysError&) {
-        return false;
+    } catch (const nsrun::SysError& e) {
+        return e.error_number() == ENOENT;
     }
-    const pid_t pid = static_cast<pid_t>(std::atoi(text.c_str()));
-    return pid > 0 && ::kill(pid, 0) == -1 && errno == ESRCH;
+    const auto owner = nsrun::ProcessIdentity::parse(text);
+    return !owner || !nsrun::is_alive(*owner);
 }
+
+/// The record naming this runtime as the owner: "PID START_TIME\n".
+std::string owner_record() { return nsrun::ProcessIdentity::self().str() + "\n"; }
 
 const char* const container_files[] = {"/hosts", "/hostname", "/pid"};
 
 /// Remove STATE/containers/ID directories whose runtime is gone (killed with
-/// SIGKILL: no destructor ran).  A directory without a pid file yet is being
-/// made right now by another runtime, and is left alone.
+/// SIGKILL: no destructor ran).  Called under STATE/containers/lock, which
+/// every runtime also holds while it makes its directory, so a directory
+/// without a pid file is not being made: its maker was killed half-way.
 void sweep_stale_containers(const std::string& containers) {
     DIR* dir = ::opendir(containers.c_str());
     if (!dir) {
@@ -66,7 +78,7 @@ void sweep_stale_containers(const std::string& containers) {
     }
     while (const dirent* entry = ::readdir(dir)) {
         const std::string path = containers + "/" + entry->d_name;
-        if (entry->d_name[0] == '.' || !lease_is_stale(path + "/pid")) {
+        if (entry->d_name[0] == '.' || !nsrun::fs::is_directory(path) || !owner_is_gone(path + "/pid")) {
             continue;
         }
         nsrun::explain::note("{} is stale (its runtime is gone): removing it", nsrun::explain::quote(path));
@@ -112,8 +124,13 @@ Lease::~Lease() {
         return;
     }
     const int rc = ::unlink(path_.c_str());
+    const int err = errno;
     nsrun::explain::note("unlink({}) {} (lease of {} released)", nsrun::explain::quote(path_),
-                         nsrun::explain::result(rc, errno), address_.ip());
+                         nsrun::explain::result(rc, err), address_.ip());
+    if (rc == -1) {
+        nsrun::cli::print_warning(fmt::format("could not release the lease of {}: unlink({}): {}", address_.ip(),
+                                              path_, nsrun::errno_text(err)));
+    }
 }
 
 Lease join_bridge(const BridgeOptions& options) {
@@ -134,7 +151,7 @@ Lease join_bridge(const BridgeOptions& options) {
         const nl::Cidr address = subnet.host(index);
         const std::string path = fmt::format("{}/{}", dir, address.ip());
         const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd == -1 && errno == EEXIST && lease_is_stale(path)) {
+        if (fd == -1 && errno == EEXIST && owner_is_gone(path)) {
             nsrun::explain::note("lease {} is stale (its runtime is gone): taking it over", address.ip());
             ::unlink(path.c_str());
             --index; // try the same address again
@@ -146,22 +163,22 @@ Lease join_bridge(const BridgeOptions& options) {
         if (fd == -1) {
             throw nsrun::SysError(fmt::format("open({}, O_CREAT|O_EXCL)", nsrun::explain::quote(path)), errno);
         }
-        const nsrun::UniqueFd owner{fd};
-        const std::string pid = fmt::format("{}\n", ::getpid());
-        (void)::write(fd, pid.data(), pid.size());
         nsrun::explain::note("open({}, O_CREAT|O_EXCL) = {} (leased {})", nsrun::explain::quote(path), fd,
                              address.str());
-        return Lease{path, address};
+        ::close(fd); // the file is ours; sys::write_file writes it, checked
+        Lease lease{path, address}; // from here on, removed on every exit path
+        nsrun::sys::write_file(path, owner_record());
+        return lease;
     }
     throw nsrun::Error{fmt::format("no free address left in {} on bridge {}", options.subnet, options.name),
                        "stop some containers, or use a larger --subnet"};
 }
 
 LinkPlan plan_bridge_port(const BridgeOptions& options, const std::string& id, const Lease& lease) {
-    const std::string short_id = id.substr(0, 8);
+    VethNames names = veth_names(id);
     return LinkPlan{
-        .host_name = "nsr-" + short_id,
-        .peer_name = "nsp-" + short_id,
+        .host_name = std::move(names.host),
+        .peer_name = std::move(names.peer),
         .container_address = lease.address(),
         .gateway = nl::Cidr::parse(options.subnet).host(1).address,
         .host_address = std::nullopt,
@@ -176,13 +193,16 @@ void enslave_to_bridge(const BridgeOptions& options, const LinkPlan& plan) {
 EtcFiles::EtcFiles(const BridgeOptions& options, const std::string& id, const std::string& hostname,
                    const std::string& address)
     : dir_(fmt::format("{}/containers/{}", options.state_dir, id)) {
-    sweep_stale_containers(options.state_dir + "/containers");
-    make_dirs(dir_);
+    const std::string containers = options.state_dir + "/containers";
+    make_dirs(containers);
+    const FileLock lock(containers + "/lock");
+    sweep_stale_containers(containers);
+    nsrun::sys::mkdir(dir_, 0755, /*exist_ok=*/false);
     const auto write = [](const std::string& path, const std::string& text) {
         nsrun::sys::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644); // create it
         nsrun::sys::write_file(path, text);
     };
-    write(dir_ + "/pid", fmt::format("{}\n", ::getpid())); // whose files these are (see sweep_stale_containers)
+    write(dir_ + "/pid", owner_record()); // whose files these are (see sweep_stale_containers)
     write(dir_ + "/hostname", hostname + "\n");
     write(dir_ + "/hosts", fmt::format("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{}\t{}\n",
                                        address.empty() ? "127.0.1.1" : address, hostname));
@@ -190,10 +210,15 @@ EtcFiles::EtcFiles(const BridgeOptions& options, const std::string& id, const st
 
 EtcFiles::~EtcFiles() {
     for (const char* name : container_files) {
-        ::unlink((dir_ + name).c_str());
+        ::unlink((dir_ + name).c_str()); // a missing one is fine: rmdir tells if anything is left
     }
     const int rc = ::rmdir(dir_.c_str());
-    nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(dir_), nsrun::explain::result(rc, errno));
+    const int err = errno;
+    nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(dir_), nsrun::explain::result(rc, err));
+    if (rc == -1) {
+        nsrun::cli::print_warning(
+            fmt::format("could not remove the container's files {}: {}", dir_, nsrun::errno_text(err)));
+    }
 }
 
 void bind_etc_files(const EtcFiles& files, const std::string& rootfs) {

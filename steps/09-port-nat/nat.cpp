@@ -17,6 +17,14 @@
 //
 // and removing them is as exact as adding them — no rule handles to track.
 //
+// A runtime killed with SIGKILL cannot remove its entries, and an entry
+// left behind would send the port's traffic to whichever container leases
+// that address next.  So, as with leases, each entry has an owner record,
+// written *before* the entry is added: STATE/ports/<map>-<key>, holding the
+// runtime's pid and start time and the command that deletes the entry.
+// Every runtime on the bridge, under STATE/ports/lock, first deletes the
+// entries whose owner is gone, then records and adds its own.
+//
 // Three details make `curl 127.0.0.1:8080` on the host work: packets the host
 // sends itself never pass prerouting, hence the same DNAT in output; the
 // kernel treats 127.0.0.0/8 leaving through a non-loopback interface as a
@@ -26,14 +34,20 @@
 // by default: net.ipv4.ip_forward=1.
 #include "nat.hpp"
 
+#include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/fs.hpp>
+#include <nsrun/identity.hpp>
 #include <nsrun/nft.hpp>
+#include <nsrun/sys.hpp>
 #include <nsrun/sysctl.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <optional>
 #include <sys/socket.h>
 
 #include <fmt/format.h>
@@ -71,6 +85,88 @@ std::uint16_t parse_port(const std::string& text, const std::string& whole) {
         throw bad();
     }
     return static_cast<std::uint16_t>(port);
+}
+
+/// Why --publish does not apply to `mode`, and what to do instead.
+std::string publish_hint(NetworkMode mode) {
+    switch (mode) {
+    case NetworkMode::host:
+        return "with --network host the container's ports already are the host's: drop -p";
+    case NetworkMode::none:
+        return "with --network none the container has only loopback, nothing can reach it: use --network bridge "
+               "(the default as root)";
+    case NetworkMode::veth:
+        return "with --network veth the host reaches the container at its own address (lab-probe net shows it): "
+               "use --network bridge to publish ports";
+    case NetworkMode::bridge:
+        break;
+    }
+    return {};
+}
+
+/// The owner record of one map entry: who added it, and how to delete it.
+struct OwnerRecord {
+    nsrun::ProcessIdentity owner;
+    std::string delete_command; ///< "delete element ip nsrun publish_any { tcp . 8080 }"
+
+    [[nodiscard]] std::string str() const { return fmt::format("{}\n{}\n", owner.str(), delete_command); }
+    /// nullopt for an empty or garbled record (its writer was killed half-way).
+    static std::optional<OwnerRecord> parse(const std::string& text) {
+        const auto newline = text.find('\n');
+        const auto owner = nsrun::ProcessIdentity::parse(text.substr(0, newline));
+        if (!owner || newline == std::string::npos) {
+            return std::nullopt;
+        }
+        std::string command = text.substr(newline + 1);
+        while (!command.empty() && command.back() == '\n') {
+            command.pop_back();
+        }
+        if (!command.starts_with("delete element ip nsrun ")) {
+            return std::nullopt;
+        }
+        return OwnerRecord{*owner, command};
+    }
+};
+
+/// The record file of an entry: STATE/ports/publish_any-tcp-8080.
+std::string record_path(const std::string& dir, const Publish& p) {
+    return p.host_ip.empty() ? fmt::format("{}/publish_any-{}-{}", dir, p.protocol, p.host_port)
+                             : fmt::format("{}/publish_ip-{}-{}-{}", dir, p.host_ip, p.protocol, p.host_port);
+}
+
+/// Under the ports lock: delete every entry whose owner is gone (its record
+/// names a dead process, or is empty or garbled), then its record.
+void reclaim_entries_of_dead_owners(nsrun::nft::Context& nft, const std::string& dir) {
+    DIR* listing = ::opendir(dir.c_str());
+    if (!listing) {
+        return;
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(listing)) {
+        const std::string name = entry->d_name;
+        if (name.starts_with("publish_")) {
+            names.push_back(name);
+        }
+    }
+    ::closedir(listing);
+    for (const auto& name : names) {
+        const std::string path = dir + "/" + name;
+        std::optional<OwnerRecord> record;
+        try {
+            record = OwnerRecord::parse(nsrun::sys::read_file(path));
+        } catch (const nsrun::SysError&) {
+            continue; // removed by its owner meanwhile
+        }
+        if (record && nsrun::is_alive(record->owner)) {
+            continue;
+        }
+        nsrun::explain::note("{}: its runtime ({}) is gone: deleting its entry", path,
+                             record ? fmt::format("pid {}", record->owner.pid) : "no owner recorded");
+        if (record) {
+            nft.try_run(record->delete_command); // "No such file": it was never added, fine
+        }
+        nsrun::sys::unlink(path);
+    }
 }
 
 } // namespace
@@ -125,8 +221,7 @@ PortReservations::PortReservations(const NatOptions& options, NetworkMode mode) 
         ports_.push_back(Publish::parse(text));
     }
     if (!ports_.empty() && mode != NetworkMode::bridge) {
-        throw nsrun::Error{"--publish needs --network bridge",
-                           "with --network host the container's ports already are the host's"};
+        throw nsrun::Error{"--publish needs --network bridge", publish_hint(mode)};
     }
     for (const auto& p : ports_) {
         const int type = p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
@@ -157,6 +252,9 @@ PortReservations::PortReservations(const NatOptions& options, NetworkMode mode) 
 }
 
 PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& ports, const nl::Cidr& container) {
+    const std::string records = bridge.state_dir + "/ports";
+    nsrun::fs::make_dirs(records);
+    const nsrun::fs::FileLock lock(records + "/lock");
     nsrun::sysctl::write("net.ipv4.ip_forward", "1");
     nsrun::nft::Context nft;
     std::string error;
@@ -168,11 +266,13 @@ PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& po
     const nl::Cidr subnet = nl::Cidr::parse(bridge.subnet);
     nft.run(fmt::format("add element ip nsrun subnets {{ {}/{} }}", nl::format_ipv4(subnet.network()),
                         subnet.prefix));
+    reclaim_entries_of_dead_owners(nft, records);
     if (ports.ports().empty()) {
         return;
     }
     nsrun::sysctl::write("net.ipv4.conf.all.route_localnet", "1");
     std::string batch;
+    const auto self = nsrun::ProcessIdentity::self();
     for (const auto& p : ports.ports()) {
         const std::string target = fmt::format("{} . {}", container.ip(), p.container_port);
         const std::string key = p.host_ip.empty() ? fmt::format("{} . {}", p.protocol, p.host_port)
@@ -180,9 +280,12 @@ PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& po
         const char* map = p.host_ip.empty() ? "publish_any" : "publish_ip";
         batch += fmt::format("add element ip nsrun {} {{ {} : {} }}\n", map, key, target);
         added_.push_back(fmt::format("delete element ip nsrun {} {{ {} }}", map, key));
+        // The owner first: should we be killed right after adding, the next runtime knows whose it was.
+        records_.push_back(record_path(records, p));
+        nsrun::fs::write_file_atomic(records_.back(), OwnerRecord{self, added_.back()}.str());
     }
     // We hold the host ports, so an entry already there for one of them is
-    // stale (its runtime was killed with SIGKILL): drop it first.
+    // stale (left by a runtime that kept no record): drop it first.
     nsrun::explain::note("dropping stale entries for our ports, if any (\"No such file\" is the normal answer)");
     for (const auto& command : added_) {
         nft.try_run(command); // one by one: most are absent, and that is fine
@@ -191,12 +294,24 @@ PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& po
         nft.run(batch);
     } catch (...) {
         added_.clear(); // one transaction: nothing was added
+        remove_records();
         throw;
     }
 }
 
+void PortMapping::remove_records() noexcept {
+    for (const auto& path : records_) {
+        if (::unlink(path.c_str()) == -1) {
+            nsrun::cli::print_warning(fmt::format("could not remove the owner record {}: {}", path,
+                                                  nsrun::errno_text(errno)));
+        }
+    }
+    records_.clear();
+}
+
 PortMapping::~PortMapping() {
     if (added_.empty()) {
+        remove_records();
         return;
     }
     try {
@@ -207,9 +322,13 @@ PortMapping::~PortMapping() {
         }
         std::string error;
         if (!nft.try_run(batch, &error)) {
-            nsrun::explain::note("could not remove the port mappings: {}", error);
+            // The records stay: once we are gone, the next runtime deletes the entries.
+            nsrun::cli::print_warning(fmt::format("could not remove the container's published ports: {}", error));
+            return;
         }
     } catch (const std::exception& e) {
-        nsrun::explain::note("could not remove the port mappings: {}", e.what());
+        nsrun::cli::print_warning(fmt::format("could not remove the container's published ports: {}", e.what()));
+        return;
     }
+    remove_records();
 }

@@ -52,8 +52,11 @@ private:
 
 /// In the parent, for a container on the bridge: the runtime's nft table
 /// (created once: DNAT maps, masquerade), this container's entries in its
-/// maps, and the sysctls NAT needs.  The destructor deletes exactly this
-/// container's entries, on every exit path; nothing else is touched.
+/// maps — each with an owner record in STATE/ports, written first — and the
+/// sysctls NAT needs.  Entries whose owner is gone (a runtime killed with
+/// SIGKILL) are deleted first.  The destructor deletes exactly this
+/// container's entries and records, on every exit path; nothing else is
+/// touched.
 class PortMapping {
 public:
     PortMapping(const BridgeOptions& bridge, const PortReservations& ports, const nsrun::netlink::Cidr& container);
@@ -62,5 +65,7 @@ public:
     ~PortMapping();
 
 private:
-    std::vector<std::string> added_; ///< the map elements we added, as nft "delete element …" commands
+    void remove_records() noexcept;
+    std::vector<std::string> added_;   ///< the map elements we added, as nft "delete element …" commands
+    std::vector<std::string> records_; ///< their owner records, STATE/ports/…
 };

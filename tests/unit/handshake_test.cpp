@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,64 @@ TEST(Handshake, NotExecutableIs126) {
     ASSERT_TRUE(failure.has_value());
     EXPECT_EQ(failure->exit_status(), 126);
     reap(pid);
+}
+
+TEST(Handshake, AnyExceptionInTheChildIsAFailureNotASuccess) {
+    // Not an nsrun::Error: the catch-all reports it instead of std::terminate.
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        hs.in_child();
+        try {
+            hs.wait_for_parent();
+            throw std::out_of_range("basic_string::substr");
+        } catch (...) {
+            hs.fail(std::current_exception());
+        }
+    }
+    hs.in_parent();
+    hs.release_child();
+    const auto failure = hs.wait_for_exec();
+    ASSERT_TRUE(failure.has_value()) << "an exception in the child was taken for a successful exec";
+    EXPECT_EQ(failure->exit_status(), 125);
+    EXPECT_THAT(failure->what(), testing::HasSubstr("basic_string::substr"));
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 125);
+}
+
+TEST(Handshake, AChildThatDiesSilentlyDuringSetupIsAFailure) {
+    // What std::terminate (or a SIGKILL) does: the child's end closes with
+    // no "ready" and no report.  End-of-file alone must not read as success.
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = fork_child(hs, [] { ::abort(); });
+    hs.release_child();
+    const auto failure = hs.wait_for_exec();
+    ASSERT_TRUE(failure.has_value()) << "a child that died during setup was taken for a successful exec";
+    EXPECT_EQ(failure->exit_status(), 125);
+    EXPECT_THAT(failure->what(), testing::HasSubstr("during setup"));
+    reap(pid);
+}
+
+TEST(Handshake, TypedMessagesArriveInOrderAndAnUnexpectedOneIsAnError) {
+    using Message = nsrun::Handshake::Message;
+    auto hs = nsrun::Handshake::create();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        hs.in_child();
+        try {
+            hs.expect(Message::go);
+            hs.send(Message::maps_written);
+            hs.expect(Message::go); // the parent sends "ready" instead: an error
+            ::_exit(0);
+        } catch (const nsrun::Error&) {
+            ::_exit(3);
+        }
+    }
+    hs.in_parent();
+    hs.send(Message::go);
+    EXPECT_NO_THROW(hs.expect(Message::maps_written));
+    hs.send(Message::ready);
+    EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 3);
+    EXPECT_THROW(hs.expect(Message::go), nsrun::Error) << "end-of-file is not the expected message";
 }
 
 TEST(Handshake, ChildSeesTheParentGoAway) {

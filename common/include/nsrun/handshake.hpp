@@ -9,13 +9,25 @@
 /// has happened.
 ///
 /// Both needs are met by one socketpair with close-on-exec ends, as nsjail
-/// and crun do: a successful execve closes the child's end, so the parent
-/// reads end-of-file; a failure arrives as a message first.
+/// and crun do, carrying typed messages (as youki's message enum does) — one
+/// SOCK_SEQPACKET packet each, its first byte the type:
+///
+///     parent → child   go             the outside is ready: continue
+///     either way       maps_written   (for runtimes whose child asks the
+///                                     parent to write its uid/gid maps)
+///     child → parent   ready          setup done: exec'ing COMMAND now
+///     child → parent   failed         {status, message, hint}: setup failed
+///
+/// A successful execve closes the child's end, so after `ready` the parent
+/// reads end-of-file.  End-of-file *without* `ready` means the child died
+/// during setup without a word (a crash, a signal, an exception nobody
+/// caught): that is a failure, never "exec worked".
 #pragma once
 
 #include "nsrun/error.hpp"
 #include "nsrun/fd.hpp"
 
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -23,6 +35,9 @@ namespace nsrun {
 
 class Handshake {
 public:
+    /// The message types; the value is the packet's first byte.
+    enum class Message : char { go = 'G', maps_written = 'M', ready = 'R', failed = 'F' };
+
     /// socketpair(AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC).
     static Handshake create();
 
@@ -31,23 +46,42 @@ public:
     /// In the child, first thing: drop the parent's end.
     void in_child() noexcept;
 
-    /// Parent: the outside is ready, the child may continue.
+    /// Parent: the outside is ready, the child may continue (sends `go`).
     void release_child();
-    /// Parent: wait until the child has exec'd (nullopt) or reported a
-    /// failure (the error, carrying its exit status: 125, 126 or 127).
+    /// Parent: wait until the child has exec'd (nullopt: `ready`, then
+    /// end-of-file) or failed (the error, carrying its exit status: 125,
+    /// 126 or 127 — 125 also when the child ended without reporting).
     [[nodiscard]] std::optional<Error> wait_for_exec();
 
-    /// Child: block until the parent releases us.  Throws if the parent died.
+    /// Child: block until the parent releases us (`go`).  Throws if the
+    /// parent died.
     void wait_for_parent();
+    /// Child: setup is done, COMMAND is exec'd next (sends `ready`).
+    void ready();
     /// Child: report a setup failure to the parent and exit with its status.
     [[noreturn]] void fail(const Error& error) noexcept;
+    /// Child, in a catch (...) block: report whatever was thrown — an
+    /// nsrun::Error as it is, any other exception as a runtime failure (125)
+    /// naming it — and exit.  So no failure of the child reads as success.
+    [[noreturn]] void fail(std::exception_ptr thrown) noexcept;
+
+    /// Either side: send a message without payload.
+    void send(Message message);
+    /// Either side: wait for `expected`; throws nsrun::Error on anything
+    /// else (end-of-file: the other side is gone).
+    void expect(Message expected);
 
 private:
     Handshake(UniqueFd parent_end, UniqueFd child_end) noexcept
         : parent_end_(std::move(parent_end)), child_end_(std::move(child_end)) {}
+    /// The end this process uses: the parent's, or the child's after in_child().
+    [[nodiscard]] int own_end() const noexcept { return parent_end_ ? parent_end_.get() : child_end_.get(); }
 
     UniqueFd parent_end_;
     UniqueFd child_end_;
 };
+
+/// A message type's name for narration: "go", "ready", ….
+const char* message_name(Handshake::Message message) noexcept;
 
 } // namespace nsrun

@@ -34,19 +34,19 @@ private:
 };
 
 /// clone(2) a child running `body` on its own stack with `flags` (namespace
-/// flags; SIGCHLD is added).  The child's explain role becomes "child", and it
-/// gets SIGKILL if the runtime dies (PR_SET_PDEATHSIG), so a killed runtime
-/// never leaves its container behind.  `body`'s return value is the child's
-/// exit status.
+/// flags; SIGCHLD is added).  The child's explain role becomes "child".
+/// `body`'s return value is the child's exit status; `body` must not throw
+/// (an exception escaping it ends the child in std::terminate — which the
+/// parent's Handshake::wait_for_exec still reports as a failed setup).
 Child clone_child(int flags, const std::function<int()>& body);
 
 /// Translate a wait status into the runtime's exit status: the command's own
 /// status, or 128+N when it was killed by signal N (docker's convention).
 int exit_status_of(int wait_status) noexcept;
 
-/// execvp(3) `argv` in the child.  Never returns: on failure it reports to
-/// the parent through `handshake` with status 127 (not found) or 126 (cannot
-/// execute), as docker does.
+/// execvp(3) `argv` in the child, after telling the parent "ready" through
+/// `handshake`.  Never returns: on failure it reports to the parent with
+/// status 127 (not found) or 126 (cannot execute), as docker does.
 [[noreturn]] void exec_command(const std::vector<std::string>& argv, Handshake& handshake);
 
 /// Throw a clear error (exit 125, hint "run as root") unless we are root.
