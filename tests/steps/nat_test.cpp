@@ -8,6 +8,8 @@
 #include "netfixture.hpp"
 
 #include <csignal>
+#include <random>
+#include <unistd.h>
 
 namespace lab {
 namespace {
@@ -161,6 +163,33 @@ STEP_TEST(Nat, AKilledRuntimesPortCanBePublishedAgain,
                 &stopped);
 }
 
+STEP_TEST(Nat, RuntimesKilledDuringSetupLeaveNoPortMappingOrLease,
+          "30 runtimes publishing -p 180NN:80 are killed by SIGKILL at a random moment of their first 40 ms; one "
+          "normal run afterwards leaves the host's nft table and state directory exactly as one normal run before "
+          "did: no stale port mapping (it would send the port's traffic to the next container on that address), "
+          "no lease or record left.") {
+    const auto snapshot = [&] { return host().sh("nft list table ip nsrun; find /run/nsrun | sort").out; };
+    REQUIRE(expect_exit(host().run({"true"}), 0, "a first normal run makes the bridge, the nft table and the state"));
+    const std::string before = snapshot();
+    std::mt19937 random{std::random_device{}()};
+    for (int i = 0; i < 30; ++i) {
+        auto killed = host().start({"-p", std::to_string(18000 + i) + ":80", "sleep", "5"});
+        ::usleep(static_cast<useconds_t>(random() % 40'000));
+        killed->signal(SIGKILL); // the runtime itself, wherever it is in its setup: no clean-up code runs
+        killed->finish();
+    }
+    const Result next = host().run({"true"});
+    REQUIRE(expect_exit(next, 0, "a normal run after the killed ones"));
+    // A dead runtime's records are reclaimed by the next run; allow a late one a moment.
+    std::string after = snapshot();
+    for (int i = 0; i < 50 && after != before; ++i) {
+        ::usleep(100 * 1000);
+        after = snapshot();
+    }
+    expect_true(after == before, "nft table and state directory as after one normal run:\n" + before,
+                "after the killed runtimes and one normal run:\n" + after, &next);
+}
+
 STEP_TEST(Nat, NothingElseInTheRulesetIsTouched,
           "The runtime touches only its own nftables table: another table of the host is exactly the same "
           "after a container has run.") {
@@ -183,6 +212,18 @@ STEP_TEST(Nat, ForwardingIsEnabledInTheHost,
     expect_exit(r, 0, "the container runs");
     const std::string forward = host().exec({"cat", "/proc/sys/net/ipv4/ip_forward"}).out;
     expect_true(forward == "1\n", "net.ipv4.ip_forward = 1 in the host", "it is " + forward, &r);
+}
+
+STEP_TEST(Nat, PublishWithoutABridgeIsRefusedWithAHintForThatMode,
+          "-p needs --network bridge: with --network none or host it is refused with 125, and the hint speaks of "
+          "the mode given, not of another one.") {
+    const Result none = host().run({"-p", "8091:80", "--network", "none", "true"});
+    expect_exit(none, 125, "-p with --network none");
+    expect_stderr_contains(none, "--network none", "the hint speaks of --network none");
+    expect_stderr_lacks(none, "--network host", "the hint does not speak of another mode");
+    const Result shared = host().run({"-p", "8091:80", "--network", "host", "true"});
+    expect_exit(shared, 125, "-p with --network host");
+    expect_stderr_contains(shared, "--network host", "the hint speaks of --network host");
 }
 
 STEP_TEST(Nat, MalformedPublishIsRefusedWith125,

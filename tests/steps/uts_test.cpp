@@ -62,6 +62,24 @@ STEP_TEST(Uts, LongestHostnameIsAccepted,
     expect_value(r, "hostname", name, "the whole 64-character name is set");
 }
 
+STEP_TEST(Uts, AChildThatDiesDuringSetupIsAFailureNotTheCommandsCrash,
+          "The container's process dies during setup without a word (here: SIGABRT at its sethostname, injected "
+          "with LD_PRELOAD, as after an uncaught C++ exception): the runtime reports a setup failure with 125, "
+          "never the exec as done and 134 as if COMMAND had crashed.") {
+    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_SETHOSTNAME}, {}};
+    launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
+    launch.args.insert(launch.args.end(), {"sh", "-c", "echo command-ran"});
+    launch.plain_command = true; // `env`, then the runtime under test
+    launch.namespaces_of = config().throwaway_host ? shared_throwaway_host() : 0;
+    const Result r = run(launch);
+    if (r.status == 0) {
+        GTEST_SKIP() << "the runtime does not set the hostname through libc's sethostname, so this check "
+                        "cannot inject its fault there";
+    }
+    expect_exit(r, 125, "a child that died during setup is a runtime error (125)");
+    expect_stdout_lacks(r, "command-ran", "COMMAND never ran");
+}
+
 STEP_TEST_ANY_USER(Uts, EmptyHostnameIsRefusedWith125,
                    "An empty --hostname is invalid: the runtime refuses it before doing anything (exit 125) and "
                    "its message names the option.") {
