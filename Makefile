@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
 
-.PHONY: all deps bench-deps configure build rootfs test unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help
+.PHONY: all deps bench-deps configure build rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -41,6 +41,9 @@ rootfs: build ## build the lab root filesystem (rootfs/lab) from busybox-static
 test: deps build rootfs ## every test (kernel tests need root: sudo make test)
 	@scripts/check-steps.sh
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+test-vm: deps build rootfs ## every step's suite on a cgroup-v2-only kernel under qemu (sudo make test-vm)
+	@BUILD=$(BUILD) scripts/test-vm.sh
 
 unit-test: build ## only the unit tests of common/
 	@cd $(BUILD) && ctest --output-on-failure -L unit

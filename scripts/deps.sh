@@ -13,6 +13,7 @@ packages=(
   busybox-static                      # the lab rootfs
   iproute2 util-linux procps          # ip/nsenter/setpriv/ps, used by tests and the demo
   libnftables-dev nftables            # port mapping (step 09); nft for the tests
+  qemu-system-x86 kmod cpio           # make test-vm: a cgroup-v2-only kernel under qemu
 )
 
 missing=()
