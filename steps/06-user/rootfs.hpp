@@ -23,8 +23,9 @@ void enter_rootfs(const RootfsOptions& options);
 /// How /sys and the device nodes are made.
 enum class SystemDirs {
     fresh,    ///< a new sysfs, device nodes made with mknod(2): needs host root
-    borrowed, ///< in a user namespace: a read-only bind of the host's /sys,
-              ///< the host's device nodes bind-mounted one by one
+    borrowed, ///< in a user namespace: a read-only bind of the host's /sys
+              ///< (its cgroup mounts covered by an empty tmpfs), the host's
+              ///< device nodes bind-mounted one by one
 };
 
 /// In the child: a read-only ROOT/sys, a tmpfs ROOT/dev with the standard

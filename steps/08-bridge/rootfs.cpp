@@ -69,6 +69,24 @@ void populate_dev(const std::string& root, SystemDirs how) {
     nsrun::sys::symlink("/proc/self/fd/2", dev + "/stderr");
 }
 
+/// The recursive bind of the host's /sys brought the host's cgroup mounts
+/// along: a cgroup2 mount at sys/fs/cgroup (cgroup v2), or a tmpfs of v1
+/// hierarchies (v1, hybrid).  The container must not browse the host's cgroup
+/// tree, but it cannot unmount it either: mounts inherited into a user
+/// namespace are locked (man 7 mount_namespaces), so that what they cover is
+/// never revealed — umount2 fails with EINVAL.  So they are covered with an
+/// empty read-only tmpfs, as crun does; the container's own cgroup view goes
+/// on top of it.  (Mounting cgroup2 straight onto the host's cgroup2 mount
+/// would fail anyway: the kernel refuses to stack a filesystem on its own
+/// root, EBUSY.)
+void cover_host_cgroups(const std::string& cgroup_dir) {
+    struct stat st {};
+    if (::stat(cgroup_dir.c_str(), &st) == -1 || !S_ISDIR(st.st_mode)) {
+        return; // no cgroupfs on this host: nothing to cover
+    }
+    nsrun::sys::mount("tmpfs", cgroup_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=4k");
+}
+
 } // namespace
 
 void add_rootfs_options(CLI::App& app, RootfsOptions& options) {
@@ -110,6 +128,7 @@ void mount_system_dirs(const std::string& root, SystemDirs how, bool own_netns) 
         nsrun::sys::mount("/sys", root + "/sys", nullptr, MS_BIND | MS_REC);
         nsrun::sys::mount_setattr_recursive(root + "/sys", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                                                                MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        cover_host_cgroups(root + "/sys/fs/cgroup");
     }
     populate_dev(root, how);
     mount_tmpfs(root + "/tmp", MS_NOSUID | MS_NODEV, "mode=1777");

@@ -207,6 +207,16 @@ STEP_TEST(Netns, UsernsVethAndOwnSysfs,
     expect_stdout_contains(r, "\neth0\nlo\n", "/sys/class/net lists the container's own eth0 and lo");
 }
 
+// A user namespace with --network host has no network namespace of its own:
+// it borrows the host's /sys as step 06 does, host's cgroup mounts included,
+// and must still see its own cgroup at /sys/fs/cgroup (on a cgroup v2 host
+// mounting it over the host's cgroup2 mount would be EBUSY).
+TEST_F(Netns, UsernsHostNetworkSeesItsOwnCgroup) {
+    const Result r = host().run({"--userns", "--network", "host", "--pids-limit", "42", "lab-probe", "limits"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "pids.max"), "42") << "/sys/fs/cgroup must show the container's own cgroup" << r;
+}
+
 // Rootless (step 06): a veth cannot be made without root on the host, so the
 // default becomes loopback only, and asking for a veth is a clear 125.
 STEP_TEST(Netns, RootlessDefaultsToLoopbackOnly,

@@ -128,6 +128,33 @@ STEP_TEST(Userns, CgroupLimitsStillApplyAsRoot,
     expect_stderr_contains(r, "out of memory", "the runtime names the OOM kill");
 }
 
+STEP_TEST(Userns, TheContainerSeesItsOwnCgroupNotTheHosts,
+          "With --userns /sys is the host's, bound recursively, and the host's cgroup mounts come along; at "
+          "/sys/fs/cgroup the container must still see its own cgroup (its limits, its root), read-only - on a "
+          "cgroup v2 host too, where mounting cgroup2 onto the host's cgroup2 mount is EBUSY.") {
+    const Result r = run({"--userns", "-m", "64m", "--pids-limit", "42", "sh", "-c",
+                          "lab-probe limits; lab-probe writable /sys/fs/cgroup; lab-probe cgroup"});
+    REQUIRE(expect_exit(r, 0, "the container starts with its cgroup view mounted"));
+    expect_value(r, "pids.max", "42", "/sys/fs/cgroup shows the container's own cgroup");
+    const std::string v2 = value(r.out, "memory.max");
+    expect_true((v2.empty() ? value(r.out, "memory.limit_in_bytes") : v2) == "67108864",
+                "the memory limit 67108864 (64m) read inside", "it reads something else", &r);
+    expect_value(r, "writable", "0", "the limits must not be writable inside");
+    for (const auto& line : values(r.out, "cgroup")) {
+        expect_true(line.ends_with(":/"), "the container's cgroup to be its root (\":/\")", line, &r);
+    }
+}
+
+STEP_TEST_ANY_USER(Userns, RootlessSeesNoHostCgroups,
+                   "Rootless there is no cgroup of the container's, and /sys/fs/cgroup must not show the host's "
+                   "cgroup tree (v2: cgroup.procs at its root; v1: memory/, pids/, unified/).") {
+    const Result r = run(Launch{{"sh", "-c",
+                                 "for f in cgroup.procs memory pids unified; do lab-probe stat /sys/fs/cgroup/$f; done"},
+                                nobody});
+    REQUIRE(expect_exit(r, 0, "a rootless container works"));
+    expect_values(r, "exists", {"0", "0", "0", "0"}, "none of the host's cgroup files inside");
+}
+
 STEP_TEST_ANY_USER(Userns, BadMapsAreRefusedWith125,
                    "Bad maps (overlapping inside or outside, past 2^32, empty, malformed, root unmapped) are "
                    "refused with 125 before anything starts, and the message names the option.") {
