@@ -1,6 +1,7 @@
 #include "nsrun/error.hpp"
 
 #include <cstring>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -36,7 +37,12 @@ std::string hint_for(const std::string& call, int err) {
         }
         return "this needs root privileges: run as root, e.g. with sudo";
     case EACCES:
-        return "permission denied: check the path's permissions, or run as root";
+        // Root inside a user namespace is an ordinary uid on the host: telling
+        // it to "run as root" would not help.
+        return ::geteuid() == 0 ? "permission denied: check the permissions of the path and of every directory "
+                                  "above it (namei -l PATH lists them)"
+                                : "permission denied: check the permissions of the path and of every directory "
+                                  "above it (namei -l PATH lists them), or run as root";
     case ENOSPC:
         if (starts("clone")) {
             return "the namespace limit is reached: see /proc/sys/user/max_*_namespaces";

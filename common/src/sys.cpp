@@ -64,6 +64,24 @@ void chdir(const std::string& path) {
     checked(::chdir(path.c_str()), fmt::format("chdir({})", q(path)));
 }
 
+void fchdir(int fd, const std::string& shown_as) {
+    checked(::fchdir(fd), fmt::format("fchdir({} <{}>)", fd, shown_as));
+}
+
+UniqueFd open_tree_clone(int dirfd, const std::string& shown_as) {
+    const long fd = checked(::open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH),
+                            fmt::format("open_tree({} <{}>, \"\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE|"
+                                        "AT_EMPTY_PATH)",
+                                        dirfd, shown_as));
+    return UniqueFd{static_cast<int>(fd)};
+}
+
+void move_mount(int from, int to, const std::string& to_shown_as) {
+    checked(::move_mount(from, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+            fmt::format("move_mount({}, \"\", {} <{}>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)", from,
+                        to, to_shown_as));
+}
+
 void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
     const int rc = ::mkdir(path.c_str(), mode);
     if (rc == -1 && errno == EEXIST && exist_ok) {

@@ -39,9 +39,12 @@ int container_main(const Options& options, const std::optional<Cgroup>& cgroup, 
         if (userns.enabled) {
             // In a user namespace /proc, /sys and /dev are borrowed from the
             // host, whose tree is reachable only until pivot_root: mount first.
-            mount_proc(options.rootfs.dir);
-            mount_system_dirs(options.rootfs.dir, SystemDirs::borrowed);
-            enter_rootfs(options.rootfs);
+            // Relative to the working directory, the rootfs: our host uid may
+            // not be allowed to walk the rootfs's path (a 0750 home directory).
+            const std::string root = ".";
+            mount_proc(root);
+            mount_system_dirs(root, SystemDirs::borrowed);
+            enter_rootfs_here();
         } else {
             enter_rootfs(options.rootfs);
             mount_proc();
@@ -70,9 +73,14 @@ int run_container(const Options& options) {
     if (userns.may_use_cgroups()) {
         cgroup.emplace(detect_cgroup_driver(), id, options.cgroups);
     }
+    std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
+    if (userns.enabled) {
+        in_rootfs.emplace(options.rootfs);
+    }
     nsrun::Child child = nsrun::clone_child(namespaces | userns.clone_flag(), [&] {
         return container_main(options, cgroup, userns, handshake, signals);
     });
+    in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     if (cgroup) {
         cgroup->add_process(child.pid());

@@ -42,9 +42,12 @@ int container_main(const Options& options, const std::optional<Cgroup>& cgroup, 
         if (userns.enabled) {
             // In a user namespace /proc, /sys and /dev are borrowed from the
             // host, whose tree is reachable only until pivot_root: mount first.
-            mount_proc(options.rootfs.dir);
-            mount_system_dirs(options.rootfs.dir, SystemDirs::borrowed, netns_clone_flags(netns) != 0);
-            enter_rootfs(options.rootfs);
+            // Relative to the working directory, the rootfs: our host uid may
+            // not be allowed to walk the rootfs's path (a 0750 home directory).
+            const std::string root = ".";
+            mount_proc(root);
+            mount_system_dirs(root, SystemDirs::borrowed, netns_clone_flags(netns) != 0);
+            enter_rootfs_here();
         } else {
             enter_rootfs(options.rootfs);
             mount_proc();
@@ -79,9 +82,14 @@ int run_container(const Options& options) {
         link.emplace(plan_veth(id));
     }
     const LinkPlan* plan = link ? &link->plan() : nullptr;
+    std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
+    if (userns.enabled) {
+        in_rootfs.emplace(options.rootfs);
+    }
     nsrun::Child child = nsrun::clone_child(namespaces | userns.clone_flag() | netns_clone_flags(netns), [&] {
         return container_main(options, cgroup, userns, netns, plan, handshake, signals);
     });
+    in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     if (cgroup) {
         cgroup->add_process(child.pid());

@@ -41,14 +41,17 @@ int container_main(const Options& options, const std::optional<Cgroup>& cgroup, 
         set_hostname(options.uts);
         make_mounts_private();
         if (etc) {
-            bind_etc_files(*etc, options.rootfs.dir);
+            bind_etc_files(*etc, userns.enabled ? "." : options.rootfs.dir);
         }
         if (userns.enabled) {
             // In a user namespace /proc, /sys and /dev are borrowed from the
             // host, whose tree is reachable only until pivot_root: mount first.
-            mount_proc(options.rootfs.dir);
-            mount_system_dirs(options.rootfs.dir, SystemDirs::borrowed, netns_clone_flags(netns) != 0);
-            enter_rootfs(options.rootfs);
+            // Relative to the working directory, the rootfs: our host uid may
+            // not be allowed to walk the rootfs's path (a 0750 home directory).
+            const std::string root = ".";
+            mount_proc(root);
+            mount_system_dirs(root, SystemDirs::borrowed, netns_clone_flags(netns) != 0);
+            enter_rootfs_here();
         } else {
             enter_rootfs(options.rootfs);
             mount_proc();
@@ -92,9 +95,14 @@ int run_container(const Options& options) {
         etc.emplace(options.bridge, id, options.uts.hostname, plan ? plan->container_address.ip() : "");
     }
     const EtcFiles* etc_files = etc ? &*etc : nullptr;
+    std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
+    if (userns.enabled) {
+        in_rootfs.emplace(options.rootfs);
+    }
     nsrun::Child child = nsrun::clone_child(namespaces | userns.clone_flag() | netns_clone_flags(netns), [&] {
         return container_main(options, cgroup, userns, netns, plan, etc_files, handshake, signals);
     });
+    in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     if (cgroup) {
         cgroup->add_process(child.pid());

@@ -119,6 +119,10 @@ std::string test_path() {
 /// is put together, so that the command line a failure shows is the one run.
 std::vector<std::string> launch_words(const Launch& launch) {
     std::vector<std::string> words = launch.plain_command ? std::vector<std::string>{} : config().bin;
+    const bool own_rootfs = std::find(launch.args.begin(), launch.args.end(), "--rootfs") != launch.args.end();
+    if (!launch.plain_command && config().give_rootfs && !own_rootfs) {
+        words.insert(words.end(), {"--rootfs", config().rootfs});
+    }
     words.insert(words.end(), launch.args.begin(), launch.args.end());
     return words;
 }

@@ -30,6 +30,10 @@ struct Config {
     std::vector<std::string> bin; ///< the runtime under test, with leading args
     std::string probe_dir;        ///< host directory holding lab-probe
     std::string rootfs;           ///< the lab rootfs (for --rootfs tests)
+    /// --rootfs=DIR was given: the lab rootfs is elsewhere (e.g. under a home
+    /// directory of mode 0750), and every launch of the runtime is given
+    /// `--rootfs DIR` too, unless the test passes a --rootfs of its own.
+    bool give_rootfs = false;
     /// --throwaway-host: run every launch of the runtime inside one shared
     /// throwaway host (netfixture.hpp) instead of on the machine itself, so a
     /// runtime that configures networking (steps 07-09 create veths, a bridge,

@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
             config.probe_dir = arg.substr(12);
         } else if (arg.starts_with("--rootfs=")) {
             config.rootfs = arg.substr(9);
+            config.give_rootfs = true;
         } else if (arg == "--throwaway-host") {
             config.throwaway_host = true;
         } else {

@@ -20,13 +20,13 @@ namespace {
 
 /// In the holder, after unshare: private mounts, a private /run and a sysfs
 /// of the new network namespace, loopback up.  Returns an error text or "".
-std::string prepare_inside() {
+std::string prepare_inside(Namespaces::Cgroups cgroups) {
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return "make / private";
     if (::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m") != 0) return "tmpfs on /run";
     // A sysfs of the new network namespace on /sys — but keep the cgroup
     // hierarchies mounted under the old one (steps 05+ need them): park them
     // under the new /run, mount sysfs, move them back.
-    const bool has_cgroups = ::access("/sys/fs/cgroup", F_OK) == 0;
+    const bool has_cgroups = cgroups == Namespaces::Cgroups::kept && ::access("/sys/fs/cgroup", F_OK) == 0;
     if (has_cgroups) {
         if (::mkdir("/run/.lab-cgroup", 0700) != 0) return "mkdir /run/.lab-cgroup";
         if (::mount("/sys/fs/cgroup", "/run/.lab-cgroup", nullptr, MS_BIND | MS_REC, nullptr) != 0) return "park /sys/fs/cgroup";
@@ -48,7 +48,7 @@ std::string prepare_inside() {
 
 } // namespace
 
-Namespaces::Namespaces() {
+Namespaces::Namespaces(Cgroups cgroups) {
     int ready[2];
     if (::pipe2(ready, O_CLOEXEC) != 0) {
         throw std::runtime_error("netfixture: pipe2 failed");
@@ -63,7 +63,7 @@ Namespaces::Namespaces() {
         std::string error;
         if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) {
             error = std::string("unshare(CLONE_NEWNET|CLONE_NEWNS): ") + std::strerror(errno);
-        } else if (const std::string what = prepare_inside(); !what.empty()) {
+        } else if (const std::string what = prepare_inside(cgroups); !what.empty()) {
             error = what + ": " + std::strerror(errno);
         }
         const std::string message = error.empty() ? "ok" : error;

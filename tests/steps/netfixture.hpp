@@ -33,7 +33,11 @@ namespace lab {
 /// on destruction, which destroys the namespaces and all they hold.
 class Namespaces {
 public:
-    Namespaces();
+    /// Whether the host's cgroup hierarchies are mounted at /sys/fs/cgroup
+    /// inside, as on a normal machine, or not (an empty directory), as inside
+    /// a container or on WSL2 without cgroups.
+    enum class Cgroups { kept, none };
+    explicit Namespaces(Cgroups cgroups = Cgroups::kept);
     Namespaces(const Namespaces&) = delete;
     Namespaces& operator=(const Namespaces&) = delete;
     ~Namespaces();

@@ -211,10 +211,12 @@ STEP_TEST(Netns, UsernsVethAndOwnSysfs,
 // it borrows the host's /sys as step 06 does, host's cgroup mounts included,
 // and must still see its own cgroup at /sys/fs/cgroup (on a cgroup v2 host
 // mounting it over the host's cgroup2 mount would be EBUSY).
-TEST_F(Netns, UsernsHostNetworkSeesItsOwnCgroup) {
+STEP_TEST(Netns, UsernsHostNetworkSeesItsOwnCgroup,
+          "With --userns and --network host the container borrows the host's /sys (cgroup mounts included) and "
+          "still sees its own cgroup at /sys/fs/cgroup.") {
     const Result r = host().run({"--userns", "--network", "host", "--pids-limit", "42", "lab-probe", "limits"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(value(r.out, "pids.max"), "42") << "/sys/fs/cgroup must show the container's own cgroup" << r;
+    REQUIRE(expect_exit(r, 0, "the container starts with its cgroup view mounted"));
+    expect_value(r, "pids.max", "42", "/sys/fs/cgroup shows the container's own cgroup");
 }
 
 // Rootless (step 06): a veth cannot be made without root on the host, so the

@@ -6,11 +6,13 @@
 #include "harness.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iterator>
 #include <regex>
 #include <sstream>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace lab {
 namespace {
@@ -273,6 +275,58 @@ STEP_TEST_ANY_USER(Userns, RootlessNeedsAReadableRootfs,
     ::rmdir(dir);
     expect_exit(r, 125, "the caller cannot read the rootfs");
     expect_stderr_contains(r, dir, "the message names the rootfs");
+}
+
+/// A directory like a home of mode 0750 on Ubuntu: owned by another user
+/// (uid 4242), so neither the container's root (host uid 100000) nor nobody
+/// may enter it; a copy of the lab rootfs in it (a copy, not a bind mount:
+/// from step 07 on the runtime runs in a throwaway host's mount namespace).
+/// Removed at the end.
+class PrivateHome {
+public:
+    PrivateHome() {
+        char templ[] = "/tmp/nsrun-home-XXXXXX";
+        if (::mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir_ = templ;
+        const std::string copy = "cp -a '" + config().rootfs + "' '" + rootfs() + "'";
+        if (std::system(copy.c_str()) != 0 || ::chown(dir_.c_str(), 4242, 4242) != 0 ||
+            ::chmod(dir_.c_str(), 0750) != 0) {
+            throw std::runtime_error("making " + rootfs() + " failed");
+        }
+    }
+    PrivateHome(const PrivateHome&) = delete;
+    PrivateHome& operator=(const PrivateHome&) = delete;
+    ~PrivateHome() {
+        // --one-file-system: never into something a broken runtime left mounted.
+        const std::string remove = "rm -rf --one-file-system '" + dir_ + "'";
+        if (std::system(remove.c_str()) != 0) ADD_FAILURE() << "could not remove " << dir_;
+    }
+    [[nodiscard]] const std::string& dir() const { return dir_; }
+    [[nodiscard]] std::string rootfs() const { return dir_ + "/lab"; }
+
+private:
+    std::string dir_;
+};
+
+STEP_TEST(Userns, ARootfsUnderAPrivateHomeWorksAsRoot,
+          "A rootfs under a directory of mode 0750 that belongs to another user (a home directory on Ubuntu) "
+          "works as root with --userns, although host uid 100000 may not walk there: the child must not need "
+          "the path.") {
+    PrivateHome home;
+    const Result r = run({"--userns", "--rootfs", home.rootfs(), "sh", "-c", "lab-probe ids; lab-probe pid"});
+    REQUIRE(expect_exit(r, 0, "the container starts from a rootfs under a 0750 directory"));
+    expect_value(r, "uid", "0", "the container runs as root inside");
+    expect_value(r, "pid", "1", "the shell is PID 1");
+}
+
+STEP_TEST(Userns, RootlessNamesTheDirectoryThatBlocks,
+          "Rootless, a caller who may not enter a directory on the way to the rootfs gets 125, and the message "
+          "names that directory and the fix (chmod o+x DIR).") {
+    PrivateHome home;
+    const Result r = run(Launch{{"--rootfs", home.rootfs(), "true"}, nobody});
+    expect_exit(r, 125, "the caller cannot reach the rootfs");
+    expect_stderr_contains(r, "may not enter " + home.dir() + " ", "the message names the directory that blocks");
+    expect_stderr_contains(r, "chmod o+x " + home.dir(), "the hint gives the fix");
 }
 
 STEP_TEST(Userns, NothingIsLeftBehind,
