@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
 
-.PHONY: all deps bench-deps configure build rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help
+.PHONY: all deps bench-deps configure build rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -53,6 +53,12 @@ test-step-%: build rootfs ## the cumulative tests of step N: make test-step-4
 
 diff-step-%: ## what step N adds to step N-1: make diff-step-4
 	@scripts/diff-step.sh $*
+
+diff-final: ## how step 09's primitives changed in final/ (the complete runtime)
+	@scripts/diff-final.sh
+
+nsrun: configure ## build the complete runtime, build/bin/nsrun
+	@cmake --build $(BUILD) -j $(JOBS) --target nsrun
 
 check-steps: ## check that each step = previous step + its primitive
 	@scripts/check-steps.sh

@@ -14,6 +14,7 @@ packages=(
   iproute2 util-linux procps          # ip/nsenter/setpriv/ps, used by tests and the demo
   libnftables-dev nftables            # port mapping (step 09); nft for the tests
   qemu-system-x86 kmod cpio           # make test-vm: a cgroup-v2-only kernel under qemu
+  nlohmann-json3-dev                  # nsrun's state files (final/)
 )
 
 missing=()

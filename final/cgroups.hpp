@@ -1,0 +1,117 @@
+// Control groups: the container's resource limits (memory, CPU, processes).
+#pragma once
+
+#include "spec.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+/// The CFS bandwidth period every driver uses (100 ms, the kernel's default).
+inline constexpr std::uint64_t cpu_period_us = 100000;
+/// --cpus N → the CPU time (µs) the container may use per period.
+std::uint64_t cpu_quota_us(double cpus);
+/// --cpu-weight (v2: 1-10000, default 100) → v1's cpu.shares (2-262144, default
+/// 1024): shares = weight × 1024 / 100, so the two defaults correspond.
+std::uint64_t cpu_shares_of_weight(unsigned weight);
+
+/// The directories a container's cgroup will have: recorded in the state
+/// before they are made, so that teardown can find them after any crash.
+struct CgroupPlan {
+    std::vector<std::string> directories; ///< nsrun/<id> under each hierarchy used
+    std::vector<std::string> parents;     ///< the shared nsrun/ directories
+};
+
+/// Called right after the driver mkdir()s a directory.  On a real cgroupfs the
+/// kernel fills it with interface files; unit tests play the kernel with it.
+using MkdirHook = std::function<void(const std::string& dir)>;
+
+/// How one cgroup hierarchy layout is driven.  A container's cgroup is
+/// "nsrun/<id>" under the root of each hierarchy used; `nsrun` is shared by
+/// all containers of the runtime.  Every write goes through nsrun::sys, so
+/// --explain narrates it.
+class CgroupDriver {
+public:
+    CgroupDriver() = default;
+    CgroupDriver(const CgroupDriver&) = delete;
+    CgroupDriver& operator=(const CgroupDriver&) = delete;
+    virtual ~CgroupDriver() = default;
+
+    /// "cgroup v2" or "cgroup v1".
+    [[nodiscard]] virtual std::string name() const = 0;
+    /// mkdir the container's cgroup(s) nsrun/<id> (and the parent nsrun if
+    /// needed).  Throws if the container's directory already exists.
+    virtual void create(const std::string& id) = 0;
+    /// Write the limits into the container's cgroup(s).
+    virtual void set_limits(const Resources& limits) = 0;
+    /// Move `pid` into the container's cgroup(s): write it to cgroup.procs.
+    virtual void add_process(pid_t pid) = 0;
+    /// How many processes of the container the OOM killer has killed.
+    [[nodiscard]] virtual std::uint64_t oom_kills() const = 0;
+    /// The container's cgroup directories (one per hierarchy used).
+    [[nodiscard]] virtual std::vector<std::string> directories() const = 0;
+    /// In the child, inside its cgroup namespace: mount this layout's
+    /// cgroupfs read-only at `target` (v2: one cgroup2 mount; v1: a tmpfs
+    /// holding one mount per hierarchy).  Its root is the container's cgroup.
+    virtual void mount_view(const std::string& target) const = 0;
+    /// Pure: the directories create(id) will make (for the state record).
+    [[nodiscard]] virtual CgroupPlan plan(const std::string& id) const = 0;
+};
+
+/// cgroup v2: one unified tree at `root` (normally /sys/fs/cgroup).
+/// memory.max, memory.swap.max, cpu.max, cpu.weight, pids.max.
+std::unique_ptr<CgroupDriver> make_cgroup_v2_driver(std::string root, MkdirHook hook = {});
+/// cgroup v1: one tree per controller under `root` (normally /sys/fs/cgroup):
+/// root/memory, root/cpu, root/pids.
+std::unique_ptr<CgroupDriver> make_cgroup_v1_driver(std::string root, MkdirHook hook = {});
+
+/// The layout this machine uses, from statfs(2) of `root`: a cgroup2 mount is
+/// v2; a tmpfs holding per-controller v1 mounts is v1 — or "hybrid" when it
+/// also holds a cgroup2 mount at root/unified, which is used only if it has
+/// the memory, cpu and pids controllers (they are usually bound to v1).
+std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root = "/sys/fs/cgroup");
+
+/// The container's cgroup, set up by the runtime (the parent).  It is
+/// removed by remove_cgroups() from the recorded plan, not by a destructor:
+/// the same code runs after a normal end, for `rm` and after a crash.
+class Cgroup {
+public:
+    Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits);
+
+    /// Pure: what create() will make.
+    [[nodiscard]] CgroupPlan plan() const;
+    /// mkdir nsrun/<id> and write the limits into it.
+    void create();
+    /// In the parent, before releasing the child: move it into the cgroup, so
+    /// that everything it runs is limited from its first instruction on.
+    void add_process(pid_t pid);
+    /// After the container ended: its exit status, turned into a clear
+    /// message and 137 if the OOM killer killed it.
+    [[nodiscard]] int exit_status(int wait_status) const;
+    /// Whether the OOM killer killed a process of the container.
+    [[nodiscard]] bool oom_killed() const;
+    /// In the child, after /sys is mounted: the container's own cgroups,
+    /// read-only, at /sys/fs/cgroup (so `lab-probe limits` reads them).
+    void mount_view() const;
+
+private:
+    std::unique_ptr<CgroupDriver> driver_;
+    std::string id_;
+    Resources limits_;
+};
+
+/// In the child, after the parent has moved it into its cgroup: a new cgroup
+/// namespace, whose root is that cgroup (/proc/self/cgroup shows "/").
+void enter_cgroup_namespace();
+
+/// `nsrun exec`: move `pid` into the container's cgroup directories.
+void join_cgroups(const std::vector<std::string>& directories, pid_t pid);
+
+/// Teardown from the record: kill what is left inside, rmdir the container's
+/// directories (retrying while the kernel frees a dying cgroup), then the
+/// shared nsrun/ ones if no other container uses them.  Idempotent, never throws.
+void remove_cgroups(const std::vector<std::string>& directories, const std::vector<std::string>& parents) noexcept;

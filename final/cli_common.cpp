@@ -1,0 +1,114 @@
+// What every subcommand shares: --state-dir, --explain, error mapping.
+#include "cli.hpp"
+
+#include <nsrun/cli.hpp>
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+
+#include <cstdlib>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+std::string default_state_dir() {
+    if (::geteuid() == 0) {
+        return "/run/nsrun";
+    }
+    if (const char* runtime = ::getenv("XDG_RUNTIME_DIR"); runtime && *runtime == '/') {
+        return fmt::format("{}/nsrun", runtime);
+    }
+    return fmt::format("/tmp/nsrun-{}", ::geteuid());
+}
+
+void add_common_options(CLI::App& app, CommonFlags& flags) {
+    app.add_option("--state-dir", flags.state_dir, "where the runtime keeps containers' state")
+        ->type_name("DIR")
+        ->capture_default_str();
+    app.add_flag("--explain", flags.explain, "narrate every kernel-level action on stderr");
+}
+
+int run_subcommand(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        nsrun::cli::print_error(e.what(), fmt::format("see {} --help", app.get_name()));
+        return nsrun::exit_code::runtime_error;
+    }
+    try {
+        return body();
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_error(e.what(), e.hint());
+        return e.exit_status();
+    } catch (const std::exception& e) {
+        nsrun::cli::print_error(e.what());
+        return nsrun::exit_code::runtime_error;
+    }
+}
+
+#include "state.hpp"
+
+#include <chrono>
+#include <thread>
+
+Record find_container(const Store& store, const std::string& name_or_id) {
+    const std::string id = store.resolve(name_or_id);
+    Loaded loaded = store.load(id);
+    if (!loaded.record) {
+        throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
+                           fmt::format("its state is unreadable; reclaim it with: nsrun rm -f {} (or nsrun gc)", id)};
+    }
+    return *loaded.record;
+}
+
+std::string display_name(const Record& record) { return record.name.empty() ? record.id : record.name; }
+
+namespace {
+
+std::chrono::system_clock::time_point parse_time(const std::string& text) {
+    std::tm tm{};
+    if (text.size() < 19 || !::strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) {
+        return std::chrono::system_clock::now();
+    }
+    return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+std::string ago(const std::string& when) {
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - parse_time(when)).count();
+    if (seconds < 1) return "Less than a second";
+    if (seconds < 60) return fmt::format("{} second{}", seconds, seconds == 1 ? "" : "s");
+    if (seconds < 3600) return fmt::format("{} minute{}", seconds / 60, seconds / 60 == 1 ? "" : "s");
+    if (seconds < 86400) return fmt::format("{} hour{}", seconds / 3600, seconds / 3600 == 1 ? "" : "s");
+    return fmt::format("{} days", seconds / 86400);
+}
+
+} // namespace
+
+std::string status_text(const Record& record) {
+    const std::string state = record.state();
+    if (state == "dead") return "Dead";
+    if (state == "creating") return "Created";
+    if (state == "running") return "Up " + ago(record.started);
+    return fmt::format("Exited ({}) {} ago", record.exit_code.value_or(-1), ago(record.finished));
+}
+
+std::optional<Record> wait_until_ended(const Store& store, const std::string& id, int timeout_ms) {
+    using namespace std::chrono_literals;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        const Loaded loaded = store.load(id);
+        if (!loaded.record) {
+            return std::nullopt; // removed (--rm), or its record is unreadable
+        }
+        const Record& r = *loaded.record;
+        if (r.status == Status::exited || r.is_dead() || std::chrono::steady_clock::now() >= deadline) {
+            return r;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+}
+
+void nsrun::cli_print_error(const nsrun::Error& error) { nsrun::cli::print_error(error.what(), error.hint()); }

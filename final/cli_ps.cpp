@@ -1,0 +1,70 @@
+// nsrun ps [-a] [-q]: the containers, as docker ps shows them.
+#include "cli.hpp"
+
+#include "state.hpp"
+
+#include <nsrun/explain.hpp>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+namespace {
+
+std::string command_of(const Record& r) {
+    std::string text;
+    for (const auto& arg : r.spec.process.args) {
+        text += (text.empty() ? "" : " ") + arg;
+    }
+    return text.size() > 20 ? "\"" + text.substr(0, 19) + "…\"" : "\"" + text + "\"";
+}
+
+std::string ports_of(const Record& r) {
+    std::string text;
+    for (const auto& p : r.spec.nsrun.publish) {
+        text += (text.empty() ? "" : ", ") + p.str();
+    }
+    return text;
+}
+
+} // namespace
+
+int cli_ps(int argc, char** argv) {
+    CLI::App app{"List containers (running ones; -a: all)", "nsrun ps"};
+    CommonFlags common;
+    bool all = false;
+    bool quiet = false;
+    add_common_options(app, common);
+    app.add_flag("-a,--all", all, "show all containers (default: only running ones)");
+    app.add_flag("-q,--quiet", quiet, "only display container ids");
+    return run_subcommand(app, argc, argv, [&] {
+        nsrun::explain::enable(common.explain);
+        const Store store(common.state_dir);
+        if (!quiet) {
+            std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", "CONTAINER ID", "NAME", "STATUS", "CREATED", "COMMAND",
+                        "PORTS");
+        }
+        for (const auto& c : store.list()) {
+            if (!c.record) {
+                if (all && !quiet) {
+                    std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", c.id.c_str(), "", "Unreadable", "", "",
+                                "(nsrun rm -f to reclaim)");
+                } else if (all) {
+                    std::printf("%s\n", c.id.c_str());
+                }
+                continue;
+            }
+            const Record& r = *c.record;
+            if (!all && r.state() != "running") {
+                continue;
+            }
+            if (quiet) {
+                std::printf("%s\n", r.id.c_str());
+                continue;
+            }
+            std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", r.id.c_str(), r.name.c_str(), status_text(r).c_str(),
+                        r.created.substr(0, 19).c_str(), command_of(r).c_str(), ports_of(r).c_str());
+        }
+        return 0;
+    });
+}

@@ -1,0 +1,133 @@
+// nsrun stop / kill / wait: signals to a running container, and its end.
+#include "cli.hpp"
+
+#include "state.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+#include <nsrun/flags.hpp>
+#include <nsrun/sys.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace {
+
+/// "TERM", "SIGTERM" or "15" → 15.
+int parse_signal(const std::string& text) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
+        const int sig = std::atoi(text.c_str());
+        if (sig >= 1 && sig <= SIGRTMAX) {
+            return sig;
+        }
+    }
+    const std::string name = text.starts_with("SIG") ? text : "SIG" + text;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (nsrun::flags::signal_name(sig) == name) {
+            return sig;
+        }
+    }
+    throw nsrun::Error{fmt::format("invalid signal: {}", text), "give a name (TERM, SIGKILL) or a number (1-64)"};
+}
+
+/// The running container's PID 1, or a clear error.
+ProcessId running_init(const Record& r, const char* verb) {
+    if (r.state() != "running" || !r.init.alive()) {
+        throw nsrun::Error{fmt::format("cannot {} container {}: it is not running ({})", verb, display_name(r), r.state()),
+                           "see the running containers with: nsrun ps"};
+    }
+    return r.init;
+}
+
+} // namespace
+
+int cli_stop(int argc, char** argv) {
+    CLI::App app{"Stop running containers: SIGTERM, then SIGKILL after the timeout", "nsrun stop"};
+    CommonFlags common;
+    std::optional<unsigned> timeout;
+    std::vector<std::string> names;
+    add_common_options(app, common);
+    app.add_option("-t,--time", timeout, "seconds to wait before killing (default: the container's --stop-timeout)")
+        ->type_name("SECONDS");
+    app.add_option("CONTAINER", names, "names or ids")->required();
+    return run_subcommand(app, argc, argv, [&] {
+        nsrun::explain::enable(common.explain);
+        const Store store(common.state_dir);
+        int status = 0;
+        for (const auto& name : names) {
+            try {
+                const Record r = find_container(store, name);
+                if (r.state() == "running" && r.init.alive()) {
+                    const unsigned seconds = timeout.value_or(r.spec.nsrun.stop_timeout);
+                    nsrun::sys::kill(r.init.pid, SIGTERM);
+                    const auto after = wait_until_ended(store, r.id, static_cast<int>(seconds) * 1000);
+                    if (after && after->status != Status::exited && r.init.alive()) {
+                        nsrun::explain::note("still running after {} s: SIGKILL", seconds);
+                        ::kill(r.init.pid, SIGKILL);
+                        wait_until_ended(store, r.id, 10000);
+                    }
+                }
+                std::printf("%s\n", name.c_str());
+            } catch (const nsrun::Error& e) {
+                nsrun::cli_print_error(e);
+                status = e.exit_status();
+            }
+        }
+        return status;
+    });
+}
+
+int cli_kill(int argc, char** argv) {
+    CLI::App app{"Send a signal to running containers (default SIGKILL)", "nsrun kill"};
+    CommonFlags common;
+    std::string signal = "KILL";
+    std::vector<std::string> names;
+    add_common_options(app, common);
+    app.add_option("-s,--signal", signal, "the signal: a name (TERM) or a number")->capture_default_str();
+    app.add_option("CONTAINER", names, "names or ids")->required();
+    return run_subcommand(app, argc, argv, [&] {
+        nsrun::explain::enable(common.explain);
+        const int sig = parse_signal(signal);
+        const Store store(common.state_dir);
+        int status = 0;
+        for (const auto& name : names) {
+            try {
+                const Record r = find_container(store, name);
+                nsrun::sys::kill(running_init(r, "kill").pid, sig);
+                std::printf("%s\n", name.c_str());
+            } catch (const nsrun::Error& e) {
+                nsrun::cli_print_error(e);
+                status = e.exit_status();
+            }
+        }
+        return status;
+    });
+}
+
+int cli_wait(int argc, char** argv) {
+    CLI::App app{"Block until containers stop, then print their exit codes", "nsrun wait"};
+    CommonFlags common;
+    std::vector<std::string> names;
+    add_common_options(app, common);
+    app.add_option("CONTAINER", names, "names or ids")->required();
+    return run_subcommand(app, argc, argv, [&] {
+        nsrun::explain::enable(common.explain);
+        const Store store(common.state_dir);
+        for (const auto& name : names) {
+            const Record r = find_container(store, name);
+            const auto end = wait_until_ended(store, r.id, 1 << 30);
+            if (!end) {
+                throw nsrun::Error{fmt::format("container {} was removed before its exit code was read", name)};
+            }
+            if (end->is_dead()) {
+                throw nsrun::Error{fmt::format("container {} died with its supervisor: no exit code was recorded", name),
+                                   fmt::format("reclaim it with: nsrun rm {}", name)};
+            }
+            std::printf("%d\n", end->exit_code.value_or(-1));
+        }
+        return 0;
+    });
+}

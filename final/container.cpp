@@ -1,0 +1,426 @@
+// The container's life, start to end, as two ordered lists (like nsjail's
+// contain.cc): what the parent does outside, what the child does inside.
+// Each primitive lives in its own file with visible halves — a pure plan, a
+// parent-side setup, a child-side setup, and a teardown from the record —
+// and this file only orders them.
+//
+// Every host resource is written into the record (state.json) *before* it
+// is made, so teardown() — after a normal end, for `rm`, or for `gc` after a
+// crash — finds exactly what may exist.
+#include "engine.hpp"
+
+#include "bridge.hpp"
+#include "cgroups.hpp"
+#include "init.hpp"
+#include "ipc.hpp"
+#include "mount.hpp"
+#include "names.hpp"
+#include "nat.hpp"
+#include "netns.hpp"
+#include "pid.hpp"
+#include "rootfs.hpp"
+#include "tty.hpp"
+#include "userns.hpp"
+#include "uts.hpp"
+#include "volumes.hpp"
+
+#include <nsrun/cli.hpp>
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+#include <nsrun/handshake.hpp>
+#include <nsrun/process.hpp>
+#include <nsrun/sys.hpp>
+
+#include <csignal>
+#include <fcntl.h>
+#include <grp.h>
+#include <optional>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace nl = nsrun::netlink;
+
+namespace {
+
+/// What the parent computed before clone and the child reads (the child
+/// gets a copy of the parent's memory).
+struct Plan {
+    UserNamespace userns;
+    std::optional<LinkPlan> link;
+    std::string state_dir; ///< the container's directory (its /etc files)
+    bool etc_files = false;
+};
+
+// --- the child: the inside, in order ----------------------------------------
+
+/// The namespaces to join instead of creating (--network/--ipc container:).
+void join_namespaces(const ContainerSpec& spec) {
+    for (const auto& ns : spec.linux.namespaces) {
+        if (!ns.path.empty()) {
+            const nsrun::UniqueFd fd = nsrun::sys::open(ns.path, O_RDONLY | O_CLOEXEC);
+            const int rc = ::setns(fd.get(), 0);
+            const int err = errno;
+            nsrun::explain::note("setns({}) {}", nsrun::explain::quote(ns.path), nsrun::explain::result(rc, err));
+            if (rc == -1) {
+                throw nsrun::SysError(fmt::format("setns({})", ns.path), err);
+            }
+        }
+    }
+}
+
+void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup) {
+    make_mounts_private();
+    if (plan.etc_files) {
+        bind_etc_files(plan.state_dir, spec.root.path);
+    }
+    const auto volume_sources = open_volume_sources(spec);
+    const bool own_netns = spec.linux.has("network") && spec.linux.find("network")->path.empty();
+    if (plan.userns.enabled) {
+        // In a user namespace /proc, /sys and /dev are borrowed from the
+        // host, whose tree is reachable only until pivot_root: mount first.
+        mount_proc(spec.root.path);
+        mount_system_dirs(spec.root.path, SystemDirs::borrowed, own_netns);
+        enter_rootfs(spec.root);
+    } else {
+        enter_rootfs(spec.root);
+        mount_proc();
+        mount_system_dirs();
+    }
+    mount_mqueue(spec);
+    if (cgroup) {
+        cgroup->mount_view();
+    }
+    mount_volumes(spec, volume_sources);
+    make_root_readonly(spec.root);
+}
+
+} // namespace
+
+void set_up_process(const Process& process) {
+    if (process.user.uid != 0 || process.user.gid != 0) {
+        nsrun::sys::clear_groups();
+        nsrun::sys::setresgid(process.user.gid);
+        nsrun::sys::setresuid(process.user.uid);
+    }
+    if (::chdir(process.cwd.c_str()) == -1) {
+        const int err = errno;
+        throw nsrun::Error{fmt::format("-w {}: chdir: {}", process.cwd, nsrun::errno_text(err)),
+                           "give a directory that exists inside the container"};
+    }
+    nsrun::explain::note("chdir({}) = 0", nsrun::explain::quote(process.cwd));
+    ::clearenv();
+    for (const auto& entry : process.env) {
+        ::putenv(const_cast<char*>(entry.c_str()));
+    }
+}
+
+namespace {
+
+void redirect_stdio(const Stdio& stdio) {
+    for (const auto& [from, to] : {std::pair{stdio.in, 0}, std::pair{stdio.out, 1}, std::pair{stdio.err, 2}}) {
+        if (from >= 0 && ::dup2(from, to) == -1) {
+            throw nsrun::SysError(fmt::format("dup2({}, {})", from, to), errno);
+        }
+    }
+}
+
+int container_main(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
+                   const Stdio& stdio, nsrun::Handshake& handshake, TerminalChannel* terminal,
+                   const SignalForwarder& signals) {
+    handshake.in_child();
+    try {
+        handshake.wait_for_parent();
+        signals.restore_mask_in_child();
+        become_root(plan.userns);
+        join_namespaces(spec);
+        configure_inside(spec, plan.link ? &*plan.link : nullptr);
+        enter_cgroup_namespace();
+        set_hostname(spec);
+        mount_filesystems(spec, plan, cgroup);
+        redirect_stdio(stdio);
+        if (terminal) {
+            terminal->become_controlling_terminal();
+        }
+        set_up_process(spec.process);
+        if (spec.nsrun.init) {
+            run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
+        }
+        nsrun::exec_command(spec.process.args, handshake);
+    } catch (const nsrun::Error& error) {
+        handshake.fail(error);
+    } catch (const std::exception& error) {
+        // Never let an unexpected failure read as "exec worked".
+        handshake.fail(nsrun::Error{fmt::format("container setup failed: {}", error.what())});
+    }
+}
+
+// --- the parent: the outside, in order --------------------------------------
+
+/// The record of the container being made, saved after every change.
+class Recorder {
+public:
+    Recorder(const Store& store, Record& record) : store_(store), record_(record) {}
+    Record& operator*() { return record_; }
+    Record* operator->() { return &record_; }
+    void save() {
+        const auto lock = store_.lock(record_.id);
+        store_.save(record_);
+    }
+
+private:
+    const Store& store_;
+    Record& record_;
+};
+
+/// `--network container:X`, `--ipc container:X`: the other container must run.
+std::string namespace_path_of(const Store& store, const std::string& name_or_id, const char* ns, const char* flag) {
+    const std::string id = store.resolve(name_or_id);
+    const Loaded other = store.load(id);
+    if (!other.record || other.record->status != Status::running || !other.record->init.alive()) {
+        throw nsrun::Error{fmt::format("{} container:{}: the container is not running", flag, name_or_id),
+                           "start it first; only a running container's namespace can be joined"};
+    }
+    return fmt::format("/proc/{}/ns/{}", other.record->init.pid, ns);
+}
+
+/// Resolve joins to /proc/PID/ns paths (a running container's PID 1).
+void resolve_joins(const Store& store, ContainerSpec& spec) {
+    for (auto& ns : spec.linux.namespaces) {
+        if (ns.type == "network" && spec.nsrun.network == NetworkMode::container) {
+            ns.path = namespace_path_of(store, spec.nsrun.network_container, "net", "--network");
+        }
+        if (ns.type == "ipc" && !spec.nsrun.ipc_container.empty()) {
+            ns.path = namespace_path_of(store, spec.nsrun.ipc_container, "ipc", "--ipc");
+        }
+    }
+}
+
+/// Before anything is made: every check that can fail with 125.
+void check_outside(const ContainerSpec& spec, const UserNamespace& userns) {
+    check_rootfs(spec.root);
+    check_rootfs_access(userns, spec.root);
+    check_volumes(spec);
+    warn_unhonoured_limits(userns, spec.linux.resources);
+}
+
+/// A unique name: refused (125) before anything is made if another
+/// container has it.  Runs under the names lock.
+void check_unique_name(const Store& store, const std::string& name) {
+    if (name.empty()) {
+        return;
+    }
+    for (const auto& c : store.list()) {
+        if (c.record && c.record->name == name) {
+            throw nsrun::Error{fmt::format("the name \"{}\" is already in use by container {}", name, c.id),
+                               fmt::format("remove that container (nsrun rm -f {}) or choose another --name", name)};
+        }
+    }
+}
+
+int finish(const Store& store, Record& record, int wait_status, const std::optional<Cgroup>& cgroup) {
+    const int status = cgroup ? cgroup->exit_status(wait_status) : nsrun::exit_status_of(wait_status);
+    {
+        const auto lock = store.lock(record.id);
+        record.status = Status::exited;
+        record.exit_code = status;
+        record.oom_killed = cgroup && cgroup->oom_killed();
+        record.finished = now_rfc3339();
+        store.save(record);
+    }
+    return status;
+}
+
+/// Teardown and, for auto-remove, the record; otherwise record that the
+/// host resources are gone.  Runs on every exit path of run_container.
+class EndOfLife {
+public:
+    EndOfLife(const Store& store, Record& record) : store_(store), record_(record) {}
+    EndOfLife(const EndOfLife&) = delete;
+    EndOfLife& operator=(const EndOfLife&) = delete;
+    ~EndOfLife() {
+        teardown(record_);
+        try {
+            const auto lock = store_.lock(record_.id);
+            if (record_.spec.nsrun.auto_remove) {
+                store_.remove(record_.id);
+                return;
+            }
+            record_.resources = {};
+            if (record_.status != Status::exited) {
+                record_.status = Status::exited; // setup failed: it never ran
+                record_.exit_code = nsrun::exit_code::runtime_error;
+                record_.finished = now_rfc3339();
+            }
+            store_.save(record_);
+        } catch (const std::exception& e) {
+            nsrun::cli::print_warning(fmt::format("could not update the state of {}: {}", record_.id, e.what()));
+        }
+    }
+
+private:
+    const Store& store_;
+    Record& record_;
+};
+
+} // namespace
+
+int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started) {
+    Store store(spec.nsrun.state_dir);
+    // Plan: pure decisions and checks, nothing made yet.
+    collect_garbage(spec.nsrun.state_dir, false);
+    resolve_joins(store, spec);
+    Plan plan;
+    plan.userns = user_namespace_of(spec);
+    check_outside(spec, plan.userns);
+    auto handshake = nsrun::Handshake::create();
+    SignalForwarder signals;
+    const PortReservations ports{spec}; // 125 on a conflict, before anything starts
+
+    // Record: the container's directory and its first record.
+    Record record;
+    record.id = make_container_id();
+    record.name = spec.nsrun.name;
+    spec.linux.cgroups_path = "nsrun/" + record.id;
+    record.spec = spec;
+    record.created = now_rfc3339();
+    record.owner = ProcessId::self();
+    {
+        nsrun::fs::make_dirs(store.root(), 0711);
+        const auto names = nsrun::fs::FileLock(store.root() + ".lock");
+        check_unique_name(store, spec.nsrun.name);
+        const auto lock = store.create(record.id);
+        store.save(record);
+    }
+    EndOfLife end{store, record};
+    Recorder rec{store, record};
+    plan.state_dir = store.dir_of(record.id);
+
+    // The outside, in order: each resource recorded, then made.
+    std::optional<Cgroup> cgroup;
+    if (plan.userns.may_use_cgroups()) {
+        cgroup.emplace(detect_cgroup_driver(), record.id, spec.linux.resources);
+        const CgroupPlan cg = cgroup->plan();
+        rec->resources.cgroups = cg.directories;
+        rec->resources.cgroup_parents = cg.parents;
+        rec.save();
+        cgroup->create();
+    }
+    std::optional<nl::Cidr> address;
+    if (spec.nsrun.network == NetworkMode::bridge) {
+        address = join_bridge(spec, record.owner, [&](const std::string& lease, const nl::Cidr& leased) {
+            rec->resources.lease = lease;
+            rec->resources.address = leased.str();
+            rec.save();
+        });
+        plan.link = plan_bridge_port(spec, record.id, *address);
+    } else if (spec.nsrun.network == NetworkMode::veth) {
+        plan.link = plan_veth(record.id);
+        rec->resources.address = plan.link->container_address.str();
+    }
+    if (plan.link) {
+        rec->resources.veth = plan.link->host_name;
+        rec.save();
+    }
+    if (!plan.userns.rootless) {
+        write_etc_files(plan.state_dir, spec.hostname, plan.link ? plan.link->container_address.ip() : "");
+        plan.etc_files = true;
+    }
+    std::optional<TerminalChannel> terminal;
+    if (spec.process.terminal) {
+        terminal.emplace();
+    }
+
+    nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
+        return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
+    });
+    handshake.in_parent();
+    if (cgroup) {
+        cgroup->add_process(child.pid());
+    }
+    write_id_maps(plan.userns, child.pid());
+    if (plan.link) {
+        attach_veth(*plan.link, child.pid());
+    }
+    if (address) {
+        enslave_to_bridge(spec, *plan.link);
+        rec->resources.nft_elements = plan_port_elements(spec);
+        rec.save();
+        add_port_mapping(spec, *address);
+    }
+    rec->init = ProcessId::of(child.pid());
+    rec.save();
+    handshake.release_child();
+    std::optional<TerminalSession> session;
+    if (terminal) {
+        session.emplace(terminal->receive_master(), spec.nsrun.interactive);
+    }
+    if (auto failure = handshake.wait_for_exec()) {
+        child.wait();
+        throw *failure;
+    }
+    rec->status = Status::running;
+    rec->started = now_rfc3339();
+    rec.save(); // under the container's lock
+    if (on_started) {
+        on_started(record);
+    }
+    const int wait_status = session ? session->relay(child, signals) : signals.wait_forwarding(child);
+    return finish(store, record, wait_status, cgroup);
+}
+
+void teardown(const Record& record) noexcept {
+    const HostResources& r = record.resources;
+    if (r.empty()) {
+        return;
+    }
+    nsrun::explain::note("teardown of {} from its record", record.id);
+    if (record.init.alive()) {
+        ::kill(record.init.pid, SIGKILL);
+    }
+    remove_port_mapping(r.nft_elements);
+    remove_veth(r.veth);
+    release_lease(r.lease, record.owner);
+    remove_cgroups(r.cgroups, r.cgroup_parents);
+}
+
+std::vector<std::string> collect_garbage(const std::string& state_dir, bool all) {
+    const Store store(state_dir);
+    std::vector<std::string> reclaimed;
+    for (const auto& c : store.list()) {
+        auto lock = nsrun::fs::FileLock::try_acquire(store.dir_of(c.id) + "/lock");
+        if (!lock) {
+            continue; // being made or changed right now
+        }
+        const Loaded fresh = store.load(c.id); // under the lock
+        if (!fresh.record) {
+            if (all || !nsrun::fs::exists(fresh.dir + "/state.json")) {
+                // Garbled, or a directory whose first record was never written.
+                if (all) {
+                    store.remove(c.id);
+                    reclaimed.push_back(c.id);
+                }
+            }
+            continue;
+        }
+        Record record = *fresh.record;
+        if (record.owner.alive()) {
+            continue; // its supervisor is on it
+        }
+        // The owner is gone: whatever it did not undo, undo now.
+        teardown(record);
+        if (record.spec.nsrun.auto_remove || (all && record.status != Status::exited)) {
+            store.remove(c.id);
+            reclaimed.push_back(c.id);
+        } else if (!record.resources.empty()) {
+            record.resources = {};
+            store.save(record);
+        }
+    }
+    if (all) {
+        sweep_stale_leases(state_dir);
+    }
+    return reclaimed;
+}

@@ -1,0 +1,50 @@
+// The engine: run a ContainerSpec.  It knows nothing of the command line.
+//
+// A container is made by two processes that take turns (see container.cpp's
+// two ordered lists): the *parent* — the foreground runtime, or the monitor
+// of a detached container — plans, records and sets up the outside; the
+// *child*, cloned into new namespaces, sets up the inside and execs COMMAND.
+#pragma once
+
+#include "spec.hpp"
+#include "state.hpp"
+
+#include <functional>
+#include <string>
+
+/// Where the container's standard streams go; -1 keeps the parent's.
+struct Stdio {
+    int in = -1;
+    int out = -1;
+    int err = -1;
+};
+
+/// Called once, as soon as COMMAND has been exec'd (the record says running).
+using OnStarted = std::function<void(const Record&)>;
+
+/// Create and run the container described by `spec` in this process (which
+/// becomes its parent and supervisor), wait for it to end, record its exit
+/// status and OOM flag, tear down everything it had, and return docker's
+/// exit status.  Setup errors throw nsrun::Error (125/126/127) after the
+/// teardown.  A container with nsrun.auto_remove leaves no record behind.
+int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& on_started = {});
+
+/// In the child, last before exec (run and exec): become the spec's user,
+/// enter the working directory, take the spec's environment.
+void set_up_process(const Process& process);
+
+/// `nsrun exec`: run `process` in the running container of `record` — in
+/// every one of its namespaces and its cgroup.  Returns docker's status.
+int exec_in_container(const Record& record, const Process& process, bool interactive);
+
+/// Undo every host resource of `record`, in the reverse order of creation:
+/// nft entries, veth, lease, cgroups.  Idempotent and never throws: the
+/// same code runs after a normal end, for `rm -f` and for a crashed
+/// runtime's leftovers (`gc`).
+void teardown(const Record& record) noexcept;
+
+/// Reclaim what crashed runtimes and monitors left in `state_dir`: for every
+/// container whose owner is gone without recording its end, teardown and
+/// (auto-remove, or `all`) remove its record; garbled or half-made records
+/// are removed when `all`.  Returns the ids reclaimed.
+std::vector<std::string> collect_garbage(const std::string& state_dir, bool all);

@@ -1,0 +1,67 @@
+// nsrun: the complete runtime.  `nsrun SUBCOMMAND [OPTIONS] …`; each
+// subcommand is its own CLI11 app in its own file (cli_*.cpp).
+#include "cli.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+namespace {
+
+struct Subcommand {
+    const char* name;
+    const char* summary;
+    int (*main)(int, char**);
+};
+
+constexpr Subcommand subcommands[] = {
+    {"run", "Create and run a new container", cli_run},
+    {"ps", "List containers", cli_ps},
+    {"logs", "Fetch the logs of a container", cli_logs},
+    {"exec", "Run a command in a running container", cli_exec},
+    {"stop", "Stop a running container (SIGTERM, then SIGKILL)", cli_stop},
+    {"kill", "Send a signal to a running container", cli_kill},
+    {"wait", "Block until a container stops, then print its exit code", cli_wait},
+    {"inspect", "Display detailed information on a container (JSON)", cli_inspect},
+    {"rm", "Remove one or more containers", cli_rm},
+    {"gc", "Reclaim what crashed runtimes or monitors left behind", cli_gc},
+};
+
+void usage(std::FILE* out) {
+    std::fputs("Usage: nsrun COMMAND [OPTIONS] [ARGS...]\n\n"
+               "A container runtime built from first principles: namespaces, cgroups,\n"
+               "a root filesystem, a network — and a docker-style lifecycle.\n\nCommands:\n",
+               out);
+    for (const auto& s : subcommands) {
+        std::fprintf(out, "  %-9s %s\n", s.name, s.summary);
+    }
+    std::fputs("\nRun 'nsrun COMMAND --help' for more information on a command.\n"
+               "Exit status: 125 when nsrun fails, 126 when COMMAND cannot be executed,\n"
+               "127 when it is not found, else COMMAND's own (128+N: killed by signal N).\n",
+               out);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 125;
+    }
+    const std::string_view first = argv[1];
+    if (first == "--help" || first == "-h" || first == "help") {
+        usage(stdout);
+        return 0;
+    }
+    if (first == "--version") {
+        std::puts("nsrun " NSRUN_VERSION);
+        return 0;
+    }
+    for (const auto& s : subcommands) {
+        if (first == s.name) {
+            return s.main(argc - 1, argv + 1);
+        }
+    }
+    std::fprintf(stderr, "nsrun: error: unknown command '%s'\nnsrun: hint: see nsrun --help\n", argv[1]);
+    return 125;
+}

@@ -1,0 +1,34 @@
+// The root filesystem: the container sees its own directory tree as "/".
+#pragma once
+
+#include "spec.hpp"
+
+#include <string>
+
+/// In the parent, before anything is created: root.path must be an existing
+/// directory.  Throws a clear error otherwise.
+void check_rootfs(const Root& root);
+
+/// In the child, with mounts already private: make root.path the root with
+/// pivot_root(2) and detach the old root, so the host's tree is unreachable.
+void enter_rootfs(const Root& root);
+
+/// In the child, last of the mounts (--read-only): remount / read-only; the
+/// mounts on top of it (/proc, /dev, /tmp, volumes) keep their own flags.
+void make_root_readonly(const Root& root);
+
+/// How /sys and the device nodes are made.
+enum class SystemDirs {
+    fresh,    ///< a new sysfs, device nodes made with mknod(2): needs host root
+    borrowed, ///< in a user namespace: a read-only bind of the host's /sys,
+              ///< the host's device nodes bind-mounted one by one
+};
+
+/// In the child: a read-only ROOT/sys, a tmpfs ROOT/dev with the standard
+/// device nodes, devpts and /dev/shm, and ROOT/tmp.  Fresh: after
+/// enter_rootfs and /proc, ROOT "".  Borrowed: before enter_rootfs, ROOT the
+/// rootfs, while the host's /sys and /dev are still reachable.
+/// `own_netns`: the container has a network namespace of its own (step 07),
+/// owned by its user namespace, so even a borrowed setup mounts a fresh
+/// sysfs — one that shows the container's interfaces, not the host's.
+void mount_system_dirs(const std::string& root = "", SystemDirs how = SystemDirs::fresh, bool own_netns = false);

@@ -1,0 +1,246 @@
+// ContainerSpec ⇄ JSON, with config.json's key names (camelCase, as the OCI
+// runtime spec spells them) and nsrun's extensions under "org.nsrun".
+#include "spec.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/netlink.hpp>
+
+#include <algorithm>
+#include <map>
+#include <sched.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace {
+
+/// OCI namespace type → clone(2) flag.
+const std::map<std::string, int>& namespace_flags() {
+    static const std::map<std::string, int> flags = {
+        {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},   {"ipc", CLONE_NEWIPC},
+        {"uts", CLONE_NEWUTS},   {"user", CLONE_NEWUSER},   {"cgroup", CLONE_NEWCGROUP},
+    };
+    return flags;
+}
+
+const std::map<NetworkMode, std::string>& network_names() {
+    static const std::map<NetworkMode, std::string> names = {
+        {NetworkMode::none, "none"},     {NetworkMode::host, "host"},          {NetworkMode::veth, "veth"},
+        {NetworkMode::bridge, "bridge"}, {NetworkMode::container, "container"},
+    };
+    return names;
+}
+
+std::uint16_t parse_port(const std::string& text, const std::string& whole) {
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(text) == 0 || std::stoul(text) > 65535) {
+        throw nsrun::Error{fmt::format("-p {}: ports are 1-65535", whole),
+                           "the form is [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp], e.g. 8080:80"};
+    }
+    return static_cast<std::uint16_t>(std::stoul(text));
+}
+
+template <typename T>
+void get_optional(const json& j, const char* key, std::optional<T>& out) {
+    if (j.contains(key) && !j.at(key).is_null()) {
+        out = j.at(key).get<T>();
+    }
+}
+
+} // namespace
+
+bool Mount::readonly() const { return std::find(options.begin(), options.end(), "ro") != options.end(); }
+
+const Namespace* Linux::find(const std::string& type) const {
+    const auto it = std::find_if(namespaces.begin(), namespaces.end(), [&](const Namespace& n) { return n.type == type; });
+    return it == namespaces.end() ? nullptr : &*it;
+}
+
+int ContainerSpec::clone_flags() const {
+    int flags = 0;
+    for (const auto& ns : linux.namespaces) {
+        if (ns.path.empty()) {
+            flags |= namespace_flags().at(ns.type);
+        }
+    }
+    return flags;
+}
+
+Publish Publish::parse(const std::string& text) {
+    Publish p;
+    std::string rest = text;
+    if (const auto slash = rest.rfind('/'); slash != std::string::npos) {
+        p.protocol = rest.substr(slash + 1);
+        rest = rest.substr(0, slash);
+        if (p.protocol != "tcp" && p.protocol != "udp") {
+            throw nsrun::Error{fmt::format("-p {}: the protocol is tcp or udp", text)};
+        }
+    }
+    const auto last = rest.rfind(':');
+    if (last == std::string::npos) {
+        throw nsrun::Error{fmt::format("-p {}: give [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp]", text),
+                           "e.g. -p 8080:80"};
+    }
+    p.container_port = parse_port(rest.substr(last + 1), text);
+    rest = rest.substr(0, last);
+    if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
+        p.host_ip = rest.substr(0, colon);
+        rest = rest.substr(colon + 1);
+        nsrun::netlink::parse_ipv4(p.host_ip); // throws on garbage
+    }
+    p.host_port = parse_port(rest, text);
+    return p;
+}
+
+std::string Publish::str() const {
+    return fmt::format("{}{}->{}/{}", host_ip.empty() ? "" : host_ip + ":", host_port, container_port, protocol);
+}
+
+std::string to_string(NetworkMode mode) { return network_names().at(mode); }
+
+// --- JSON -------------------------------------------------------------------
+
+namespace {
+
+json ranges_to_json(const std::vector<IdRange>& ranges) {
+    json a = json::array();
+    for (const auto& r : ranges) {
+        a.push_back({{"containerID", r.inside}, {"hostID", r.outside}, {"size", r.count}});
+    }
+    return a;
+}
+
+std::vector<IdRange> ranges_from_json(const json& a) {
+    std::vector<IdRange> ranges;
+    for (const auto& r : a) {
+        ranges.push_back({r.at("containerID").get<std::uint32_t>(), r.at("hostID").get<std::uint32_t>(),
+                          r.at("size").get<std::uint32_t>()});
+    }
+    return ranges;
+}
+
+NetworkMode network_from_string(const std::string& name) {
+    for (const auto& [mode, text] : network_names()) {
+        if (text == name) {
+            return mode;
+        }
+    }
+    throw nsrun::Error{fmt::format("unknown network mode '{}' in the spec", name)};
+}
+
+} // namespace
+
+void to_json(json& j, const ContainerSpec& s) {
+    json mounts = json::array();
+    for (const auto& m : s.mounts) {
+        mounts.push_back({{"destination", m.destination}, {"type", m.type}, {"source", m.source}, {"options", m.options}});
+    }
+    json namespaces = json::array();
+    for (const auto& n : s.linux.namespaces) {
+        json ns = {{"type", n.type}};
+        if (!n.path.empty()) {
+            ns["path"] = n.path;
+        }
+        namespaces.push_back(ns);
+    }
+    json resources = json::object();
+    if (s.linux.resources.memory) resources["memory"] = {{"limit", *s.linux.resources.memory}};
+    if (s.linux.resources.cpus) resources["cpu"]["cpus"] = *s.linux.resources.cpus;
+    if (s.linux.resources.cpu_weight) resources["cpu"]["weight"] = *s.linux.resources.cpu_weight;
+    if (s.linux.resources.pids_limit) resources["pids"] = {{"limit", *s.linux.resources.pids_limit}};
+    json publish = json::array();
+    for (const auto& p : s.nsrun.publish) {
+        publish.push_back({{"hostIP", p.host_ip}, {"hostPort", p.host_port}, {"containerPort", p.container_port},
+                           {"protocol", p.protocol}});
+    }
+    j = {
+        {"ociVersion", s.oci_version},
+        {"process",
+         {{"terminal", s.process.terminal},
+          {"user", {{"uid", s.process.user.uid}, {"gid", s.process.user.gid}}},
+          {"args", s.process.args},
+          {"env", s.process.env},
+          {"cwd", s.process.cwd}}},
+        {"root", {{"path", s.root.path}, {"readonly", s.root.readonly}}},
+        {"hostname", s.hostname},
+        {"mounts", mounts},
+        {"linux",
+         {{"namespaces", namespaces},
+          {"uidMappings", ranges_to_json(s.linux.uid_mappings)},
+          {"gidMappings", ranges_to_json(s.linux.gid_mappings)},
+          {"resources", resources},
+          {"cgroupsPath", s.linux.cgroups_path},
+          {"maskedPaths", s.linux.masked_paths},
+          {"readonlyPaths", s.linux.readonly_paths}}},
+        {"org.nsrun",
+         {{"name", s.nsrun.name},
+          {"network", to_string(s.nsrun.network)},
+          {"networkContainer", s.nsrun.network_container},
+          {"ipcContainer", s.nsrun.ipc_container},
+          {"ipcHost", s.nsrun.ipc_host},
+          {"bridge", s.nsrun.bridge},
+          {"subnet", s.nsrun.subnet},
+          {"stateDir", s.nsrun.state_dir},
+          {"publish", publish},
+          {"rootless", s.nsrun.rootless},
+          {"detach", s.nsrun.detach},
+          {"autoRemove", s.nsrun.auto_remove},
+          {"interactive", s.nsrun.interactive},
+          {"init", s.nsrun.init},
+          {"stopTimeout", s.nsrun.stop_timeout}}},
+    };
+}
+
+void from_json(const json& j, ContainerSpec& s) {
+    s = ContainerSpec{};
+    s.oci_version = j.at("ociVersion").get<std::string>();
+    const json& p = j.at("process");
+    s.process.terminal = p.at("terminal").get<bool>();
+    s.process.user = {p.at("user").at("uid").get<std::uint32_t>(), p.at("user").at("gid").get<std::uint32_t>()};
+    s.process.args = p.at("args").get<std::vector<std::string>>();
+    s.process.env = p.at("env").get<std::vector<std::string>>();
+    s.process.cwd = p.at("cwd").get<std::string>();
+    s.root = {j.at("root").at("path").get<std::string>(), j.at("root").at("readonly").get<bool>()};
+    s.hostname = j.at("hostname").get<std::string>();
+    for (const auto& m : j.at("mounts")) {
+        s.mounts.push_back({m.at("destination").get<std::string>(), m.at("type").get<std::string>(),
+                            m.at("source").get<std::string>(), m.at("options").get<std::vector<std::string>>()});
+    }
+    const json& l = j.at("linux");
+    for (const auto& n : l.at("namespaces")) {
+        s.linux.namespaces.push_back({n.at("type").get<std::string>(), n.value("path", std::string{})});
+    }
+    s.linux.uid_mappings = ranges_from_json(l.at("uidMappings"));
+    s.linux.gid_mappings = ranges_from_json(l.at("gidMappings"));
+    const json& r = l.at("resources");
+    if (r.contains("memory")) s.linux.resources.memory = r.at("memory").at("limit").get<unsigned long long>();
+    if (r.contains("cpu")) {
+        get_optional(r.at("cpu"), "cpus", s.linux.resources.cpus);
+        get_optional(r.at("cpu"), "weight", s.linux.resources.cpu_weight);
+    }
+    if (r.contains("pids")) s.linux.resources.pids_limit = r.at("pids").at("limit").get<unsigned>();
+    s.linux.cgroups_path = l.at("cgroupsPath").get<std::string>();
+    s.linux.masked_paths = l.at("maskedPaths").get<std::vector<std::string>>();
+    s.linux.readonly_paths = l.at("readonlyPaths").get<std::vector<std::string>>();
+    const json& x = j.at("org.nsrun");
+    s.nsrun.name = x.at("name").get<std::string>();
+    s.nsrun.network = network_from_string(x.at("network").get<std::string>());
+    s.nsrun.network_container = x.at("networkContainer").get<std::string>();
+    s.nsrun.ipc_container = x.at("ipcContainer").get<std::string>();
+    s.nsrun.ipc_host = x.at("ipcHost").get<bool>();
+    s.nsrun.bridge = x.at("bridge").get<std::string>();
+    s.nsrun.subnet = x.at("subnet").get<std::string>();
+    s.nsrun.state_dir = x.at("stateDir").get<std::string>();
+    for (const auto& pub : x.at("publish")) {
+        s.nsrun.publish.push_back({pub.at("hostIP").get<std::string>(), pub.at("hostPort").get<std::uint16_t>(),
+                                   pub.at("containerPort").get<std::uint16_t>(), pub.at("protocol").get<std::string>()});
+    }
+    s.nsrun.rootless = x.at("rootless").get<bool>();
+    s.nsrun.detach = x.at("detach").get<bool>();
+    s.nsrun.auto_remove = x.at("autoRemove").get<bool>();
+    s.nsrun.interactive = x.at("interactive").get<bool>();
+    s.nsrun.init = x.at("init").get<bool>();
+    s.nsrun.stop_timeout = x.at("stopTimeout").get<unsigned>();
+}

@@ -1,0 +1,146 @@
+// ContainerSpec: everything a container is, in one value — shaped like the
+// OCI runtime spec's config.json (process, root, hostname, mounts, linux),
+// with what only nsrun has (the bridge, published ports, the lifecycle) as
+// typed extensions.  The command line compiles to it (cli_run.cpp), the
+// engine runs it, the state file stores it; nothing here knows of CLI11.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+/// One line of a uid_map/gid_map (OCI: linux.uidMappings).
+struct IdRange {
+    std::uint32_t inside = 0;  ///< containerID
+    std::uint32_t outside = 0; ///< hostID
+    std::uint32_t count = 0;   ///< size
+    bool operator==(const IdRange&) const = default;
+};
+
+/// OCI process.user.
+struct User {
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    bool operator==(const User&) const = default;
+};
+
+/// OCI process.
+struct Process {
+    std::vector<std::string> args;
+    std::vector<std::string> env; ///< "KEY=value"
+    std::string cwd = "/";
+    User user;
+    bool terminal = false; ///< a pty (-t)
+    bool operator==(const Process&) const = default;
+};
+
+/// OCI root.
+struct Root {
+    std::string path;
+    bool readonly = false;
+    bool operator==(const Root&) const = default;
+};
+
+/// OCI mounts[]: a bind (-v) or a tmpfs (--tmpfs).
+struct Mount {
+    std::string destination; ///< absolute path inside the container
+    std::string type;        ///< "bind" or "tmpfs"
+    std::string source;      ///< host path for a bind
+    std::vector<std::string> options; ///< "ro", "rw", "rbind", "nosuid", …
+    bool operator==(const Mount&) const = default;
+    [[nodiscard]] bool readonly() const;
+};
+
+/// OCI linux.namespaces[]: a type, and a path to join instead of creating one.
+struct Namespace {
+    std::string type; ///< "pid", "network", "mount", "ipc", "uts", "user", "cgroup"
+    std::string path; ///< empty: a new namespace; else join this /proc/PID/ns/… file
+    bool operator==(const Namespace&) const = default;
+};
+
+/// OCI linux.resources, the part nsrun sets.
+struct Resources {
+    std::optional<unsigned long long> memory; ///< bytes (memory.limit)
+    std::optional<double> cpus;               ///< CPUs' worth of time per period
+    std::optional<unsigned> cpu_weight;       ///< 1-10000 (v2's scale)
+    std::optional<unsigned> pids_limit;
+    [[nodiscard]] bool any() const { return memory || cpus || cpu_weight || pids_limit; }
+    bool operator==(const Resources&) const = default;
+};
+
+/// OCI linux.
+struct Linux {
+    std::vector<Namespace> namespaces;
+    std::vector<IdRange> uid_mappings;
+    std::vector<IdRange> gid_mappings;
+    Resources resources;
+    std::string cgroups_path;           ///< "nsrun/<id>" under each hierarchy
+    std::vector<std::string> masked_paths;
+    std::vector<std::string> readonly_paths;
+    bool operator==(const Linux&) const = default;
+
+    [[nodiscard]] const Namespace* find(const std::string& type) const;
+    [[nodiscard]] bool has(const std::string& type) const { return find(type) != nullptr; }
+};
+
+/// --network: none (loopback only), host (no new namespace), veth (a pair),
+/// bridge (a pair on the host's bridge), container (join another's).
+enum class NetworkMode { none, host, veth, bridge, container };
+
+/// -p [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp].
+struct Publish {
+    std::string host_ip;              ///< "" = every address of the host
+    std::uint16_t host_port = 0;
+    std::uint16_t container_port = 0;
+    std::string protocol = "tcp";     ///< "tcp" or "udp"
+    bool operator==(const Publish&) const = default;
+
+    /// Throws nsrun::Error naming the accepted form.
+    static Publish parse(const std::string& text);
+    /// "127.0.0.1:8080->80/tcp", as docker ps shows it.
+    [[nodiscard]] std::string str() const;
+};
+
+/// What nsrun adds to the OCI spec (org.nsrun.* in config.json terms).
+struct Extensions {
+    std::string name;                      ///< --name, or empty
+    NetworkMode network = NetworkMode::bridge;
+    std::string network_container;         ///< --network container:NAME|ID
+    std::string ipc_container;             ///< --ipc container:NAME|ID
+    bool ipc_host = false;                 ///< --ipc host
+    std::string bridge = "nsrun0";
+    std::string subnet = "10.203.0.0/16";
+    std::string state_dir = "/run/nsrun";
+    std::vector<Publish> publish;
+    bool rootless = false;                 ///< run by a user who is not root
+    bool detach = false;                   ///< -d
+    bool auto_remove = false;              ///< --rm (or a foreground run without --name)
+    bool interactive = false;              ///< -i
+    bool init = false;                     ///< --init
+    unsigned stop_timeout = 10;            ///< --stop-timeout, seconds
+    bool operator==(const Extensions&) const = default;
+};
+
+/// The whole container, OCI-shaped.
+struct ContainerSpec {
+    std::string oci_version = "1.0.2";
+    Process process;
+    Root root;
+    std::string hostname = "container";
+    std::vector<Mount> mounts;
+    Linux linux;
+    Extensions nsrun;
+    bool operator==(const ContainerSpec&) const = default;
+
+    /// CLONE_NEW* flags of the namespaces to create (those without a path).
+    [[nodiscard]] int clone_flags() const;
+};
+
+/// The network mode's name as --network spells it.
+std::string to_string(NetworkMode mode);
+
+void to_json(nlohmann::json& j, const ContainerSpec& spec);
+void from_json(const nlohmann::json& j, ContainerSpec& spec);

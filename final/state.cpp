@@ -1,0 +1,253 @@
+// state.json and the store of containers.
+#include "state.hpp"
+
+#include "names.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+#include <nsrun/sys.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+// --- processes --------------------------------------------------------------
+
+ProcessId ProcessId::of(pid_t pid) {
+    ProcessId id{pid, 0};
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string text;
+    if (pid <= 0 || !std::getline(stat, text)) {
+        return id;
+    }
+    // comm (field 2) may hold spaces and parentheses: fields restart after the last ')'.
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) {
+        return id;
+    }
+    std::istringstream fields(text.substr(close + 2));
+    std::string field;
+    char state = '?';
+    fields >> state; // field 3
+    for (int index = 4; index <= 22 && fields >> field; ++index) {
+        if (index == 22) {
+            id.start_time = std::stoull(field);
+        }
+    }
+    if (state == 'Z' || state == 'X') {
+        id.start_time = 0; // ended, not yet reaped
+    }
+    return id;
+}
+
+bool ProcessId::alive() const { return pid > 0 && start_time != 0 && of(pid).start_time == start_time; }
+
+// --- records ----------------------------------------------------------------
+
+std::string to_string(Status status) {
+    switch (status) {
+    case Status::creating: return "creating";
+    case Status::running: return "running";
+    case Status::exited: return "exited";
+    }
+    return "unknown";
+}
+
+namespace {
+
+Status status_from_string(const std::string& text) {
+    for (const Status s : {Status::creating, Status::running, Status::exited}) {
+        if (to_string(s) == text) {
+            return s;
+        }
+    }
+    throw nsrun::Error{fmt::format("unknown status '{}'", text)};
+}
+
+json process_json(const ProcessId& p) { return {{"pid", p.pid}, {"startTime", p.start_time}}; }
+ProcessId process_from(const json& j) { return {j.at("pid").get<pid_t>(), j.at("startTime").get<std::uint64_t>()}; }
+
+} // namespace
+
+bool Record::is_dead() const { return status != Status::exited && !owner.alive(); }
+
+std::string Record::state() const {
+    if (is_dead()) {
+        return "dead";
+    }
+    return to_string(status);
+}
+
+void to_json(json& j, const Record& r) {
+    j = {
+        {"id", r.id},
+        {"name", r.name},
+        {"status", to_string(r.status)},
+        {"created", r.created},
+        {"started", r.started},
+        {"finished", r.finished},
+        {"owner", process_json(r.owner)},
+        {"init", process_json(r.init)},
+        {"exitCode", r.exit_code ? json(*r.exit_code) : json(nullptr)},
+        {"oomKilled", r.oom_killed},
+        {"error", r.error},
+        {"resources",
+         {{"cgroups", r.resources.cgroups},
+          {"cgroupParents", r.resources.cgroup_parents},
+          {"veth", r.resources.veth},
+          {"lease", r.resources.lease},
+          {"address", r.resources.address},
+          {"nftElements", r.resources.nft_elements},
+          {"mounts", r.resources.mounts}}},
+        {"spec", r.spec},
+    };
+}
+
+void from_json(const json& j, Record& r) {
+    r = Record{};
+    r.id = j.at("id").get<std::string>();
+    r.name = j.at("name").get<std::string>();
+    r.status = status_from_string(j.at("status").get<std::string>());
+    r.created = j.at("created").get<std::string>();
+    r.started = j.at("started").get<std::string>();
+    r.finished = j.at("finished").get<std::string>();
+    r.owner = process_from(j.at("owner"));
+    r.init = process_from(j.at("init"));
+    if (!j.at("exitCode").is_null()) {
+        r.exit_code = j.at("exitCode").get<int>();
+    }
+    r.oom_killed = j.at("oomKilled").get<bool>();
+    r.error = j.at("error").get<std::string>();
+    const json& res = j.at("resources");
+    r.resources.cgroups = res.at("cgroups").get<std::vector<std::string>>();
+    r.resources.cgroup_parents = res.at("cgroupParents").get<std::vector<std::string>>();
+    r.resources.veth = res.at("veth").get<std::string>();
+    r.resources.lease = res.at("lease").get<std::string>();
+    r.resources.address = res.at("address").get<std::string>();
+    r.resources.nft_elements = res.at("nftElements").get<std::vector<std::string>>();
+    r.resources.mounts = res.at("mounts").get<std::vector<std::string>>();
+    r.spec = j.at("spec").get<ContainerSpec>();
+}
+
+// --- the store --------------------------------------------------------------
+
+Store::Store(std::string state_dir) : root_(std::move(state_dir) + "/containers") {}
+
+nsrun::fs::FileLock Store::create(const std::string& id) {
+    nsrun::fs::make_dirs(root_, 0711);
+    nsrun::sys::mkdir(dir_of(id), 0711, /*exist_ok=*/false);
+    return nsrun::fs::FileLock(dir_of(id) + "/lock");
+}
+
+nsrun::fs::FileLock Store::lock(const std::string& id) const { return nsrun::fs::FileLock(dir_of(id) + "/lock"); }
+
+void Store::save(const Record& record) const {
+    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", json(record).dump(2) + "\n");
+}
+
+Loaded Store::load(const std::string& id) const {
+    Loaded loaded{id, dir_of(id), std::nullopt, {}};
+    const std::string path = loaded.dir + "/state.json";
+    std::ifstream in(path);
+    if (!in) {
+        loaded.problem = fmt::format("{}: {}", path, nsrun::errno_text(errno));
+        return loaded;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+        loaded.record = json::parse(text.str()).get<Record>();
+        if (loaded.record->id != id) {
+            loaded.problem = fmt::format("{}: the record is of container {}", path, loaded.record->id);
+            loaded.record.reset();
+        }
+    } catch (const std::exception& e) {
+        loaded.problem = fmt::format("{} is garbled: {}", path, e.what());
+    }
+    return loaded;
+}
+
+std::vector<Loaded> Store::list() const {
+    std::vector<Loaded> all;
+    DIR* dir = ::opendir(root_.c_str());
+    if (!dir) {
+        return all;
+    }
+    std::vector<std::string> ids;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (is_hex(name) && nsrun::fs::is_directory(dir_of(name))) {
+            ids.push_back(name);
+        }
+    }
+    ::closedir(dir);
+    for (const auto& id : ids) {
+        all.push_back(load(id));
+    }
+    std::sort(all.begin(), all.end(), [](const Loaded& a, const Loaded& b) {
+        const std::string ca = a.record ? a.record->created : "";
+        const std::string cb = b.record ? b.record->created : "";
+        return ca < cb;
+    });
+    return all;
+}
+
+std::string Store::resolve(const std::string& name_or_id) const {
+    std::vector<std::string> by_prefix;
+    for (const auto& c : list()) {
+        if (c.id == name_or_id || (c.record && !c.record->name.empty() && c.record->name == name_or_id)) {
+            return c.id;
+        }
+        if (c.id.starts_with(name_or_id)) {
+            by_prefix.push_back(c.id);
+        }
+    }
+    if (by_prefix.size() == 1 && is_hex(name_or_id)) {
+        return by_prefix.front();
+    }
+    if (by_prefix.size() > 1 && is_hex(name_or_id)) {
+        throw nsrun::Error{fmt::format("'{}' matches {} containers", name_or_id, by_prefix.size()),
+                           "give more digits of the id, or the name"};
+    }
+    throw nsrun::Error{fmt::format("no such container: {}", name_or_id), "see the containers with: nsrun ps -a"};
+}
+
+void Store::remove(const std::string& id) const {
+    const std::string dir = dir_of(id);
+    DIR* d = ::opendir(dir.c_str());
+    if (d) {
+        while (const dirent* entry = ::readdir(d)) {
+            const std::string name = entry->d_name;
+            if (name != "." && name != "..") {
+                ::unlink((dir + "/" + name).c_str());
+            }
+        }
+        ::closedir(d);
+    }
+    const int rc = ::rmdir(dir.c_str());
+    nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(dir), nsrun::explain::result(rc, errno));
+}
+
+std::string now_rfc3339() {
+    const auto now = std::chrono::system_clock::now();
+    const auto since = now.time_since_epoch();
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
+    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since - seconds).count();
+    const std::time_t t = seconds.count();
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:09}Z", buf, nanos);
+}

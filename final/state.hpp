@@ -1,0 +1,122 @@
+// The state on disk: STATE_DIR/containers/<id>/state.json, one per container,
+// written atomically (rename) under the container's flock.  It holds the
+// spec, the lifecycle (status, pids with their start times, exit status, OOM
+// flag) and every host resource the container owns — each recorded *before*
+// it is created, so that `rm`, `gc` and a crashed runtime's cleanup can
+// undo exactly what exists, with one teardown (teardown.cpp).
+#pragma once
+
+#include "spec.hpp"
+
+#include <nsrun/fs.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+/// A process as the host sees it: pid *and* start time (field 22 of
+/// /proc/PID/stat, in clock ticks since boot).  A reused pid has another
+/// start time, so it is never mistaken for ours.
+struct ProcessId {
+    pid_t pid = 0;
+    std::uint64_t start_time = 0;
+
+    /// The identity of `pid` now (start_time 0 if it does not exist).
+    static ProcessId of(pid_t pid);
+    /// This process.
+    static ProcessId self() { return of(::getpid()); }
+    /// Whether that very process still runs (a zombie counts as ended).
+    [[nodiscard]] bool alive() const;
+    bool operator==(const ProcessId&) const = default;
+};
+
+/// Where a container is in its life.
+enum class Status {
+    creating, ///< setup in progress
+    running,  ///< COMMAND was exec'd
+    exited,   ///< it ended; exit_code is set
+};
+
+/// Every host resource a container owns (what teardown undoes).
+struct HostResources {
+    std::vector<std::string> cgroups;        ///< the container's cgroup directories
+    std::vector<std::string> cgroup_parents; ///< the shared nsrun/ directories (removed if empty)
+    std::string veth;                        ///< host end of the veth pair
+    std::string lease;                       ///< lease file of the bridge address
+    std::string address;                     ///< the container's eth0 address (CIDR)
+    std::vector<std::string> nft_elements;   ///< "ip nsrun publish_any { tcp . 8080 }" …
+    std::vector<std::string> mounts;         ///< host-side mounts (none yet: all mounts are inside)
+    bool operator==(const HostResources&) const = default;
+    [[nodiscard]] bool empty() const { return *this == HostResources{}; }
+};
+
+/// One container's record (state.json).
+struct Record {
+    std::string id;
+    std::string name;
+    ContainerSpec spec;
+    Status status = Status::creating;
+    std::string created;            ///< RFC 3339, UTC
+    std::string started;
+    std::string finished;
+    ProcessId owner;                ///< the process that supervises it: foreground runtime or monitor
+    ProcessId init;                 ///< the container's PID 1, as the host sees it
+    std::optional<int> exit_code;   ///< docker's: status, 128+N
+    bool oom_killed = false;
+    std::string error;              ///< why setup failed, if it did
+    HostResources resources;
+    bool operator==(const Record&) const = default;
+
+    /// "running", "exited", or "dead" when the record says it is alive but
+    /// its owner is gone (killed with SIGKILL: nothing recorded its end).
+    [[nodiscard]] std::string state() const;
+    /// The owner died before recording the end.
+    [[nodiscard]] bool is_dead() const;
+};
+
+std::string to_string(Status status);
+void to_json(nlohmann::json& j, const Record& record);
+void from_json(const nlohmann::json& j, Record& record);
+
+/// A record read from disk, or why it could not be (a garbled file is
+/// reported, never a crash: `rm`/`gc` can still reclaim its directory).
+struct Loaded {
+    std::string id;
+    std::string dir;
+    std::optional<Record> record;
+    std::string problem; ///< set when record is empty
+};
+
+/// The containers of one state directory.
+class Store {
+public:
+    explicit Store(std::string state_dir);
+
+    [[nodiscard]] const std::string& root() const noexcept { return root_; }
+    [[nodiscard]] std::string dir_of(const std::string& id) const { return root_ + "/" + id; }
+
+    /// Make the directory of a new container and hold its lock; the caller
+    /// writes the first record with save().
+    [[nodiscard]] nsrun::fs::FileLock create(const std::string& id);
+    /// Hold the lock of an existing container.
+    [[nodiscard]] nsrun::fs::FileLock lock(const std::string& id) const;
+    /// Write `record` atomically (the caller holds its lock).
+    void save(const Record& record) const;
+    /// Read one container's record.
+    [[nodiscard]] Loaded load(const std::string& id) const;
+    /// Every container directory, sorted by creation (oldest first).
+    [[nodiscard]] std::vector<Loaded> list() const;
+    /// NAME, ID or a unique ID prefix → the container's id.  Throws 125
+    /// ("no such container") otherwise.
+    [[nodiscard]] std::string resolve(const std::string& name_or_id) const;
+    /// Remove the container's directory and all in it.
+    void remove(const std::string& id) const;
+
+private:
+    std::string root_; ///< STATE_DIR/containers
+};
+
+/// Now, RFC 3339 with nanoseconds, UTC: "2026-12-04T20:15:03.123456789Z".
+std::string now_rfc3339();

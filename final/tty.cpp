@@ -1,0 +1,208 @@
+#include "tty.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+#include <nsrun/flags.hpp>
+#include <nsrun/sys.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace {
+
+void send_fd(int socket, int fd) {
+    char byte = 'T';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) != 1) {
+        throw nsrun::SysError("sendmsg(SCM_RIGHTS, pty master)", errno);
+    }
+}
+
+/// Write all of `data`, retrying short writes.
+void write_all(int fd, const char* data, ssize_t size) {
+    while (size > 0) {
+        const ssize_t n = ::write(fd, data, static_cast<std::size_t>(size));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        data += n;
+        size -= n;
+    }
+}
+
+/// Copy what is readable on `from` to `to`; false at end-of-file or error.
+bool pump(int from, int to) {
+    char buf[8192];
+    const ssize_t n = ::read(from, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return true;
+    }
+    if (n <= 0) {
+        return false;
+    }
+    write_all(to, buf, n);
+    return true;
+}
+
+} // namespace
+
+TerminalChannel::TerminalChannel() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) == -1) {
+        throw nsrun::SysError("socketpair(terminal)", errno);
+    }
+    parent_end_.reset(fds[0]);
+    child_end_.reset(fds[1]);
+}
+
+void TerminalChannel::become_controlling_terminal() {
+    parent_end_.reset();
+    nsrun::UniqueFd master = nsrun::sys::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (::unlockpt(master.get()) == -1) {
+        throw nsrun::SysError("unlockpt(/dev/ptmx)", errno);
+    }
+    char name[64] = {};
+    if (::ptsname_r(master.get(), name, sizeof name) != 0) {
+        throw nsrun::SysError("ptsname(/dev/ptmx)", errno);
+    }
+    if (::setsid() == -1) {
+        throw nsrun::SysError("setsid()", errno);
+    }
+    nsrun::UniqueFd slave = nsrun::sys::open(name, O_RDWR);
+    if (::ioctl(slave.get(), TIOCSCTTY, 0) == -1) {
+        throw nsrun::SysError(fmt::format("ioctl({}, TIOCSCTTY)", name), errno);
+    }
+    nsrun::explain::note("{} is the controlling terminal of the container's PID 1", name);
+    for (int fd = 0; fd < 3; ++fd) {
+        ::dup2(slave.get(), fd);
+    }
+    send_fd(child_end_.get(), master.get());
+    child_end_.reset();
+}
+
+nsrun::UniqueFd TerminalChannel::receive_master() {
+    child_end_.reset();
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do {
+        n = ::recvmsg(parent_end_.get(), &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    const cmsghdr* cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
+    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) {
+        return {};
+    }
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return nsrun::UniqueFd{fd};
+}
+
+TerminalSession::TerminalSession(nsrun::UniqueFd master, bool interactive)
+    : master_(std::move(master)), interactive_(interactive) {
+    if (!master_) {
+        return;
+    }
+    termios mode{};
+    if (interactive_ && ::tcgetattr(STDIN_FILENO, &mode) == 0) {
+        saved_ = mode;
+        ::cfmakeraw(&mode);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &mode);
+    }
+    copy_window_size();
+}
+
+TerminalSession::~TerminalSession() {
+    if (saved_) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &*saved_);
+    }
+}
+
+void TerminalSession::copy_window_size() const {
+    winsize size{};
+    for (const int fd : {STDIN_FILENO, STDOUT_FILENO}) {
+        if (::ioctl(fd, TIOCGWINSZ, &size) == 0) {
+            ::ioctl(master_.get(), TIOCSWINSZ, &size);
+            return;
+        }
+    }
+}
+
+int TerminalSession::relay(nsrun::Child& child, const SignalForwarder& signals) {
+    sigset_t set = signals.signal_set();
+    sigaddset(&set, SIGWINCH);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    const nsrun::UniqueFd sigfd{::signalfd(-1, &set, SFD_CLOEXEC)};
+    if (!sigfd) {
+        throw nsrun::SysError("signalfd()", errno);
+    }
+    bool stdin_open = interactive_;
+    bool master_open = master_.valid();
+    for (;;) {
+        int status = 0;
+        if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
+            child.reaped();
+            while (master_open && pump(master_.get(), STDOUT_FILENO)) {
+                pollfd p{master_.get(), POLLIN, 0};
+                if (::poll(&p, 1, 0) <= 0) {
+                    break;
+                }
+            }
+            return status;
+        }
+        pollfd fds[3] = {{sigfd.get(), POLLIN, 0},
+                         {master_open ? master_.get() : -1, POLLIN, 0},
+                         {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0 && errno != EINTR) {
+            throw nsrun::SysError("poll(terminal)", errno);
+        }
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo info{};
+            if (::read(sigfd.get(), &info, sizeof info) == sizeof info) {
+                const int sig = static_cast<int>(info.ssi_signo);
+                if (sig == SIGWINCH) {
+                    copy_window_size();
+                } else if (sig != SIGCHLD) {
+                    nsrun::explain::note("got {}: forwarding it to the container's PID 1", nsrun::flags::signal_name(sig));
+                    ::kill(child.pid(), sig);
+                }
+            }
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            master_open = pump(master_.get(), STDOUT_FILENO);
+        }
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            stdin_open = pump(STDIN_FILENO, master_.get());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// A bind mount (mount --bind) makes a host directory or file appear at a
+// second place; made inside the container's mount namespace, it exists only
+// there.  The source is opened (O_PATH) while the host's tree is still
+// reachable and mounted after pivot_root through /proc/self/fd/N: the
+// destination is then resolved inside the container's root, so a symlink in
+// the rootfs cannot send it to the host.
+#include "volumes.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/fs.hpp>
+#include <nsrun/sys.hpp>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+namespace {
+
+void check_destination(const std::string& flag, const std::string& text, const std::string& path) {
+    if (path.empty() || path.front() != '/') {
+        throw nsrun::Error{fmt::format("{} {}: the container path '{}' must be absolute", flag, text, path),
+                           "e.g. -v /srv/site:/srv/www:ro"};
+    }
+    if (path == "/") {
+        throw nsrun::Error{fmt::format("{} {}: cannot mount over the container's /", flag, text)};
+    }
+}
+
+bool is_dir(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/// mkdir -p `path` (inside the container), or an empty file for a file bind.
+void make_destination(const std::string& path, bool directory) {
+    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        nsrun::sys::mkdir(path.substr(0, slash), 0755);
+    }
+    if (directory) {
+        nsrun::sys::mkdir(path, 0755);
+    } else if (!nsrun::fs::exists(path)) {
+        nsrun::sys::open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    }
+}
+
+} // namespace
+
+Mount parse_volume(const std::string& text) {
+    const auto first = text.find(':');
+    if (first == std::string::npos) {
+        throw nsrun::Error{fmt::format("-v {}: give HOST:CONTAINER[:ro|rw]", text), "e.g. -v /srv/site:/srv/www:ro"};
+    }
+    Mount m{.destination = "", .type = "bind", .source = text.substr(0, first), .options = {"rbind"}};
+    std::string rest = text.substr(first + 1);
+    std::string mode = "rw";
+    if (const auto second = rest.find(':'); second != std::string::npos) {
+        mode = rest.substr(second + 1);
+        rest = rest.substr(0, second);
+    }
+    if (mode != "ro" && mode != "rw") {
+        throw nsrun::Error{fmt::format("-v {}: the mode is ro or rw, not '{}'", text, mode)};
+    }
+    if (m.source.empty() || m.source.front() != '/') {
+        throw nsrun::Error{fmt::format("-v {}: the host path '{}' must be absolute", text, m.source),
+                           "named volumes do not exist in nsrun: give a host directory, e.g. -v $PWD/data:/data"};
+    }
+    check_destination("-v", text, rest);
+    m.destination = rest;
+    m.options.push_back(mode);
+    return m;
+}
+
+Mount parse_tmpfs(const std::string& text) {
+    check_destination("--tmpfs", text, text);
+    return Mount{.destination = text, .type = "tmpfs", .source = "tmpfs", .options = {"nosuid", "nodev", "mode=1777"}};
+}
+
+void check_volumes(const ContainerSpec& spec) {
+    for (const auto& m : spec.mounts) {
+        if (m.type == "bind" && !nsrun::fs::exists(m.source)) {
+            throw nsrun::Error{fmt::format("-v {}:{}: the host path {} does not exist", m.source, m.destination,
+                                           m.source),
+                               "create it first, or check the spelling"};
+        }
+    }
+}
+
+std::vector<nsrun::UniqueFd> open_volume_sources(const ContainerSpec& spec) {
+    std::vector<nsrun::UniqueFd> fds;
+    for (const auto& m : spec.mounts) {
+        fds.push_back(m.type == "bind" ? nsrun::sys::open(m.source, O_PATH | O_CLOEXEC) : nsrun::UniqueFd{});
+    }
+    return fds;
+}
+
+void mount_volumes(const ContainerSpec& spec, const std::vector<nsrun::UniqueFd>& sources) {
+    for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
+        const Mount& m = spec.mounts[i];
+        if (m.type == "tmpfs") {
+            make_destination(m.destination, true);
+            nsrun::sys::mount("tmpfs", m.destination, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+            continue;
+        }
+        const std::string source = fmt::format("/proc/self/fd/{}", sources[i].get());
+        make_destination(m.destination, is_dir(source));
+        nsrun::sys::mount(source.c_str(), m.destination, nullptr, MS_BIND | MS_REC);
+        if (m.readonly()) {
+            nsrun::sys::mount_setattr_recursive(m.destination, MOUNT_ATTR_RDONLY);
+        }
+    }
+}

@@ -1,0 +1,166 @@
+// Unit tests of the command line → ContainerSpec compilation (final/cli_run.cpp)
+// and of the spec's JSON form: pure logic (run as root or not: the euid only
+// decides rootless, which the tests read back from the spec).
+#include "cli.hpp"
+#include "volumes.hpp"
+
+#include <nsrun/error.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sched.h>
+#include <unistd.h>
+
+namespace {
+
+/// Parse `nsrun run ARGS…` the way the CLI does and compile the spec.
+ContainerSpec compile(std::vector<std::string> args) {
+    CLI::App app{"test", "nsrun run"};
+    RunFlags flags;
+    add_run_options(app, flags);
+    app.prefix_command();
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+    flags.command = app.remaining();
+    return compile_run(flags);
+}
+
+std::string env_value(const ContainerSpec& spec, const std::string& key) {
+    for (const auto& e : spec.process.env) {
+        if (e.starts_with(key + "=")) {
+            return e.substr(key.size() + 1);
+        }
+    }
+    return "<unset>";
+}
+
+} // namespace
+
+TEST(FinalSpec, DefaultsAreTheStepContract) {
+    const ContainerSpec spec = compile({"sh", "-c", "echo hi"});
+    EXPECT_EQ(spec.process.args, (std::vector<std::string>{"sh", "-c", "echo hi"}));
+    EXPECT_EQ(spec.hostname, "container");
+    EXPECT_EQ(spec.root.path, NSRUN_LAB_ROOTFS);
+    EXPECT_FALSE(spec.root.readonly);
+    EXPECT_TRUE(spec.linux.has("uts"));
+    EXPECT_TRUE(spec.linux.has("pid"));
+    EXPECT_TRUE(spec.linux.has("mount"));
+    EXPECT_TRUE(spec.linux.has("ipc")) << "an IPC namespace by default";
+    EXPECT_TRUE(spec.linux.has("network"));
+    EXPECT_EQ(spec.process.cwd, "/");
+    EXPECT_EQ(env_value(spec, "HOSTNAME"), "container");
+    EXPECT_TRUE(spec.nsrun.auto_remove) << "a foreground run without --name leaves nothing behind";
+    EXPECT_EQ(spec.nsrun.stop_timeout, 10u);
+}
+
+TEST(FinalSpec, LifecycleFlags) {
+    const ContainerSpec spec = compile({"--name", "web", "-d", "--init", "--stop-timeout", "3", "httpd"});
+    EXPECT_EQ(spec.nsrun.name, "web");
+    EXPECT_TRUE(spec.nsrun.detach);
+    EXPECT_TRUE(spec.nsrun.init);
+    EXPECT_FALSE(spec.nsrun.auto_remove);
+    EXPECT_EQ(spec.nsrun.stop_timeout, 3u);
+    EXPECT_TRUE(compile({"-d", "--rm", "true"}).nsrun.auto_remove);
+}
+
+TEST(FinalSpec, ProcessFlags) {
+    const ContainerSpec spec =
+        compile({"-e", "A=1", "-e", "PATH=/bin", "-w", "/srv", "-u", "1000:100", "--hostname", "box", "-t", "env"});
+    EXPECT_EQ(env_value(spec, "A"), "1");
+    EXPECT_EQ(env_value(spec, "PATH"), "/bin") << "-e replaces a default";
+    EXPECT_EQ(env_value(spec, "TERM"), "xterm") << "-t sets TERM";
+    EXPECT_EQ(env_value(spec, "HOSTNAME"), "box");
+    EXPECT_EQ(spec.process.cwd, "/srv");
+    EXPECT_EQ(spec.process.user, (User{1000, 100}));
+    EXPECT_TRUE(spec.process.terminal);
+    EXPECT_EQ(compile({"-u", "7", "id"}).process.user, (User{7, 7}));
+}
+
+TEST(FinalSpec, ResourcesAndPorts) {
+    const ContainerSpec spec = compile({"-m", "64m", "--cpus", "0.5", "--pids-limit", "20", "-p", "8080:80",
+                                        "-p", "127.0.0.1:5353:53/udp", "true"});
+    EXPECT_EQ(spec.linux.resources.memory, 64ULL << 20);
+    EXPECT_EQ(spec.linux.resources.cpus, 0.5);
+    EXPECT_EQ(spec.linux.resources.pids_limit, 20u);
+    ASSERT_EQ(spec.nsrun.publish.size(), 2u);
+    EXPECT_EQ(spec.nsrun.publish[0].str(), "8080->80/tcp");
+    EXPECT_EQ(spec.nsrun.publish[1].str(), "127.0.0.1:5353->53/udp");
+}
+
+TEST(FinalSpec, VolumesAndTmpfs) {
+    const ContainerSpec spec = compile({"-v", "/srv/site:/srv/www:ro", "-v", "/tmp:/data", "--tmpfs", "/run",
+                                        "--read-only", "true"});
+    ASSERT_EQ(spec.mounts.size(), 3u);
+    EXPECT_EQ(spec.mounts[0].source, "/srv/site");
+    EXPECT_EQ(spec.mounts[0].destination, "/srv/www");
+    EXPECT_TRUE(spec.mounts[0].readonly());
+    EXPECT_FALSE(spec.mounts[1].readonly());
+    EXPECT_EQ(spec.mounts[2].type, "tmpfs");
+    EXPECT_TRUE(spec.root.readonly);
+}
+
+TEST(FinalSpec, BadVolumesAreRefused) {
+    for (const char* bad : {"relative:/x", "/abs", "/abs:relative", "/abs:/x:rx", "/abs:/"}) {
+        EXPECT_THROW(parse_volume(bad), nsrun::Error) << bad;
+    }
+}
+
+TEST(FinalSpec, NetworkAndIpcModes) {
+    const bool root = ::geteuid() == 0;
+    const ContainerSpec host = compile({"--network", "host", "--ipc", "host", "true"});
+    EXPECT_FALSE(host.linux.has("network"));
+    EXPECT_FALSE(host.linux.has("ipc"));
+    const ContainerSpec joined = compile({"--network", "container:web", "--ipc", "container:db", "true"});
+    EXPECT_EQ(joined.nsrun.network, NetworkMode::container);
+    EXPECT_EQ(joined.nsrun.network_container, "web");
+    EXPECT_EQ(joined.nsrun.ipc_container, "db");
+    if (root) {
+        EXPECT_EQ(compile({"true"}).nsrun.network, NetworkMode::bridge);
+    } else {
+        EXPECT_EQ(compile({"true"}).nsrun.network, NetworkMode::none) << "rootless falls back to none";
+    }
+    EXPECT_THROW(compile({"--network", "bogus", "true"}), nsrun::Error);
+    EXPECT_THROW(compile({"--ipc", "bogus", "true"}), nsrun::Error);
+}
+
+TEST(FinalSpec, InvalidNamesAreRefusedBeforeAnythingIsMade) {
+    for (const char* bad : {"a/b", "..", "-x", ""}) {
+        try {
+            compile({"--name", bad, "true"});
+            if (std::string(bad).empty()) {
+                continue; // an empty --name is no name
+            }
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const nsrun::Error& e) {
+            EXPECT_EQ(e.exit_status(), 125) << bad;
+        }
+    }
+}
+
+TEST(FinalSpec, CloneFlagsFollowTheNamespaces) {
+    ContainerSpec spec = compile({"--network", "none", "true"});
+    const int flags = spec.clone_flags();
+    EXPECT_TRUE(flags & CLONE_NEWUTS);
+    EXPECT_TRUE(flags & CLONE_NEWPID);
+    EXPECT_TRUE(flags & CLONE_NEWNS);
+    EXPECT_TRUE(flags & CLONE_NEWNET);
+    EXPECT_TRUE(flags & CLONE_NEWIPC);
+    for (auto& ns : spec.linux.namespaces) {
+        if (ns.type == "network") {
+            ns.path = "/proc/1/ns/net"; // joined, not created
+        }
+    }
+    EXPECT_FALSE(spec.clone_flags() & CLONE_NEWNET);
+}
+
+TEST(FinalSpec, JsonRoundTripKeepsEverything) {
+    const ContainerSpec spec = compile({"--name", "web", "-d", "-m", "128m", "-p", "8080:80", "-v", "/srv:/srv:ro",
+                                        "--tmpfs", "/run", "-e", "A=1", "-w", "/srv", "--userns", "httpd", "-f"});
+    const nlohmann::json j = spec;
+    EXPECT_EQ(j.at("ociVersion"), "1.0.2");
+    EXPECT_EQ(j.at("process").at("args").size(), 2u);
+    EXPECT_TRUE(j.at("linux").contains("uidMappings"));
+    EXPECT_EQ(j.at("org.nsrun").at("name"), "web");
+    EXPECT_EQ(nlohmann::json::parse(j.dump()).get<ContainerSpec>(), spec);
+}

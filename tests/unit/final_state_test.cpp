@@ -1,0 +1,110 @@
+// Unit tests of the state files (final/state.cpp): round trips, liveness by
+// pid *and* start time, and garbled files that are reported, never a crash.
+// They use a private temporary state directory, never /run/nsrun.
+#include "state.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+namespace {
+
+class FinalState : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char templ[] = "/tmp/nsrun-state-test.XXXXXX";
+        ASSERT_NE(::mkdtemp(templ), nullptr);
+        dir_ = templ;
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    Record sample(const std::string& id, const std::string& name) {
+        Record r;
+        r.id = id;
+        r.name = name;
+        r.spec.process.args = {"sh"};
+        r.spec.nsrun.name = name;
+        r.status = Status::running;
+        r.created = now_rfc3339();
+        r.owner = ProcessId::self();
+        r.init = ProcessId::self();
+        r.resources.cgroups = {"/sys/fs/cgroup/memory/nsrun/" + id};
+        r.resources.veth = "nsr-" + id.substr(0, 8);
+        r.resources.nft_elements = {"ip nsrun publish_any { tcp . 8080 }"};
+        return r;
+    }
+
+    void write(const std::string& id, const std::string& text) {
+        std::ofstream(dir_ + "/containers/" + id + "/state.json") << text;
+    }
+
+    std::string dir_;
+};
+
+} // namespace
+
+TEST_F(FinalState, RecordRoundTrip) {
+    Store store(dir_);
+    Record r = sample("0123456789ab", "web");
+    r.exit_code = 137;
+    r.oom_killed = true;
+    { auto lock = store.create(r.id); store.save(r); }
+    const Loaded loaded = store.load(r.id);
+    ASSERT_TRUE(loaded.record) << loaded.problem;
+    EXPECT_EQ(*loaded.record, r);
+}
+
+TEST_F(FinalState, ResolvesNamesIdsAndUniquePrefixes) {
+    Store store(dir_);
+    for (const auto& [id, name] : {std::pair{"aaaa11112222", "web"}, std::pair{"aaaa33334444", "db"}}) {
+        auto lock = store.create(id);
+        store.save(sample(id, name));
+    }
+    EXPECT_EQ(store.resolve("web"), "aaaa11112222");
+    EXPECT_EQ(store.resolve("aaaa33334444"), "aaaa33334444");
+    EXPECT_EQ(store.resolve("aaaa3"), "aaaa33334444");
+    EXPECT_THROW((void)store.resolve("aaaa"), nsrun::Error) << "ambiguous prefix";
+    EXPECT_THROW((void)store.resolve("nope"), nsrun::Error);
+}
+
+TEST_F(FinalState, GarbledAndTruncatedFilesAreReportedNotFatal) {
+    Store store(dir_);
+    const Record good = sample("bbbb11112222", "good");
+    { auto lock = store.create(good.id); store.save(good); }
+    const std::string full = nlohmann::json(good).dump();
+    for (const std::string& text : {full.substr(0, full.size() / 2), std::string("not json at all"), std::string(""),
+                                    std::string("{\"id\": 3}")}) {
+        write(good.id, text);
+        Loaded loaded;
+        ASSERT_NO_THROW(loaded = store.load(good.id));
+        EXPECT_FALSE(loaded.record);
+        EXPECT_NE(loaded.problem, "") << "the problem must be named";
+        EXPECT_NO_THROW((void)store.list());
+        EXPECT_EQ(store.list().size(), 1u) << "a garbled container is still listed, so it can be reclaimed";
+    }
+    store.remove(good.id);
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/containers/" + good.id));
+}
+
+TEST_F(FinalState, LivenessNeedsPidAndStartTime) {
+    const ProcessId self = ProcessId::self();
+    EXPECT_GT(self.start_time, 0u);
+    EXPECT_TRUE(self.alive());
+    ProcessId reused = self;
+    reused.start_time += 1; // same pid, another process
+    EXPECT_FALSE(reused.alive());
+    EXPECT_FALSE((ProcessId{0, 0}).alive());
+}
+
+TEST_F(FinalState, ADeadOwnerMakesARunningContainerDead) {
+    Record r = sample("cccc11112222", "x");
+    EXPECT_EQ(r.state(), "running");
+    r.owner.start_time += 1;
+    EXPECT_EQ(r.state(), "dead");
+    r.status = Status::exited;
+    EXPECT_EQ(r.state(), "exited");
+}
