@@ -3,6 +3,8 @@
 // They use a private temporary state directory, never /run/nsrun.
 #include "state.hpp"
 
+#include <nsrun/error.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
