@@ -43,15 +43,14 @@ bool lease_is_stale(const std::string& path) {
     } catch (const nsrun::SysError&) {
         return false;
     }
-    ProcessId owner;
-    std::istringstream fields(text);
-    if (!(fields >> owner.pid >> owner.start_time)) {
-        return false; // being written right now (under the lock, so never half-written) or not ours
+    const auto owner = ProcessId::parse(text);
+    if (!owner) {
+        return false; // not a lease of ours: never reclaim on a doubt
     }
-    return !owner.alive();
+    return !nsrun::is_alive(*owner);
 }
 
-std::string lease_text(const ProcessId& owner) { return fmt::format("{} {}\n", owner.pid, owner.start_time); }
+std::string lease_text(const ProcessId& owner) { return owner.str() + "\n"; }
 
 } // namespace
 

@@ -37,7 +37,7 @@ int cli_exec(int argc, char** argv) {
         }
         const Store store(common.state_dir);
         const Record record = find_container(store, rest.front());
-        if (record.state() != "running" || !record.init.alive()) {
+        if (record.state() != "running" || !nsrun::is_alive(record.init)) {
             throw nsrun::Error{fmt::format("container {} is not running ({})", rest.front(), record.state()),
                                fmt::format("start a new one with nsrun run; see nsrun ps -a")};
         }

@@ -77,7 +77,7 @@ int cli_logs(int argc, char** argv) {
             const Loaded now = store.load(record.id);
             // Ended, and its monitor (which writes the log's last lines) is gone too.
             if (!now.record || ((now.record->status == Status::exited || now.record->is_dead()) &&
-                                !now.record->owner.alive())) {
+                                !nsrun::is_alive(now.record->owner))) {
                 while (std::getline(log, line)) {
                     print_record(line, timestamps);
                 }

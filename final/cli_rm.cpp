@@ -25,7 +25,7 @@ void remove_container(const Store& store, const std::string& name, bool force) {
             throw nsrun::Error{fmt::format("cannot remove container {}: it is running", name),
                                fmt::format("stop it first (nsrun stop {}), or force it with nsrun rm -f {}", name, name)};
         }
-        if (loaded.record->init.alive()) {
+        if (nsrun::is_alive(loaded.record->init)) {
             ::kill(loaded.record->init.pid, SIGKILL);
         }
         // Its supervisor records the end and tears down; give it a moment.
@@ -50,7 +50,7 @@ void remove_container(const Store& store, const std::string& name, bool force) {
                            fmt::format("remove what is left of it with: nsrun rm -f {}", id)};
     }
     if (loaded.record) {
-        if (loaded.record->state() == "running" && loaded.record->owner.alive()) {
+        if (loaded.record->state() == "running" && nsrun::is_alive(loaded.record->owner)) {
             throw nsrun::Error{fmt::format("container {} did not stop", name)};
         }
         teardown(*loaded.record);

@@ -35,7 +35,7 @@ int parse_signal(const std::string& text) {
 
 /// The running container's PID 1, or a clear error.
 ProcessId running_init(const Record& r, const char* verb) {
-    if (r.state() != "running" || !r.init.alive()) {
+    if (r.state() != "running" || !nsrun::is_alive(r.init)) {
         throw nsrun::Error{fmt::format("cannot {} container {}: it is not running ({})", verb, display_name(r), r.state()),
                            "see the running containers with: nsrun ps"};
     }
@@ -60,11 +60,11 @@ int cli_stop(int argc, char** argv) {
         for (const auto& name : names) {
             try {
                 const Record r = find_container(store, name);
-                if (r.state() == "running" && r.init.alive()) {
+                if (r.state() == "running" && nsrun::is_alive(r.init)) {
                     const unsigned seconds = timeout.value_or(r.spec.nsrun.stop_timeout);
                     nsrun::sys::kill(r.init.pid, SIGTERM);
                     const auto after = wait_until_ended(store, r.id, static_cast<int>(seconds) * 1000);
-                    if (after && after->status != Status::exited && r.init.alive()) {
+                    if (after && after->status != Status::exited && nsrun::is_alive(r.init)) {
                         nsrun::explain::note("still running after {} s: SIGKILL", seconds);
                         ::kill(r.init.pid, SIGKILL);
                         wait_until_ended(store, r.id, 10000);

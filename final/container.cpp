@@ -25,6 +25,7 @@
 #include "volumes.hpp"
 
 #include <nsrun/cli.hpp>
+#include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/handshake.hpp>
@@ -60,13 +61,7 @@ struct Plan {
 void join_namespaces(const ContainerSpec& spec) {
     for (const auto& ns : spec.linux.namespaces) {
         if (!ns.path.empty()) {
-            const nsrun::UniqueFd fd = nsrun::sys::open(ns.path, O_RDONLY | O_CLOEXEC);
-            const int rc = ::setns(fd.get(), 0);
-            const int err = errno;
-            nsrun::explain::note("setns({}) {}", nsrun::explain::quote(ns.path), nsrun::explain::result(rc, err));
-            if (rc == -1) {
-                throw nsrun::SysError(fmt::format("setns({})", ns.path), err);
-            }
+            nsrun::sys::setns(ns.path, 0);
         }
     }
 }
@@ -179,7 +174,7 @@ private:
 std::string namespace_path_of(const Store& store, const std::string& name_or_id, const char* ns, const char* flag) {
     const std::string id = store.resolve(name_or_id);
     const Loaded other = store.load(id);
-    if (!other.record || other.record->status != Status::running || !other.record->init.alive()) {
+    if (!other.record || other.record->status != Status::running || !nsrun::is_alive(other.record->init)) {
         throw nsrun::Error{fmt::format("{} container:{}: the container is not running", flag, name_or_id),
                            "start it first; only a running container's namespace can be joined"};
     }
@@ -281,7 +276,7 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
 
     // Record: the container's directory and its first record.
     Record record;
-    record.id = make_container_id();
+    record.id = nsrun::make_container_id();
     record.name = spec.nsrun.name;
     spec.linux.cgroups_path = "nsrun/" + record.id;
     record.spec = spec;
@@ -350,7 +345,7 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
         rec.save();
         add_port_mapping(spec, *address);
     }
-    rec->init = ProcessId::of(child.pid());
+    rec->init = identity_of(child.pid());
     rec.save();
     handshake.release_child();
     std::optional<TerminalSession> session;
@@ -377,7 +372,7 @@ void teardown(const Record& record) noexcept {
         return;
     }
     nsrun::explain::note("teardown of {} from its record", record.id);
-    if (record.init.alive()) {
+    if (nsrun::is_alive(record.init)) {
         ::kill(record.init.pid, SIGKILL);
     }
     remove_port_mapping(r.nft_elements);
@@ -406,7 +401,7 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
             continue;
         }
         Record record = *fresh.record;
-        if (record.owner.alive()) {
+        if (nsrun::is_alive(record.owner)) {
             continue; // its supervisor is on it
         }
         // The owner is gone: whatever it did not undo, undo now.

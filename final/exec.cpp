@@ -33,12 +33,7 @@ struct JoinedNamespace {
 };
 
 void set_namespace(const JoinedNamespace& ns, pid_t pid) {
-    const int rc = ::setns(ns.fd.get(), 0);
-    const int err = errno;
-    nsrun::explain::note("setns(/proc/{}/ns/{}) {}", pid, ns.name, nsrun::explain::result(rc, err));
-    if (rc == -1) {
-        throw nsrun::SysError(fmt::format("setns(/proc/{}/ns/{})", pid, ns.name), err);
-    }
+    nsrun::sys::setns(ns.fd.get(), 0, fmt::format("/proc/{}/ns/{}", pid, ns.name));
 }
 
 } // namespace
@@ -56,7 +51,7 @@ int exec_in_container(const Record& record, const Process& process, bool interac
         namespaces.push_back({name, nsrun::sys::open(fmt::format("/proc/{}/ns/{}", pid, name), O_RDONLY | O_CLOEXEC)});
     }
     const JoinedNamespace pid_ns{"pid", nsrun::sys::open(fmt::format("/proc/{}/ns/pid", pid), O_RDONLY | O_CLOEXEC)};
-    if (!record.init.alive()) {
+    if (!nsrun::is_alive(record.init)) {
         throw nsrun::Error{"the container stopped while exec was joining it"};
     }
     set_namespace(pid_ns, pid); // for our children only

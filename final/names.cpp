@@ -2,10 +2,6 @@
 
 #include <nsrun/error.hpp>
 
-#include <cstdint>
-#include <ctime>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -14,22 +10,6 @@ constexpr std::size_t max_name = 64;
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 } // namespace
-
-std::string make_container_id() {
-    unsigned char bytes[6] = {};
-    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
-        // No entropy yet (very early boot): pid and time are unique enough here.
-        const auto mix = static_cast<std::uint64_t>(::getpid()) << 32 ^ static_cast<std::uint64_t>(::time(nullptr));
-        for (std::size_t i = 0; i < sizeof bytes; ++i) {
-            bytes[i] = static_cast<unsigned char>(mix >> (8 * i));
-        }
-    }
-    std::string id;
-    for (const unsigned char b : bytes) {
-        id += fmt::format("{:02x}", b);
-    }
-    return id;
-}
 
 std::string name_problem(const std::string& name) {
     if (name.empty()) {

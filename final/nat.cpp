@@ -29,6 +29,7 @@
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/nft.hpp>
+#include <nsrun/sysctl.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -106,7 +107,7 @@ std::vector<std::string> plan_port_elements(const ContainerSpec& spec) {
 }
 
 void add_port_mapping(const ContainerSpec& spec, const nl::Cidr& container) {
-    nl::write_sysctl("net.ipv4.ip_forward", "1");
+    nsrun::sysctl::write("net.ipv4.ip_forward", "1");
     nsrun::nft::Context nft;
     std::string error;
     // Created once; a runtime racing us to it makes ours fail with EEXIST, which is fine.
@@ -120,7 +121,7 @@ void add_port_mapping(const ContainerSpec& spec, const nl::Cidr& container) {
     if (spec.nsrun.publish.empty()) {
         return;
     }
-    nl::write_sysctl("net.ipv4.conf.all.route_localnet", "1");
+    nsrun::sysctl::write("net.ipv4.conf.all.route_localnet", "1");
     std::string batch;
     for (const auto& p : spec.nsrun.publish) {
         const std::string element = element_of(p);

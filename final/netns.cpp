@@ -38,7 +38,8 @@ NetworkMode network_for(NetworkMode mode, bool given, bool rootless) {
         return mode;
     }
     if (given) {
-        throw nsrun::Error{"--network veth/bridge needs root: the veth pair is created in the host's network namespace",
+        throw nsrun::Error{fmt::format("--network {} needs root: the veth pair is created in the host's network namespace",
+                                       mode == NetworkMode::bridge ? "bridge" : "veth"),
                            "run as root, or use --network none (the default when rootless)"};
     }
     // Not an error and not an ignored flag: the default changes, as podman's

@@ -3,6 +3,8 @@
 
 #include "names.hpp"
 
+#include <nsrun/container_id.hpp>
+
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/sys.hpp>
@@ -22,36 +24,9 @@
 
 using json = nlohmann::json;
 
-// --- processes --------------------------------------------------------------
+// --- processes ------------------------------------------------------------
 
-ProcessId ProcessId::of(pid_t pid) {
-    ProcessId id{pid, 0};
-    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-    std::string text;
-    if (pid <= 0 || !std::getline(stat, text)) {
-        return id;
-    }
-    // comm (field 2) may hold spaces and parentheses: fields restart after the last ')'.
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) {
-        return id;
-    }
-    std::istringstream fields(text.substr(close + 2));
-    std::string field;
-    char state = '?';
-    fields >> state; // field 3
-    for (int index = 4; index <= 22 && fields >> field; ++index) {
-        if (index == 22) {
-            id.start_time = std::stoull(field);
-        }
-    }
-    if (state == 'Z' || state == 'X') {
-        id.start_time = 0; // ended, not yet reaped
-    }
-    return id;
-}
-
-bool ProcessId::alive() const { return pid > 0 && start_time != 0 && of(pid).start_time == start_time; }
+ProcessId identity_of(pid_t pid) { return ProcessId::of(pid).value_or(ProcessId{}); }
 
 // --- records ----------------------------------------------------------------
 
@@ -80,7 +55,7 @@ ProcessId process_from(const json& j) { return {j.at("pid").get<pid_t>(), j.at("
 
 } // namespace
 
-bool Record::is_dead() const { return status != Status::exited && !owner.alive(); }
+bool Record::is_dead() const { return status != Status::exited && !nsrun::is_alive(owner); }
 
 std::string Record::state() const {
     if (is_dead()) {
@@ -187,7 +162,7 @@ std::vector<Loaded> Store::list() const {
     std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir)) {
         const std::string name = entry->d_name;
-        if (is_hex(name) && nsrun::fs::is_directory(dir_of(name))) {
+        if (nsrun::is_container_id(name) && nsrun::fs::is_directory(dir_of(name))) {
             ids.push_back(name);
         }
     }

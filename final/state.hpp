@@ -9,6 +9,7 @@
 #include "spec.hpp"
 
 #include <nsrun/fs.hpp>
+#include <nsrun/identity.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -16,21 +17,12 @@
 #include <sys/types.h>
 #include <vector>
 
-/// A process as the host sees it: pid *and* start time (field 22 of
-/// /proc/PID/stat, in clock ticks since boot).  A reused pid has another
-/// start time, so it is never mistaken for ours.
-struct ProcessId {
-    pid_t pid = 0;
-    std::uint64_t start_time = 0;
+/// A process as the host sees it: pid *and* start time (common's
+/// identity.hpp), so a reused pid is never mistaken for ours.
+using ProcessId = nsrun::ProcessIdentity;
 
-    /// The identity of `pid` now (start_time 0 if it does not exist).
-    static ProcessId of(pid_t pid);
-    /// This process.
-    static ProcessId self() { return of(::getpid()); }
-    /// Whether that very process still runs (a zombie counts as ended).
-    [[nodiscard]] bool alive() const;
-    bool operator==(const ProcessId&) const = default;
-};
+/// The identity of `pid` now ({pid, 0} names nobody once it is gone).
+ProcessId identity_of(pid_t pid);
 
 /// Where a container is in its life.
 enum class Status {

@@ -1,6 +1,8 @@
 // Unit tests of nsrun's container names and ids (final/names.cpp): pure logic.
 #include "names.hpp"
 
+#include <nsrun/container_id.hpp>
+
 #include <nsrun/error.hpp>
 
 #include <gtest/gtest.h>
@@ -34,7 +36,7 @@ TEST(FinalNames, AtMostSixtyFourCharacters) {
 TEST(FinalNames, IdsAreTwelveHexDigitsAndDistinct) {
     std::set<std::string> ids;
     for (int i = 0; i < 100; ++i) {
-        const std::string id = make_container_id();
+        const std::string id = nsrun::make_container_id();
         EXPECT_EQ(id.size(), 12u);
         EXPECT_TRUE(is_hex(id)) << id;
         ids.insert(id);

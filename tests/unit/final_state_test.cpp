@@ -95,11 +95,11 @@ TEST_F(FinalState, GarbledAndTruncatedFilesAreReportedNotFatal) {
 TEST_F(FinalState, LivenessNeedsPidAndStartTime) {
     const ProcessId self = ProcessId::self();
     EXPECT_GT(self.start_time, 0u);
-    EXPECT_TRUE(self.alive());
+    EXPECT_TRUE(nsrun::is_alive(self));
     ProcessId reused = self;
     reused.start_time += 1; // same pid, another process
-    EXPECT_FALSE(reused.alive());
-    EXPECT_FALSE((ProcessId{0, 0}).alive());
+    EXPECT_FALSE(nsrun::is_alive(reused));
+    EXPECT_FALSE(nsrun::is_alive(ProcessId{0, 0}));
 }
 
 TEST_F(FinalState, ADeadOwnerMakesARunningContainerDead) {
