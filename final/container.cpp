@@ -127,6 +127,9 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
                    const SignalForwarder& signals) {
     handshake.in_child();
     try {
+        // The container dies with its supervisor (runtime or monitor): a
+        // killed supervisor never leaves it running unrecorded.
+        nsrun::sys::set_parent_death_signal(SIGKILL);
         handshake.wait_for_parent();
         signals.restore_mask_in_child();
         become_root(plan.userns);

@@ -18,6 +18,7 @@
 #include <nsrun/sys.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <optional>
 #include <sched.h>
@@ -64,6 +65,7 @@ int exec_in_container(const Record& record, const Process& process, bool interac
     nsrun::Child child = nsrun::clone_child(0, [&]() -> int {
         handshake.in_child();
         try {
+            nsrun::sys::set_parent_death_signal(SIGKILL);
             handshake.wait_for_parent();
             signals.restore_mask_in_child();
             for (const auto& ns : namespaces) {
