@@ -5,8 +5,14 @@ JOBS   ?= $(shell nproc)
 CMAKE_FLAGS ?=
 STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
+# stepNN-name of step N: $(call step_target,4) = step04-rootfs
+step_target = step$(filter $(shell printf '%02d' $(1))-%,$(STEPS))
+# Build the named targets showing only errors (make grade and make test-step-N
+# show their report, not pages of compiler progress).
+quiet_build = cmake --build $(BUILD) -j $(JOBS) --target $(1) -- --no-print-directory >$(BUILD)/build.log 2>&1 \
+	|| { cat $(BUILD)/build.log; echo "build failed (full log: $(BUILD)/build.log)" >&2; exit 1; }
 
-.PHONY: all deps bench-deps configure build rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
+.PHONY: all doctor deps bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -15,22 +21,33 @@ help: ## list the targets
 
 all: build rootfs ## build everything and the lab rootfs
 
-deps: ## install the Debian packages nsrun needs (only the missing ones)
+doctor: ## what of the course works on this machine, and how to fix the rest
+	@BUILD=$(BUILD) scripts/doctor.sh
+
+deps: ## install the packages nsrun needs (apt, dnf or pacman; only the missing ones)
 	@scripts/deps.sh
 
 bench-deps: ## install what make bench needs: hyperfine, runc, crun, bubblewrap, jq, perf, strace
 	@scripts/bench-deps.sh
 
 configure:
+	@if [ -e $(BUILD) ] && { [ ! -w $(BUILD) ] || { [ -e $(BUILD)/CMakeCache.txt ] && [ ! -w $(BUILD)/CMakeCache.txt ]; }; }; then \
+	  echo "make: $(BUILD)/ belongs to $$(stat -c %U $(BUILD)) (built with sudo?): run this with sudo too, or remove it with: sudo make clean" >&2; \
+	  exit 1; \
+	fi
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 build: configure ## build every step, the probe and the tests
-	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 step-%: configure ## build one step: make step-4
-	@cmake --build $(BUILD) -j $(JOBS) --target $(addprefix step,$(filter $(shell printf '%02d' $*)-%,$(STEPS)))
+	@$(call quiet_build,$(call step_target,$*))
+	@echo "built $(BUILD)/bin/$(call step_target,$*)"
 
-rootfs: build ## build the lab root filesystem (rootfs/lab) from busybox-static
+probe: configure
+	@$(call quiet_build,lab-probe)
+
+rootfs: probe ## build the lab root filesystem (rootfs/lab) from busybox-static
 	@if [ -f $(ROOTFS).built ] && cmp -s $(BUILD)/bin/lab-probe $(ROOTFS)/usr/bin/lab-probe \
 	    && [ "$$(sha1sum < rootfs/build.sh)" = "$$(cat $(ROOTFS).built)" ]; then \
 	  echo "rootfs: $(ROOTFS) is up to date"; \
@@ -48,7 +65,8 @@ test-vm: deps build rootfs ## every step's suite on a cgroup-v2-only kernel unde
 unit-test: build ## only the unit tests of common/
 	@cd $(BUILD) && ctest --output-on-failure -L unit
 
-test-step-%: build rootfs ## the cumulative tests of step N: make test-step-4
+test-step-%: configure rootfs ## the cumulative tests of step N: make test-step-4
+	@$(call quiet_build,$(call step_target,$*) lab-probe step-tests)
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L '^step-$(shell printf '%02d' $*)$$'
 
 diff-step-%: ## what step N adds to step N-1: make diff-step-4
@@ -66,11 +84,14 @@ check-steps: ## check that each step = previous step + its primitive
 sync-steps: ## carry a fix forward to later steps: make sync-steps FILE=steps/03-mount/mount.cpp
 	@scripts/sync-steps.sh $(if $(NEW),--new) $(FILE)
 
-grade: build rootfs ## grade any runtime: make grade STEP=3 BIN=build/bin/step02-pid
+# make grade builds the step tests, and BIN too when it is one of ours (build/bin/stepNN-name or build/bin/nsrun).
+grade_target = $(filter $(addprefix step,$(STEPS)) nsrun,$(notdir $(firstword $(BIN))))
+grade: configure rootfs ## grade any runtime: make grade STEP=3 BIN=build/bin/step02-pid
+	@$(call quiet_build,step-tests lab-probe $(grade_target))
 	@scripts/grade.sh "$(STEP)" "$(BIN)"
 
 run-step-%: step-% rootfs ## open a shell in step N's container: make run-step-4
-	@$(BUILD)/bin/step$(filter $(shell printf '%02d' $*)-%,$(STEPS)) sh
+	@$(BUILD)/bin/$(call step_target,$*) sh
 
 demo: deps build rootfs ## a guided tour of every finished step
 	@scripts/demo.sh $(BUILD)

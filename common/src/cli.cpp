@@ -9,6 +9,10 @@
 
 #include <fmt/format.h>
 
+// The whole of CLI11, once per binary: its help formatter and config reader
+// are compiled here (see cli.hpp).
+#include <CLI/CLI.hpp>
+
 namespace nsrun::cli {
 namespace {
 

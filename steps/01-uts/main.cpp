@@ -3,6 +3,8 @@
 
 #include <nsrun/cli.hpp>
 
+#include <CLI/App.hpp>
+
 int main(int argc, char** argv) {
     CLI::App app{"Run COMMAND in a new UTS namespace: its own hostname; the host's is untouched.",
                  "step01-uts"};

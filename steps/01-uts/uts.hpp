@@ -1,9 +1,11 @@
 // The UTS namespace: the container's own hostname.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 struct UtsOptions {
     std::string hostname = "container";

@@ -3,6 +3,8 @@
 
 #include <nsrun/cli.hpp>
 
+#include <CLI/App.hpp>
+
 int main(int argc, char** argv) {
     CLI::App app{"Run COMMAND in new UTS and PID namespaces: its own hostname, and COMMAND is PID 1;\n"
                  "signals sent to the runtime are forwarded to it.",

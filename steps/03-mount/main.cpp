@@ -3,6 +3,8 @@
 
 #include <nsrun/cli.hpp>
 
+#include <CLI/App.hpp>
+
 int main(int argc, char** argv) {
     CLI::App app{"Run COMMAND in new UTS, PID and mount namespaces: its own hostname, COMMAND is PID 1,\n"
                  "and a private mount table with a fresh /proc (ps sees only the container).",

@@ -3,6 +3,8 @@
 
 #include <nsrun/cli.hpp>
 
+#include <CLI/App.hpp>
+
 int main(int argc, char** argv) {
     CLI::App app{"Run COMMAND in new UTS, PID and mount namespaces on its own root filesystem\n"
                  "(pivot_root), with its own /proc, /sys (read-only), /dev and /tmp.",

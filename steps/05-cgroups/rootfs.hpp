@@ -1,9 +1,11 @@
 // The root filesystem: the container sees its own directory tree as "/".
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 struct RootfsOptions {
     std::string dir = NSRUN_LAB_ROOTFS; ///< the lab rootfs, built by `make rootfs`

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/App.hpp>
+
 namespace {
 
 /// The kernel's limit (HOST_NAME_MAX): sethostname(2) fails with EINVAL beyond it.

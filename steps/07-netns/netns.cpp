@@ -24,6 +24,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/App.hpp>
+
 namespace nl = nsrun::netlink;
 
 namespace {

@@ -32,6 +32,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/App.hpp>
+
 namespace {
 
 /// The kernel accepts at most this many lines per map (since Linux 4.15).

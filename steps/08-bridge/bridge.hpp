@@ -7,9 +7,11 @@
 #include <nsrun/fd.hpp>
 #include <nsrun/netlink.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 struct BridgeOptions {
     std::string name = "nsrun0";          ///< --bridge

@@ -48,6 +48,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/App.hpp>
+
 namespace {
 
 /// The name of the runtime's own subtree under each hierarchy's root.

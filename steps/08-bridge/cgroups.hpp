@@ -1,8 +1,6 @@
 // Control groups: the container's resource limits (memory, CPU, processes).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +8,10 @@
 #include <string>
 #include <sys/types.h>
 #include <vector>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 /// The limits asked for on the command line; an empty member means "no limit".
 struct CgroupOptions {

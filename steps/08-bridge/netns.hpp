@@ -4,12 +4,14 @@
 
 #include <nsrun/netlink.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <sys/types.h>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 /// --network: none (loopback only), host (no new namespace), veth (a pair),
 /// bridge (a pair whose host end is on a bridge, see bridge.hpp).

@@ -5,12 +5,14 @@
 #include "cgroups.hpp"
 #include "rootfs.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
 #include <vector>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 /// One line of a uid_map/gid_map: ids inside..inside+count-1 are ids
 /// outside..outside+count-1 on the host.

@@ -8,11 +8,13 @@
 #include <nsrun/fd.hpp>
 #include <nsrun/netlink.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 /// One -p/--publish: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp].
 struct Publish {

@@ -24,6 +24,8 @@
 
 #include <fmt/format.h>
 
+#include <CLI/App.hpp>
+
 namespace {
 
 void mount_tmpfs(const std::string& target, unsigned long flags, const char* data) {

@@ -3,9 +3,11 @@
 
 #include <nsrun/fd.hpp>
 
-#include <CLI/CLI.hpp>
-
 #include <string>
+
+namespace CLI {
+class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
+} // namespace CLI
 
 struct RootfsOptions {
     std::string dir = NSRUN_LAB_ROOTFS; ///< the lab rootfs, built by `make rootfs`

@@ -2,6 +2,8 @@
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 
+#include <CLI/App.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

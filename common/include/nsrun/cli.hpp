@@ -8,11 +8,17 @@
 /// quoting tricks).  `--` ends the options explicitly.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
+
+// CLI11 is only declared here: a header that pulled in <CLI/CLI.hpp> would make
+// every file of every step compile CLI11's help formatter and config reader
+// again (seconds each).  Files that declare options include <CLI/App.hpp>;
+// cli.cpp, the one file that parses, includes all of <CLI/CLI.hpp>.
+namespace CLI {
+class App;
+} // namespace CLI
 
 namespace nsrun::cli {
 
