@@ -55,9 +55,10 @@ rootfs: probe ## build the lab root filesystem (rootfs/lab) from busybox-static
 	  rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe && sha1sum < rootfs/build.sh > $(ROOTFS).built; \
 	fi
 
-test: deps build rootfs ## every test (kernel tests need root: sudo make test)
+test: deps build rootfs ## every test, then every step on a cgroup-v2 kernel in qemu (needs root: sudo make test)
 	@scripts/check-steps.sh
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+	@BUILD=$(BUILD) scripts/test-vm.sh
 
 test-vm: deps build rootfs ## every step's suite on a cgroup-v2-only kernel under qemu (sudo make test-vm)
 	@BUILD=$(BUILD) scripts/test-vm.sh
