@@ -13,6 +13,7 @@
 #include <nsrun/handshake.hpp>
 #include <nsrun/process.hpp>
 
+#include <optional>
 #include <sched.h>
 
 namespace {
@@ -23,7 +24,7 @@ constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
 /// Runs in the child, already inside the new namespaces: set up the inside,
 /// in order, then become COMMAND.  Any failure — whatever was thrown — is
 /// reported to the parent, which would otherwise take the silence for success.
-int container_main(const Options& options, const Cgroup& cgroup, nsrun::Handshake& handshake,
+int container_main(const Options& options, const std::optional<Cgroup>& cgroup, nsrun::Handshake& handshake,
                    const SignalForwarder& signals) {
     handshake.in_child();
     try {
@@ -36,7 +37,9 @@ int container_main(const Options& options, const Cgroup& cgroup, nsrun::Handshak
         enter_rootfs(options.rootfs);
         mount_proc();
         mount_system_dirs();
-        cgroup.mount_view();
+        if (cgroup) {
+            cgroup->mount_view();
+        }
         nsrun::exec_command(options.command.argv, handshake);
     } catch (...) {
         handshake.fail(std::current_exception()); // any failure, not only nsrun::Error
@@ -51,15 +54,18 @@ int run_container(const Options& options) {
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    Cgroup cgroup{detect_cgroup_driver(), id, options.cgroups};
+    std::optional<Cgroup> cgroup = make_cgroup(id, options.cgroups);
     nsrun::Child child =
         nsrun::clone_child(namespaces, [&] { return container_main(options, cgroup, handshake, signals); });
     handshake.in_parent();
-    cgroup.add_process(child.pid());
+    if (cgroup) {
+        cgroup->add_process(child.pid());
+    }
     handshake.release_child();
     if (auto failure = handshake.wait_for_exec()) {
         child.wait();
         throw *failure;
     }
-    return cgroup.exit_status(signals.wait_forwarding(child));
+    const int status = signals.wait_forwarding(child);
+    return cgroup ? cgroup->exit_status(status) : nsrun::exit_status_of(status);
 }

@@ -69,10 +69,8 @@ int run_container(const Options& options) {
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup;
-    if (userns.may_use_cgroups()) {
-        cgroup.emplace(detect_cgroup_driver(), id, options.cgroups);
-    }
+    std::optional<Cgroup> cgroup =
+        userns.may_use_cgroups() ? make_cgroup(id, options.cgroups) : std::optional<Cgroup>{};
     std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
     if (userns.enabled) {
         in_rootfs.emplace(options.rootfs);

@@ -72,10 +72,8 @@ int run_container(const Options& options) {
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup;
-    if (userns.may_use_cgroups()) {
-        cgroup.emplace(detect_cgroup_driver(), id, options.cgroups);
-    }
+    std::optional<Cgroup> cgroup =
+        userns.may_use_cgroups() ? make_cgroup(id, options.cgroups) : std::optional<Cgroup>{};
     const NetnsOptions netns = network_for(options.netns, userns.rootless);
     std::optional<HostLink> link; // declared before the child: deleted after it is killed
     if (netns.mode == NetworkMode::veth) {

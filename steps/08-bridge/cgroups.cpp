@@ -285,7 +285,8 @@ public:
                 throw nsrun::Error{
                     fmt::format("cgroup v2 at {} has no {} controller (cgroup.controllers: {})", root_,
                                 controller, available.empty() ? "none" : available.substr(0, available.find('\n'))),
-                    "the controller may be bound to a cgroup v1 hierarchy, or disabled on the kernel command line"};
+                    "the controller may be bound to a cgroup v1 hierarchy, disabled on the kernel command line, or "
+                    "not delegated to this container (run without limit flags to run without a cgroup)"};
             }
         }
         const std::string enabled = nsrun::sys::read_file(root_ + "/cgroup.subtree_control");
@@ -552,6 +553,20 @@ Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, cons
 }
 
 Cgroup::~Cgroup() { driver_->remove(); }
+
+std::optional<Cgroup> make_cgroup(const std::string& id, const CgroupOptions& limits, const MakeDriver& make_driver) {
+    if (limits.any()) {
+        // A limit without a cgroup would be a silent lie: the error that the
+        // driver gives (no cgroup filesystem, no memory controller, …) stands.
+        return std::optional<Cgroup>{std::in_place, make_driver(), id, limits};
+    }
+    try {
+        return std::optional<Cgroup>{std::in_place, make_driver(), id, limits};
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        return std::nullopt;
+    }
+}
 
 void Cgroup::add_process(pid_t pid) { driver_->add_process(pid); }
 

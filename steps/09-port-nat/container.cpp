@@ -77,10 +77,8 @@ int run_container(const Options& options) {
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup;
-    if (userns.may_use_cgroups()) {
-        cgroup.emplace(detect_cgroup_driver(), id, options.cgroups);
-    }
+    std::optional<Cgroup> cgroup =
+        userns.may_use_cgroups() ? make_cgroup(id, options.cgroups) : std::optional<Cgroup>{};
     const NetnsOptions netns = network_for(options.netns, userns.rootless);
     const PortReservations ports{options.nat, netns.mode}; // 125 on a conflict, before anything starts
     std::optional<Lease> lease;   // released last, after the veth is gone

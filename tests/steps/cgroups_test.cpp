@@ -4,6 +4,7 @@
 // removed on every exit path.  Works on cgroup v1, hybrid and v2 hosts.
 #include "cgroupfs.hpp"
 #include "harness.hpp"
+#include "netfixture.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -211,6 +212,22 @@ STEP_TEST(Cgroups, ExplainNarratesTheCgroup,
                     "`unshare(CLONE_NEWCGROUP) = 0`");
     expect_narrated(r, R"(\brmdir\()", "removing the container's cgroup",
                     "`rmdir(\"/sys/fs/cgroup/nsrun/ID\") = 0`");
+}
+
+STEP_TEST(Cgroups, WithoutACgroupToUseItRunsUnlimitedAndSaysSo,
+          "On a machine with no cgroup the runtime can use (inside a container, WSL2; here a throwaway host whose "
+          "/sys/fs/cgroup is empty) a run without limit flags works and says so in one line, and a limit flag is "
+          "a 125 that says what is missing.") {
+    const Namespaces machine{Namespaces::Cgroups::none};
+    const Result r = machine.run({"lab-probe", "fork", "20", "0.5"});
+    REQUIRE(expect_exit(r, 0, "without a limit flag the container runs, without a cgroup"));
+    expect_value(r, "forked", "20", "the container runs normally");
+    expect_stderr_contains(r, "note: running without a cgroup", "the runtime says it runs without a cgroup");
+    expect_true(std::count(r.err.begin(), r.err.end(), '\n') == 1, "exactly one line on stderr",
+                "there are " + std::to_string(std::count(r.err.begin(), r.err.end(), '\n')), &r);
+    const Result limited = machine.run({"--pids-limit", "10", "true"});
+    expect_exit(limited, 125, "a limit cannot be honoured without a cgroup");
+    expect_stderr_contains(limited, "/sys/fs/cgroup", "the message says where the cgroup is missing");
 }
 
 // --- the cgroup is removed on every exit path ------------------------------
