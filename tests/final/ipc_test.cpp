@@ -35,7 +35,7 @@ bool host_has_key(const std::string& key) {
 STEP_TEST(Ipc, AContainersIpcObjectsAreItsOwn,
           "SysV shared memory, message queues and POSIX queues made in a container are invisible to the host and to another container") {
     const std::string key = std::to_string(0x4e5300 + (::getpid() % 0xff));
-    const std::string id = detach({"--name", "owner", "--network", "none", "--", "sh", "-c",
+    const std::string id = detach({"--name", "owner", "--network", "none", "--rootfs", config().rootfs, "--", "sh", "-c",
                                    "lab-probe ipc-make " + key + " && sleep 1000"});
     ASSERT_TRUE(wait_for_status("owner", "running"));
     Result mine;
@@ -51,7 +51,7 @@ STEP_TEST(Ipc, AContainersIpcObjectsAreItsOwn,
     const pid_t init = inspect("owner")["State"]["Pid"].get<pid_t>();
     EXPECT_NE(namespace_of(init, "ipc"), namespace_of(::getpid(), "ipc"));
     // Another container does not either.
-    const Result other = nsrun({"run", "--rm", "--network", "none", "--", "lab-probe", "ipc-list", key});
+    const Result other = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--", "lab-probe", "ipc-list", key});
     EXPECT_EQ(other.status, 0) << other;
     EXPECT_EQ(value(other.out, "shm_key"), "") << other;
     EXPECT_EQ(value(other.out, "msg_key"), "") << other;
@@ -60,7 +60,7 @@ STEP_TEST(Ipc, AContainersIpcObjectsAreItsOwn,
 
 STEP_TEST(Ipc, TheContainerHasItsOwnDevMqueue,
           "a container has an mqueue filesystem of its own IPC namespace on /dev/mqueue, listing its queues") {
-    const Result r = nsrun({"run", "--rm", "--network", "none", "--", "sh", "-c",
+    const Result r = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--", "sh", "-c",
                             "lab-probe ipc-make 77 >/dev/null && ls /dev/mqueue && lab-probe mounts"});
     EXPECT_EQ(r.status, 0) << r;
     EXPECT_NE(r.out.find("lab-77"), std::string::npos) << "its queue is listed in /dev/mqueue" << r;
@@ -74,18 +74,18 @@ STEP_TEST(Ipc, TheContainerHasItsOwnDevMqueue,
 STEP_TEST(Ipc, ContainerModeSharesTheNamespace,
           "--ipc container:NAME shares the other container's IPC namespace (its objects are visible), and only that namespace") {
     const std::string key = "4242";
-    detach({"--name", "first", "--network", "none", "--", "sh", "-c", "lab-probe ipc-make " + key + " && sleep 1000"});
+    detach({"--name", "first", "--network", "none", "--rootfs", config().rootfs, "--", "sh", "-c", "lab-probe ipc-make " + key + " && sleep 1000"});
     ASSERT_TRUE(wait_for_status("first", "running"));
     Result shared;
     for (int i = 0; i < 50 && value(shared.out, "shm_key").empty(); ++i) {
-        shared = nsrun({"run", "--rm", "--network", "none", "--ipc", "container:first", "--", "lab-probe", "ipc-list", key});
+        shared = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--ipc", "container:first", "--", "lab-probe", "ipc-list", key});
     }
     EXPECT_EQ(shared.status, 0) << shared;
     EXPECT_EQ(value(shared.out, "shm_key"), key) << shared;
     EXPECT_EQ(value(shared.out, "msg_key"), key) << shared;
     EXPECT_EQ(value(shared.out, "mq_exists"), "1") << shared;
     // The same namespace, seen from the host.
-    detach({"--name", "second", "--network", "none", "--ipc", "container:first", "--",
+    detach({"--name", "second", "--network", "none", "--rootfs", config().rootfs, "--ipc", "container:first", "--",
                                        "sleep", "1000"});
     const pid_t a = inspect("first")["State"]["Pid"].get<pid_t>();
     const pid_t b = inspect("second")["State"]["Pid"].get<pid_t>();
@@ -95,17 +95,17 @@ STEP_TEST(Ipc, ContainerModeSharesTheNamespace,
 
 STEP_TEST(Ipc, ContainerModeNeedsARunningContainer,
           "--ipc container:NAME of an unknown or stopped container is refused with 125") {
-    const Result unknown = nsrun({"run", "--rm", "--network", "none", "--ipc", "container:nosuch", "--", "true"});
+    const Result unknown = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--ipc", "container:nosuch", "--", "true"});
     EXPECT_EQ(unknown.status, 125) << unknown;
     EXPECT_NE(unknown.err.find("nosuch"), std::string::npos) << unknown;
-    ASSERT_EQ(nsrun({"run", "--name", "stopped", "--network", "none", "--", "true"}).status, 0);
-    const Result stopped = nsrun({"run", "--rm", "--network", "none", "--ipc", "container:stopped", "--", "true"});
+    ASSERT_EQ(nsrun({"run", "--name", "stopped", "--network", "none", "--rootfs", config().rootfs, "--", "true"}).status, 0);
+    const Result stopped = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--ipc", "container:stopped", "--", "true"});
     EXPECT_EQ(stopped.status, 125) << stopped;
 }
 
 STEP_TEST(Ipc, HostModeUsesTheHostsNamespace,
           "--ipc host leaves the container in the host's IPC namespace") {
-    const Result r = nsrun({"run", "--rm", "--network", "none", "--ipc", "host", "--", "sh", "-c",
+    const Result r = nsrun({"run", "--rm", "--network", "none", "--rootfs", config().rootfs, "--ipc", "host", "--", "sh", "-c",
                             "readlink /proc/self/ns/ipc"});
     EXPECT_EQ(r.status, 0) << r;
     EXPECT_EQ(first_line(r.out), namespace_of(::getpid(), "ipc")) << r;

@@ -148,10 +148,9 @@ STEP_TEST(Lifecycle, WaitBlocksUntilTheEndAndPrintsTheExitCode,
     EXPECT_EQ(first_line(nsrun({"wait", "seven"}).out), "7");
 }
 
-STEP_TEST(Lifecycle, InspectShowsSpecStateAddressesPortsAndMounts,
-          "inspect prints JSON with the id, name, state, pid, OOM flag, hostname, published port, volume and the address eth0 really has") {
-    TempDir volume;
-    detach({"--name", "full", "-p", "8080:80", "-v", volume.path() + ":/data:ro", "--hostname", "box", "--", "sh",
+STEP_TEST(Lifecycle, InspectShowsSpecStateAddressesAndPorts,
+          "inspect prints JSON with the id, name, state, OOM flag, hostname, published port and the address eth0 really has") {
+    detach({"--name", "full", "-p", "8080:80", "--hostname", "box", "--", "sh",
             "-c", "lab-probe net; sleep 1000"});
     ASSERT_TRUE(wait_for_status("full", "running"));
     const auto j = inspect("full");
@@ -162,8 +161,6 @@ STEP_TEST(Lifecycle, InspectShowsSpecStateAddressesPortsAndMounts,
     EXPECT_EQ(j["State"]["OOMKilled"], false) << j.dump(2);
     EXPECT_NE(text.find("box"), std::string::npos) << "the spec's hostname" << j.dump(2);
     EXPECT_NE(text.find("8080"), std::string::npos) << "the published port" << j.dump(2);
-    EXPECT_NE(text.find(volume.path()), std::string::npos) << "the volume" << j.dump(2);
-    EXPECT_NE(text.find("/data"), std::string::npos) << j.dump(2);
     // The address inspect reports is the one the container has.
     std::string address;
     for (int i = 0; i < 100 && address.empty(); ++i) {
