@@ -218,16 +218,15 @@ void check_unique_name(const Store& store, const std::string& name) {
     }
 }
 
-int finish(const Store& store, Record& record, int wait_status, const std::optional<Cgroup>& cgroup) {
+/// The exit status and OOM flag, into the record.  Not saved here: EndOfLife
+/// saves it after the teardown, so a container shown as exited (ps, wait,
+/// inspect) has no host resource left.
+int finish(Record& record, int wait_status, const std::optional<Cgroup>& cgroup) {
     const int status = cgroup ? cgroup->exit_status(wait_status) : nsrun::exit_status_of(wait_status);
-    {
-        const auto lock = store.lock(record.id);
-        record.status = Status::exited;
-        record.exit_code = status;
-        record.oom_killed = cgroup && cgroup->oom_killed();
-        record.finished = now_rfc3339();
-        store.save(record);
-    }
+    record.status = Status::exited;
+    record.exit_code = status;
+    record.oom_killed = cgroup && cgroup->oom_killed();
+    record.finished = now_rfc3339();
     return status;
 }
 
@@ -366,7 +365,7 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
         on_started(record);
     }
     const int wait_status = session ? session->relay(child, signals) : signals.wait_forwarding(child);
-    return finish(store, record, wait_status, cgroup);
+    return finish(record, wait_status, cgroup);
 }
 
 void teardown(const Record& record) noexcept {

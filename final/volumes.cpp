@@ -1,9 +1,12 @@
 // A bind mount (mount --bind) makes a host directory or file appear at a
 // second place; made inside the container's mount namespace, it exists only
-// there.  The source is opened (O_PATH) while the host's tree is still
-// reachable and mounted after pivot_root through /proc/self/fd/N: the
-// destination is then resolved inside the container's root, so a symlink in
-// the rootfs cannot send it to the host.
+// there.  The parent, still in the host's mount namespace, takes a detached
+// copy of the source's mount tree (open_tree with OPEN_TREE_CLONE): a plain
+// descriptor would not do, since mount(2) refuses to bind a mount that
+// belongs to another mount namespace (EINVAL).  After pivot_root the child
+// attaches that copy with move_mount: the destination is then resolved
+// inside the container's root, so a symlink in the rootfs cannot send it to
+// the host.
 #include "volumes.hpp"
 
 #include <nsrun/error.hpp>
@@ -91,7 +94,12 @@ void check_volumes(const ContainerSpec& spec) {
 std::vector<nsrun::UniqueFd> open_volume_sources(const ContainerSpec& spec) {
     std::vector<nsrun::UniqueFd> fds;
     for (const auto& m : spec.mounts) {
-        fds.push_back(m.type == "bind" ? nsrun::sys::open(m.source, O_PATH | O_CLOEXEC) : nsrun::UniqueFd{});
+        if (m.type != "bind") {
+            fds.emplace_back();
+            continue;
+        }
+        const nsrun::UniqueFd source = nsrun::sys::open(m.source, O_PATH | O_CLOEXEC);
+        fds.push_back(nsrun::sys::open_tree_clone(source.get(), m.source));
     }
     return fds;
 }
@@ -106,7 +114,8 @@ void mount_volumes(const ContainerSpec& spec, const std::vector<nsrun::UniqueFd>
         }
         const std::string source = fmt::format("/proc/self/fd/{}", sources[i].get());
         make_destination(m.destination, is_dir(source));
-        nsrun::sys::mount(source.c_str(), m.destination, nullptr, MS_BIND | MS_REC);
+        const nsrun::UniqueFd destination = nsrun::sys::open(m.destination, O_PATH | O_CLOEXEC);
+        nsrun::sys::move_mount(sources[i].get(), destination.get(), m.destination);
         if (m.readonly()) {
             nsrun::sys::mount_setattr_recursive(m.destination, MOUNT_ATTR_RDONLY);
         }
