@@ -138,13 +138,14 @@ stage_layout() {
 }
 
 # busybox for the init and the plain commands of the tests (cat, ...), but this
-# machine's own /bin/sh, ip and nft: the tests parse ip's and nft's output, and
-# Debian's busybox sh runs its own applets before PATH (busybox ip for ip).
+# machine's own /bin/sh, ip, nft and rm: the tests parse ip's and nft's output,
+# clean up with GNU rm's --one-file-system, and Debian's busybox sh runs its
+# own applets before PATH (busybox ip for ip).
 # The init links the other applets (busybox --install keeps existing files).
 stage_tools() {
     local tool sh
     stage_file /bin/busybox
-    for tool in ip nft; do
+    for tool in ip nft rm; do
         stage_binary "$(command -v "$tool")"
     done
     sh=$(readlink -f /bin/sh)
@@ -159,6 +160,8 @@ stage_binaries() {
         [[ -f $bin && -x $bin ]] && stage_binary "$bin"
     done
     stage_binary "$BUILD_DIR/tests/step-tests"
+    # The fault the Uts suite injects with LD_PRELOAD (a child that dies in setup).
+    stage_binary "$BUILD_DIR/tests/liblab-fault-sethostname.so"
 }
 
 # The lab rootfs at the path compiled into the steps and the tests.
