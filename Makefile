@@ -47,12 +47,12 @@ step-%: configure ## build one step: make step-4
 probe: configure
 	@$(call quiet_build,lab-probe)
 
-rootfs: probe ## build the lab root filesystem (rootfs/lab) from busybox-static
-	@if [ -f $(ROOTFS).built ] && cmp -s $(BUILD)/bin/lab-probe $(ROOTFS)/usr/bin/lab-probe \
-	    && [ "$$(sha1sum < rootfs/build.sh)" = "$$(cat $(ROOTFS).built)" ]; then \
-	  echo "rootfs: $(ROOTFS) is up to date"; \
+rootfs: probe ## build the lab root filesystem (rootfs/lab) from busybox-static, and rootfs/lab.oci.tar
+	@if [ -f $(ROOTFS).built ] && [ -f $(ROOTFS).oci.tar ] && cmp -s $(BUILD)/bin/lab-probe $(ROOTFS)/usr/bin/lab-probe \
+	    && [ "$$(cat rootfs/build.sh rootfs/oci-archive.sh | sha1sum)" = "$$(cat $(ROOTFS).built)" ]; then \
+	  echo "rootfs: $(ROOTFS) and $(ROOTFS).oci.tar are up to date"; \
 	else \
-	  rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe && sha1sum < rootfs/build.sh > $(ROOTFS).built; \
+	  rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe && cat rootfs/build.sh rootfs/oci-archive.sh | sha1sum > $(ROOTFS).built; \
 	fi
 
 test: deps build rootfs ## every test, then every step on a cgroup-v2 kernel in qemu (needs root: sudo make test)

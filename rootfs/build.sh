@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the nsrun lab root filesystem: Debian's static busybox, a handful of /etc files,
-# a web page and the lab-probe oracle. Nothing is downloaded.
+# a web page and the lab-probe oracle, and the same tree as an OCI image archive
+# (OUTDIR.oci.tar, by oci-archive.sh). Nothing is downloaded.
 #
 # usage: rootfs/build.sh OUTDIR PROBE_BINARY
 #
@@ -139,6 +140,9 @@ main() {
     trap - EXIT
 
     echo "rootfs: built $out (busybox ${version:-unknown}, $APPLET_LINKS applets, lab-probe)"
+
+    # The same tree as an image (nsrun image import), so images work with no network.
+    "$(dirname -- "${BASH_SOURCE[0]}")/oci-archive.sh" "$out" "$out.oci.tar" lab:latest /bin/sh
 }
 
 main "$@"

@@ -25,6 +25,8 @@ packages=(
   libnftables-dev nftables            # port mapping (step 09); nft for the tests
   qemu-system-x86 kmod cpio           # make test-vm: a cgroup-v2-only kernel under qemu
   nlohmann-json3-dev                  # nsrun's state files (final/)
+  libarchive-dev                      # nsrun image import: tar, gzip, zstd (final/)
+  zstd                                # zstd-compressed layers in the image tests
 )
 
 # The same packages on Fedora and Arch: "debian fedora arch", one per line.
@@ -56,6 +58,7 @@ libarchive-dev       libarchive-devel       libarchive
 qemu-system-x86      qemu-system-x86-core   qemu-system-x86
 kmod                 kmod                   kmod
 cpio                 cpio                   cpio
+zstd                 zstd                   zstd
 chromium             chromium               chromium
 "
 
