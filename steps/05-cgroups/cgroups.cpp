@@ -4,23 +4,20 @@
 // that process (and its future children) into it, writing its interface
 // files sets the limits, rmdir removes it once it holds no process.
 //
-// Two layouts exist, and the runtime detects which one this machine has with
-// statfs(2) of /sys/fs/cgroup, as crun and nsjail do:
-//  - cgroup v2 (unified): /sys/fs/cgroup is itself a cgroup2 mount, one tree
-//    for every controller.  A controller must be enabled in the parent's
-//    cgroup.subtree_control before a child can use it, and a cgroup that
-//    enables controllers for its children may hold no process itself (the
-//    "no internal processes" rule) — so the container goes into the leaf
-//    nsrun/<id>, and nsrun holds no process.
-//  - cgroup v1 (and "hybrid"): /sys/fs/cgroup is a tmpfs holding one cgroup
-//    mount per controller (memory/, cpu/, pids/, …), each its own tree; the
-//    container gets a directory in each, and its pid is written to each.
+// Two layouts exist, each with its own driver behind the CgroupDriver
+// interface: cgroup v2, one unified tree (cgroup_v2.cpp), and cgroup v1, one
+// tree per controller (cgroup_v1.cpp); what both do alike is in
+// cgroup_tree.cpp.  This file holds what does not depend on the layout: the
+// flags, the detection of this machine's layout with statfs(2) of
+// /sys/fs/cgroup (as crun and nsjail do), and the container's cgroup.
 //
 // The parent does all of this (the child cannot: the cgroupfs is the host's),
 // and it does it before releasing the child, so the container is limited
 // from its first instruction.  The child then unshares a cgroup namespace
 // (man 7 cgroup_namespaces): its cgroup becomes its root, "/".
 #include "cgroups.hpp"
+
+#include "cgroup_tree.hpp"
 
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
@@ -29,21 +26,12 @@
 #include <nsrun/process.hpp>
 #include <nsrun/sys.hpp>
 
-#include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <csignal>
-#include <cstdlib>
-#include <ctime>
-#include <dirent.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <sstream>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -52,10 +40,6 @@
 
 namespace {
 
-/// The name of the runtime's own subtree under each hierarchy's root.
-constexpr const char* parent_name = "nsrun";
-/// The controllers the limits need, in the order v2 enables them.
-constexpr const char* needed_controllers[] = {"memory", "cpu", "pids"};
 /// docker's minimum: below a few MiB not even a shell starts.
 constexpr unsigned long long min_memory = 6ULL << 20;
 /// The kernel's cap on the number of pids (PID_MAX_LIMIT on 64-bit).
@@ -131,354 +115,6 @@ std::string human_size(unsigned long long bytes) {
     return fmt::format("{} {}", bytes, units[unit]);
 }
 
-// --- the cgroup filesystem --------------------------------------------------
-
-using nsrun::fs::exists;
-using nsrun::fs::is_directory;
-using nsrun::fs::keyed_value;
-
-void write(const std::string& dir, const char* file, const std::string& value) {
-    nsrun::sys::write_file(dir + "/" + file, value);
-}
-
-/// Whether a space-separated list (cgroup.controllers) holds `word`.
-bool lists(const std::string& list, const std::string& word) {
-    std::istringstream words(list);
-    for (std::string w; words >> w;) {
-        if (w == word) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/// A runtime killed with SIGKILL cannot remove its container's cgroup.  The
-/// next run does: a directory under nsrun/ that holds no process and no
-/// child cgroup, and is older than any container setup takes, belongs to a
-/// dead container (a live container always has its PID 1 in it).
-void remove_stale_cgroups(const std::string& parent) noexcept {
-    constexpr time_t stale_after_seconds = 60;
-    DIR* dir = ::opendir(parent.c_str());
-    if (!dir) {
-        return;
-    }
-    std::vector<std::string> stale;
-    const time_t now = ::time(nullptr);
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        const std::string path = parent + "/" + name;
-        struct stat st {};
-        if (name == "." || name == ".." || ::lstat(path.c_str(), &st) == -1 || !S_ISDIR(st.st_mode) ||
-            now - st.st_mtime < stale_after_seconds || st.st_nlink > 2) {
-            continue; // not a directory, too young, or it has child cgroups
-        }
-        try {
-            if (nsrun::sys::read_file(path + "/cgroup.procs").empty()) {
-                stale.push_back(path);
-            }
-        } catch (const std::exception&) {
-            // not a cgroup, or gone meanwhile: leave it alone
-        }
-    }
-    ::closedir(dir);
-    for (const auto& path : stale) {
-        nsrun::explain::note("{}: no process left, older than {} s: a dead container's, removing it", path,
-                             stale_after_seconds);
-        try {
-            nsrun::sys::rmdir(path);
-        } catch (const std::exception&) {
-            // another runtime removed it first, or it came back to life: fine
-        }
-    }
-}
-
-/// mkdir `hierarchy`/nsrun (shared: another container may have made it) and
-/// then `hierarchy/nsrun/<id>` (ours alone: it must not exist).  A concurrent
-/// runtime may remove the empty nsrun between our two mkdirs; then we just
-/// try again.  `prepare_parent` runs on nsrun before our directory is made.
-std::string make_container_dir(const std::string& hierarchy, const std::string& id, const MkdirHook& hook,
-                               const std::function<void(const std::string&)>& prepare_parent = {}) {
-    const std::string parent = hierarchy + "/" + parent_name;
-    const std::string dir = parent + "/" + id;
-    for (int attempt = 1;; ++attempt) {
-        try {
-            const bool had_parent = is_directory(parent);
-            nsrun::sys::mkdir(parent, 0755, /*exist_ok=*/true);
-            if (!had_parent && hook) {
-                hook(parent);
-            }
-            if (prepare_parent) {
-                prepare_parent(parent);
-            }
-            remove_stale_cgroups(parent);
-            nsrun::sys::mkdir(dir, 0755, /*exist_ok=*/false);
-            if (hook) {
-                hook(dir);
-            }
-            return dir;
-        } catch (const nsrun::SysError& e) {
-            if (e.error_number() != ENOENT || attempt == 5) {
-                throw;
-            }
-        }
-    }
-}
-
-/// rmdir the container's own cgroup.  The kernel refuses (EBUSY) while a
-/// process is still in it, and frees a dying cgroup asynchronously after its
-/// last process is reaped, so retry for a while before giving up.
-void remove_container_dir(const std::string& dir) noexcept {
-    using namespace std::chrono_literals;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (;;) {
-        try {
-            nsrun::sys::rmdir(dir);
-            return;
-        } catch (const nsrun::SysError& e) {
-            if (e.error_number() == ENOENT) {
-                return;
-            }
-            if (e.error_number() != EBUSY || std::chrono::steady_clock::now() >= deadline) {
-                nsrun::cli::print_warning(fmt::format("could not remove the container's cgroup: {}", e.what()));
-                return;
-            }
-        } catch (const std::exception& e) {
-            nsrun::cli::print_warning(fmt::format("could not remove the container's cgroup {}: {}", dir, e.what()));
-            return;
-        }
-        std::this_thread::sleep_for(10ms);
-    }
-}
-
-/// rmdir the shared nsrun/ if no other container still uses it.
-void remove_parent_dir(const std::string& parent) noexcept {
-    try {
-        nsrun::sys::rmdir(parent);
-    } catch (const nsrun::SysError& e) {
-        const int err = e.error_number();
-        if (err != EBUSY && err != ENOTEMPTY && err != ENOENT) {
-            nsrun::cli::print_warning(fmt::format("could not remove {}: {}", parent, e.what()));
-        }
-    } catch (const std::exception&) {
-    }
-}
-
-/// The flags of every cgroupfs view inside: the container reads its limits
-/// there but cannot raise them.
-constexpr unsigned long view_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-// --- cgroup v2 --------------------------------------------------------------
-
-class CgroupV2 final : public CgroupDriver {
-public:
-    CgroupV2(std::string root, MkdirHook hook) : root_(std::move(root)), hook_(std::move(hook)) {}
-
-    [[nodiscard]] std::string name() const override { return "cgroup v2"; }
-
-    void create(const std::string& id) override {
-        // The controllers must be available at the root, and enabled there for
-        // its children: normally the init system has done so already.
-        const std::string available = nsrun::sys::read_file(root_ + "/cgroup.controllers");
-        std::string to_enable;
-        for (const char* controller : needed_controllers) {
-            if (!lists(available, controller)) {
-                throw nsrun::Error{
-                    fmt::format("cgroup v2 at {} has no {} controller (cgroup.controllers: {})", root_,
-                                controller, available.empty() ? "none" : available.substr(0, available.find('\n'))),
-                    "the controller may be bound to a cgroup v1 hierarchy, disabled on the kernel command line, or "
-                    "not delegated to this container (run without limit flags to run without a cgroup)"};
-            }
-        }
-        const std::string enabled = nsrun::sys::read_file(root_ + "/cgroup.subtree_control");
-        for (const char* controller : needed_controllers) {
-            if (!lists(enabled, controller)) {
-                to_enable += fmt::format("{}+{}", to_enable.empty() ? "" : " ", controller);
-            }
-        }
-        if (!to_enable.empty()) {
-            write(root_, "cgroup.subtree_control", to_enable);
-        }
-        parent_ = root_ + "/" + parent_name;
-        // nsrun holds no process, so it may enable controllers for the containers below it.
-        dir_ = make_container_dir(root_, id, hook_, [](const std::string& parent) {
-            write(parent, "cgroup.subtree_control", "+memory +cpu +pids");
-        });
-    }
-
-    void set_limits(const CgroupOptions& limits) override {
-        if (limits.memory) {
-            write(dir_, "memory.max", std::to_string(*limits.memory));
-            // Without this the kernel would swap the container out instead of
-            // holding it to the limit (when the machine has swap).
-            if (exists(dir_ + "/memory.swap.max")) {
-                write(dir_, "memory.swap.max", "0");
-            }
-        }
-        if (limits.cpus) {
-            write(dir_, "cpu.max", fmt::format("{} {}", cpu_quota_us(*limits.cpus), cpu_period_us));
-        }
-        if (limits.cpu_weight) {
-            write(dir_, "cpu.weight", std::to_string(*limits.cpu_weight));
-        }
-        if (limits.pids_limit) {
-            write(dir_, "pids.max", std::to_string(*limits.pids_limit));
-        }
-    }
-
-    void add_process(pid_t pid) override { write(dir_, "cgroup.procs", std::to_string(pid)); }
-
-    [[nodiscard]] std::uint64_t oom_kills() const override {
-        return keyed_value(dir_ + "/memory.events", "oom_kill");
-    }
-
-    [[nodiscard]] std::vector<std::string> directories() const override {
-        return dir_.empty() ? std::vector<std::string>{} : std::vector<std::string>{dir_};
-    }
-
-    void mount_view(const std::string& target) const override {
-        nsrun::sys::mount("cgroup2", target, "cgroup2", view_flags);
-    }
-
-    void remove() noexcept override {
-        if (!dir_.empty()) {
-            remove_container_dir(dir_);
-            dir_.clear();
-        }
-        if (!parent_.empty()) {
-            remove_parent_dir(parent_);
-            parent_.clear();
-        }
-    }
-
-private:
-    std::string root_;
-    MkdirHook hook_;
-    std::string parent_; ///< root/nsrun
-    std::string dir_;    ///< root/nsrun/<id>
-};
-
-// --- cgroup v1 --------------------------------------------------------------
-
-class CgroupV1 final : public CgroupDriver {
-public:
-    CgroupV1(std::string root, MkdirHook hook) : root_(std::move(root)), hook_(std::move(hook)) {}
-
-    [[nodiscard]] std::string name() const override { return "cgroup v1"; }
-
-    void create(const std::string& id) override {
-        for (const char* controller : needed_controllers) {
-            const std::string hierarchy = root_ + "/" + controller;
-            if (!is_directory(hierarchy)) {
-                throw nsrun::Error{fmt::format("cgroup v1: there is no {} hierarchy at {}", controller, hierarchy),
-                                   fmt::format("mount it: mount -t cgroup -o {} cgroup {}", controller, hierarchy)};
-            }
-        }
-        for (const char* controller : needed_controllers) {
-            const std::string hierarchy = root_ + "/" + controller;
-            dirs_.push_back({controller, mount_name_of(hierarchy, controller), hierarchy + "/" + parent_name, ""});
-            dirs_.back().dir = make_container_dir(hierarchy, id, hook_);
-        }
-    }
-
-    void set_limits(const CgroupOptions& limits) override {
-        if (limits.memory) {
-            const std::string& dir = dir_of("memory");
-            write(dir, "memory.limit_in_bytes", std::to_string(*limits.memory));
-            // memory+swap: only where swap accounting exists; must be >= the
-            // limit above, so it is written second.  Equal means "no swap".
-            if (exists(dir + "/memory.memsw.limit_in_bytes")) {
-                write(dir, "memory.memsw.limit_in_bytes", std::to_string(*limits.memory));
-            }
-        }
-        if (limits.cpus) {
-            const std::string& dir = dir_of("cpu");
-            write(dir, "cpu.cfs_period_us", std::to_string(cpu_period_us));
-            write(dir, "cpu.cfs_quota_us", std::to_string(cpu_quota_us(*limits.cpus)));
-        }
-        if (limits.cpu_weight) {
-            write(dir_of("cpu"), "cpu.shares", std::to_string(cpu_shares_of_weight(*limits.cpu_weight)));
-        }
-        if (limits.pids_limit) {
-            write(dir_of("pids"), "pids.max", std::to_string(*limits.pids_limit));
-        }
-    }
-
-    void add_process(pid_t pid) override {
-        for (const auto& d : dirs_) {
-            write(d.dir, "cgroup.procs", std::to_string(pid));
-        }
-    }
-
-    [[nodiscard]] std::uint64_t oom_kills() const override {
-        return keyed_value(dir_of("memory") + "/memory.oom_control", "oom_kill");
-    }
-
-    void mount_view(const std::string& target) const override {
-        nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
-        for (const auto& d : dirs_) {
-            nsrun::sys::mkdir(target + "/" + d.mount_name, 0555);
-            nsrun::sys::mount("cgroup", target + "/" + d.mount_name, "cgroup", view_flags, d.mount_name.c_str());
-            if (d.mount_name != d.controller) {
-                nsrun::sys::symlink(d.mount_name, target + "/" + d.controller);
-            }
-        }
-        nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
-    }
-
-    [[nodiscard]] std::vector<std::string> directories() const override {
-        std::vector<std::string> found;
-        for (const auto& d : dirs_) {
-            if (!d.dir.empty()) {
-                found.push_back(d.dir);
-            }
-        }
-        return found;
-    }
-
-    void remove() noexcept override {
-        for (auto d = dirs_.rbegin(); d != dirs_.rend(); ++d) {
-            if (!d->dir.empty()) {
-                remove_container_dir(d->dir);
-            }
-            remove_parent_dir(d->parent);
-        }
-        dirs_.clear();
-    }
-
-private:
-    struct Dirs {
-        std::string controller;
-        std::string mount_name; ///< the hierarchy's own name: "memory", "cpu,cpuacct", …
-        std::string parent; ///< root/CONTROLLER/nsrun
-        std::string dir;    ///< root/CONTROLLER/nsrun/<id>, once made
-    };
-
-    [[nodiscard]] const std::string& dir_of(const std::string& controller) const {
-        for (const auto& d : dirs_) {
-            if (d.controller == controller && !d.dir.empty()) {
-                return d.dir;
-            }
-        }
-        throw nsrun::Error{fmt::format("cgroup v1: the container has no {} cgroup", controller)};
-    }
-
-    /// A hierarchy may hold several controllers, mounted as "cpu,cpuacct"
-    /// with a "cpu" symlink to it; its real name is also its mount options.
-    /// Resolved in the parent: the child no longer sees the host's tree.
-    static std::string mount_name_of(const std::string& hierarchy, const std::string& controller) {
-        std::string name = controller;
-        if (char* real = ::realpath(hierarchy.c_str(), nullptr)) {
-            name = std::string(real).substr(std::string(real).rfind('/') + 1);
-            std::free(real);
-        }
-        return name;
-    }
-
-    std::string root_;
-    MkdirHook hook_;
-    std::vector<Dirs> dirs_;
-};
-
 } // namespace
 
 void add_cgroup_options(CLI::App& app, CgroupOptions& options) {
@@ -503,14 +139,6 @@ std::uint64_t cpu_quota_us(double cpus) {
 
 std::uint64_t cpu_shares_of_weight(unsigned weight) { return (weight * 1024ULL + 50) / 100; }
 
-std::unique_ptr<CgroupDriver> make_cgroup_v2_driver(std::string root, MkdirHook hook) {
-    return std::make_unique<CgroupV2>(std::move(root), std::move(hook));
-}
-
-std::unique_ptr<CgroupDriver> make_cgroup_v1_driver(std::string root, MkdirHook hook) {
-    return std::make_unique<CgroupV1>(std::move(root), std::move(hook));
-}
-
 std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root) {
     const long type = nsrun::sys::statfs_type(root);
     if (type == CGROUP2_SUPER_MAGIC) {
@@ -519,11 +147,11 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root) {
     }
     if (type == TMPFS_MAGIC) {
         const std::string unified = root + "/unified";
-        if (is_directory(unified) && nsrun::sys::statfs_type(unified) == CGROUP2_SUPER_MAGIC) {
+        if (nsrun::fs::is_directory(unified) && nsrun::sys::statfs_type(unified) == CGROUP2_SUPER_MAGIC) {
             const std::string available = nsrun::sys::read_file(unified + "/cgroup.controllers");
             bool all = true;
-            for (const char* controller : needed_controllers) {
-                all = all && lists(available, controller);
+            for (const char* controller : cgroup_tree::needed_controllers) {
+                all = all && cgroup_tree::lists(available, controller);
             }
             if (all) {
                 nsrun::explain::note("{} holds the memory, cpu and pids controllers: cgroup v2", unified);

@@ -72,11 +72,11 @@ public:
     virtual void remove() noexcept = 0;
 };
 
-/// cgroup v2: one unified tree at `root` (normally /sys/fs/cgroup).
-/// memory.max, memory.swap.max, cpu.max, cpu.weight, pids.max.
+/// cgroup v2 (cgroup_v2.cpp): one unified tree at `root` (normally
+/// /sys/fs/cgroup).  memory.max, memory.swap.max, cpu.max, cpu.weight, pids.max.
 std::unique_ptr<CgroupDriver> make_cgroup_v2_driver(std::string root, MkdirHook hook = {});
-/// cgroup v1: one tree per controller under `root` (normally /sys/fs/cgroup):
-/// root/memory, root/cpu, root/pids.
+/// cgroup v1 (cgroup_v1.cpp): one tree per controller under `root`
+/// (normally /sys/fs/cgroup): root/memory, root/cpu, root/pids.
 std::unique_ptr<CgroupDriver> make_cgroup_v1_driver(std::string root, MkdirHook hook = {});
 
 /// The layout this machine uses, from statfs(2) of `root`: a cgroup2 mount is

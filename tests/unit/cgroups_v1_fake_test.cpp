@@ -1,5 +1,7 @@
-// The cgroup v1 driver of steps/05-cgroups against a fake tree of
-// per-controller hierarchies (root/memory, root/cpu, root/pids).
+// The cgroup v1 driver (cgroup_v1.cpp of the latest step, which carries step
+// 05's forward) against a fake tree of per-controller hierarchies
+// (root/memory, root/cpu, root/pids): logic only, with a fake in place of the
+// kernel.
 #include "fake_cgroupfs.hpp"
 
 #include <nsrun/error.hpp>

@@ -1,5 +1,7 @@
-// The cgroup v2 driver of steps/05-cgroups against a fake unified tree: this
-// machine has cgroup v1 (hybrid), so these tests are what proves the v2 path.
+// The cgroup v2 driver (cgroup_v2.cpp of the latest step, which carries step
+// 05's forward) against a fake unified tree: logic only, with a fake in place
+// of the kernel.  The v2 driver on a real kernel is proven by the step tests
+// on a v2 machine and in the cgroup-v2 VM (make test-vm).
 #include "fake_cgroupfs.hpp"
 
 #include <nsrun/error.hpp>

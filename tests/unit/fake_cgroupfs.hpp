@@ -1,5 +1,5 @@
 // A fake cgroup filesystem in a temporary directory, for the unit tests of
-// the cgroup drivers of steps/05-cgroups.  The test plays the kernel: when a
+// the cgroup drivers (the latest step's copy).  The test plays the kernel: when a
 // driver mkdir()s a cgroup, the MkdirHook fills it with interface files, and
 // before removal forget() deletes them again (the kernel lets rmdir remove a
 // cgroup with its interface files; a plain directory must be empty).
