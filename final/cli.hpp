@@ -50,6 +50,11 @@ struct RunFlags {
     bool init = false;
     std::string ipc = "private";
     unsigned stop_timeout = 10;
+    // hardening
+    std::vector<std::string> cap_add;
+    std::vector<std::string> cap_drop;
+    bool privileged = false;
+    std::vector<std::string> security_opts;
 };
 
 /// Add every `run` option to `app`.

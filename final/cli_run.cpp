@@ -2,6 +2,7 @@
 // docker's lifecycle flags — compiled into one ContainerSpec.
 #include "cli.hpp"
 
+#include "caps.hpp"
 #include "engine.hpp"
 #include "monitor.hpp"
 #include "names.hpp"
@@ -190,6 +191,35 @@ void compile_network(const RunFlags& flags, ContainerSpec& spec) {
     }
 }
 
+/// --cap-add, --cap-drop, --privileged, --security-opt no-new-privileges:
+/// the process's five capability sets and no_new_privs.
+void compile_security(const RunFlags& flags, ContainerSpec& spec) {
+    std::vector<std::string> add;
+    std::vector<std::string> drop;
+    for (const auto& cap : flags.cap_add) {
+        add.push_back(normalize_capability(cap, "--cap-add"));
+    }
+    for (const auto& cap : flags.cap_drop) {
+        drop.push_back(normalize_capability(cap, "--cap-drop"));
+    }
+    spec.nsrun.privileged = flags.privileged;
+    spec.process.capabilities = capabilities_for(capability_set(add, drop, flags.privileged, runtime_capabilities()), spec.process.user);
+    spec.process.no_new_privileges = true;
+    for (const auto& opt : flags.security_opts) {
+        const auto eq = opt.find_first_of("=:");
+        const std::string key = opt.substr(0, eq);
+        const std::string value = eq == std::string::npos ? "true" : opt.substr(eq + 1);
+        if (key == "no-new-privileges" && (value == "true" || value == "false")) {
+            spec.process.no_new_privileges = value == "true";
+        } else if (key == "seccomp" && !value.empty()) {
+            continue; // compile_seccomp()
+        } else {
+            throw nsrun::Error{fmt::format("--security-opt {}: not an option nsrun knows", opt),
+                               "give no-new-privileges=true|false, seccomp=unconfined or seccomp=FILE.json"};
+        }
+    }
+}
+
 /// --ipc private|host|container:NAME|ID.
 void compile_ipc(const RunFlags& flags, ContainerSpec& spec) {
     if (flags.ipc == "host") {
@@ -301,6 +331,23 @@ void add_run_options(CLI::App& app, RunFlags& f) {
     app.add_option("--ipc", f.ipc, "IPC namespace: private (default), host, or container:NAME")
         ->type_name("private|host|container:NAME")
         ->capture_default_str();
+    // Hardening: docker's defaults, each relaxed explicitly.
+    app.add_option("--cap-add", f.cap_add,
+                   "add a capability to docker's default 14 (repeatable; NET_ADMIN or CAP_NET_ADMIN; ALL: every one)")
+        ->type_name("CAP")
+        ->allow_extra_args(false);
+    app.add_option("--cap-drop", f.cap_drop, "drop a capability from the default set (repeatable; ALL: every one)")
+        ->type_name("CAP")
+        ->allow_extra_args(false);
+    app.add_flag("--privileged", f.privileged,
+                 "every capability, no seccomp filter, nothing masked or read-only in /proc and /sys\n"
+                 "(the host's devices are still not shown)");
+    app.add_option("--security-opt", f.security_opts,
+                   "no-new-privileges=false: let setuid binaries and file capabilities work (default: true);\n"
+                   "seccomp=unconfined: no seccomp filter; seccomp=FILE.json: this profile (docker's or OCI's format)\n"
+                   "instead of the default one (docker's default profile)")
+        ->type_name("OPT")
+        ->allow_extra_args(false);
     app.add_option("--stop-timeout", f.stop_timeout, "seconds `nsrun stop` waits before SIGKILL (default 10)")
         ->type_name("SECONDS")
         ->capture_default_str();
@@ -343,6 +390,7 @@ ContainerSpec compile_run(const RunFlags& f) {
     plan_user_namespace(f.userns || !f.uid_ranges.empty() || !f.gid_ranges.empty(), f.uid_ranges, f.gid_ranges, spec);
     compile_network(f, spec);
     compile_ipc(f, spec);
+    compile_security(f, spec);
     spec.linux.resources = {f.memory, f.cpus, f.cpu_weight, f.pids_limit};
     spec.linux.masked_paths = {};
     spec.linux.readonly_paths = {"/sys"};
@@ -395,6 +443,7 @@ ContainerSpec compile_exec(const RunFlags& f, const ContainerSpec& container) {
     }
     if (!f.user.empty()) {
         spec.process.user = parse_user(f.user);
+        spec.process.capabilities = capabilities_for(container.process.capabilities.bounding, spec.process.user);
     }
     if (f.tty) {
         apply_env(spec.process.env, "TERM=xterm");

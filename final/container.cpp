@@ -10,6 +10,7 @@
 #include "engine.hpp"
 
 #include "bridge.hpp"
+#include "caps.hpp"
 #include "cgroups.hpp"
 #include "init.hpp"
 #include "ipc.hpp"
@@ -45,6 +46,25 @@
 namespace nl = nsrun::netlink;
 
 namespace {
+
+/// chdir into `cwd`, and make sure it is inside the container: a path such
+/// as /proc/self/fd/N names whatever descriptor N is, which may be a
+/// directory of the host (CVE-2024-21626, runc's leaked cgroup fd).  The
+/// kernel tells: getcwd(2) fails with ENOENT for a directory outside the
+/// process's root.
+void enter_working_directory(const std::string& cwd) {
+    const auto refuse = [&](const std::string& why) {
+        return nsrun::Error{fmt::format("-w {}: {}", cwd, why), "give a directory that exists inside the container"};
+    };
+    if (::chdir(cwd.c_str()) == -1) {
+        throw refuse(fmt::format("chdir: {}", nsrun::errno_text(errno)));
+    }
+    nsrun::explain::note("chdir({}) = 0", nsrun::explain::quote(cwd));
+    char here[4096];
+    if (::getcwd(here, sizeof here) == nullptr || here[0] != '/') {
+        throw refuse("the directory is outside the container's root");
+    }
+}
 
 /// What the parent computed before clone and the child reads (the child
 /// gets a copy of the parent's memory).
@@ -95,20 +115,29 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
 } // namespace
 
 void set_up_process(const Process& process) {
-    if (process.user.uid != 0 || process.user.gid != 0) {
+    // None of the runtime's descriptors (state locks, netlink and nft
+    // sockets, the bind sources) may survive the exec (CVE-2024-21626).
+    nsrun::sys::cloexec_from(3);
+    restrict_bounding_set(process.capabilities);
+    const bool change_user = process.user.uid != 0 || process.user.gid != 0;
+    if (change_user) {
+        nsrun::sys::set_keep_capabilities(true); // set_capabilities() decides what stays
         nsrun::sys::clear_groups();
         nsrun::sys::setresgid(process.user.gid);
         nsrun::sys::setresuid(process.user.uid);
+        nsrun::sys::set_keep_capabilities(false);
     }
-    if (::chdir(process.cwd.c_str()) == -1) {
-        const int err = errno;
-        throw nsrun::Error{fmt::format("-w {}: chdir: {}", process.cwd, nsrun::errno_text(err)),
-                           "give a directory that exists inside the container"};
-    }
-    nsrun::explain::note("chdir({}) = 0", nsrun::explain::quote(process.cwd));
+    enter_working_directory(process.cwd);
     ::clearenv();
     for (const auto& entry : process.env) {
         ::putenv(const_cast<char*>(entry.c_str()));
+    }
+    set_capabilities(process.capabilities);
+}
+
+void lock_down_process(const Process& process) {
+    if (process.no_new_privileges) {
+        nsrun::sys::set_no_new_privs();
     }
 }
 
@@ -143,6 +172,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
             terminal->become_controlling_terminal();
         }
         set_up_process(spec.process);
+        lock_down_process(spec.process);
         if (spec.nsrun.init) {
             run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
         }

@@ -29,9 +29,14 @@ using OnStarted = std::function<void(const Record&)>;
 /// teardown.  A container with nsrun.auto_remove leaves no record behind.
 int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& on_started = {});
 
-/// In the child, last before exec (run and exec): become the spec's user,
-/// enter the working directory, take the spec's environment.
+/// In the child, near the end (run and exec): mark the runtime's
+/// descriptors close-on-exec, cut the bounding set, become the spec's user,
+/// enter the working directory (refused outside the root), take the spec's
+/// environment and set the capability sets.
 void set_up_process(const Process& process);
+
+/// In the child, last before exec: no_new_privs (and the seccomp filter).
+void lock_down_process(const Process& process);
 
 /// `nsrun exec`: run `process` in the running container of `record` — in
 /// every one of its namespaces and its cgroup.  Returns docker's status.

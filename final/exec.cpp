@@ -79,6 +79,7 @@ int exec_in_container(const Record& record, const Process& process, bool interac
                 terminal->become_controlling_terminal();
             }
             set_up_process(process);
+            lock_down_process(process);
             nsrun::exec_command(process.args, handshake);
         } catch (const nsrun::Error& error) {
             handshake.fail(error);

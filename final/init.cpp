@@ -3,6 +3,7 @@
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/process.hpp>
+#include <nsrun/sys.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -25,6 +26,14 @@ void run_init(const std::vector<std::string>& argv, nsrun::Handshake& handshake)
     }
     nsrun::explain::note("init: PID 1 runs COMMAND as pid {}, forwards signals, reaps zombies", command);
     handshake.in_parent(); // PID 1 keeps no end: the runtime sees EOF once COMMAND exec'd
+    // PID 1 never execs, so close-on-exec does not protect it: it closes
+    // every descriptor it still holds, none of them may be reached through
+    // /proc/1/fd from inside.
+    try {
+        nsrun::sys::close_from(3);
+    } catch (const nsrun::Error&) {
+        // close_range only fails on bad arguments; keep reaping regardless
+    }
     for (;;) {
         siginfo_t info{};
         const int sig = ::sigwaitinfo(&all, &info);

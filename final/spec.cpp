@@ -160,6 +160,13 @@ void to_json(json& j, const ContainerSpec& s) {
         {"process",
          {{"terminal", s.process.terminal},
           {"user", {{"uid", s.process.user.uid}, {"gid", s.process.user.gid}}},
+          {"capabilities",
+           {{"bounding", s.process.capabilities.bounding},
+            {"effective", s.process.capabilities.effective},
+            {"inheritable", s.process.capabilities.inheritable},
+            {"permitted", s.process.capabilities.permitted},
+            {"ambient", s.process.capabilities.ambient}}},
+          {"noNewPrivileges", s.process.no_new_privileges},
           {"args", s.process.args},
           {"env", s.process.env},
           {"cwd", s.process.cwd}}},
@@ -189,7 +196,8 @@ void to_json(json& j, const ContainerSpec& s) {
           {"autoRemove", s.nsrun.auto_remove},
           {"interactive", s.nsrun.interactive},
           {"init", s.nsrun.init},
-          {"stopTimeout", s.nsrun.stop_timeout}}},
+          {"stopTimeout", s.nsrun.stop_timeout},
+          {"privileged", s.nsrun.privileged}}},
     };
 }
 
@@ -202,6 +210,16 @@ void from_json(const json& j, ContainerSpec& s) {
     s.process.args = p.at("args").get<std::vector<std::string>>();
     s.process.env = p.at("env").get<std::vector<std::string>>();
     s.process.cwd = p.at("cwd").get<std::string>();
+    if (p.contains("capabilities")) { // absent in records written before hardening
+        const json& c = p.at("capabilities");
+        auto& caps = s.process.capabilities;
+        for (auto [key, set] : {std::pair{"bounding", &caps.bounding}, std::pair{"effective", &caps.effective},
+                                std::pair{"inheritable", &caps.inheritable}, std::pair{"permitted", &caps.permitted},
+                                std::pair{"ambient", &caps.ambient}}) {
+            *set = c.value(key, std::vector<std::string>{});
+        }
+    }
+    s.process.no_new_privileges = p.value("noNewPrivileges", false);
     s.root = {j.at("root").at("path").get<std::string>(), j.at("root").at("readonly").get<bool>()};
     s.hostname = j.at("hostname").get<std::string>();
     for (const auto& m : j.at("mounts")) {
@@ -243,4 +261,5 @@ void from_json(const json& j, ContainerSpec& s) {
     s.nsrun.interactive = x.at("interactive").get<bool>();
     s.nsrun.init = x.at("init").get<bool>();
     s.nsrun.stop_timeout = x.at("stopTimeout").get<unsigned>();
+    s.nsrun.privileged = x.value("privileged", false);
 }

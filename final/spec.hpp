@@ -27,6 +27,20 @@ struct User {
     bool operator==(const User&) const = default;
 };
 
+/// OCI process.capabilities: five sets of capability names ("CAP_CHOWN", …).
+/// bounding limits what any later execve can gain; permitted what the
+/// process may use; effective what it uses now; inheritable what passes
+/// through execve to a program with matching file capabilities; ambient
+/// what passes through execve to any program.
+struct Capabilities {
+    std::vector<std::string> bounding;
+    std::vector<std::string> effective;
+    std::vector<std::string> inheritable;
+    std::vector<std::string> permitted;
+    std::vector<std::string> ambient;
+    bool operator==(const Capabilities&) const = default;
+};
+
 /// OCI process.
 struct Process {
     std::vector<std::string> args;
@@ -34,6 +48,8 @@ struct Process {
     std::string cwd = "/";
     User user;
     bool terminal = false; ///< a pty (-t)
+    Capabilities capabilities;
+    bool no_new_privileges = false; ///< prctl(PR_SET_NO_NEW_PRIVS) before exec
     bool operator==(const Process&) const = default;
 };
 
@@ -121,6 +137,7 @@ struct Extensions {
     bool interactive = false;              ///< -i
     bool init = false;                     ///< --init
     unsigned stop_timeout = 10;            ///< --stop-timeout, seconds
+    bool privileged = false;               ///< --privileged: every capability, no seccomp, no masks
     bool operator==(const Extensions&) const = default;
 };
 

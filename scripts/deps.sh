@@ -27,6 +27,7 @@ packages=(
   nlohmann-json3-dev                  # nsrun's state files (final/)
   libarchive-dev                      # nsrun image import: tar, gzip, zstd (final/)
   zstd                                # zstd-compressed layers in the image tests
+  libcap-dev libseccomp-dev           # nsrun's hardening: capabilities, the seccomp filter (final/)
 )
 
 # The same packages on Fedora and Arch: "debian fedora arch", one per line.

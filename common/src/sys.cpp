@@ -8,6 +8,8 @@
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -265,6 +267,45 @@ void pidfd_send_signal(int pidfd, int sig) {
 
 void set_parent_death_signal(int sig) {
     checked(::prctl(PR_SET_PDEATHSIG, sig), fmt::format("prctl(PR_SET_PDEATHSIG, {})", flags::signal_name(sig)));
+}
+
+void set_no_new_privs() { checked(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS, 1)"); }
+
+void drop_bounding_capability(int cap, const std::string& name) {
+    checked(::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), fmt::format("prctl(PR_CAPBSET_DROP, {})", name));
+}
+
+void set_keep_capabilities(bool on) {
+    checked(::prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), fmt::format("prctl(PR_SET_KEEPCAPS, {})", on ? 1 : 0));
+}
+
+void clear_ambient_capabilities() {
+    checked(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)");
+}
+
+void raise_ambient_capability(int cap, const std::string& name) {
+    checked(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0),
+            fmt::format("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})", name));
+}
+
+void capset(std::uint64_t effective, std::uint64_t permitted, std::uint64_t inheritable, const std::string& shown_as) {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    for (int word = 0; word < 2; ++word) {
+        data[word].effective = static_cast<std::uint32_t>(effective >> (32 * word));
+        data[word].permitted = static_cast<std::uint32_t>(permitted >> (32 * word));
+        data[word].inheritable = static_cast<std::uint32_t>(inheritable >> (32 * word));
+    }
+    checked(::syscall(SYS_capset, &header, data), fmt::format("capset({})", shown_as));
+}
+
+void cloexec_from(unsigned first) {
+    checked(::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC),
+            fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first));
+}
+
+void close_from(unsigned first) {
+    checked(::syscall(SYS_close_range, first, ~0U, 0), fmt::format("close_range({}, ~0U, 0)", first));
 }
 
 void unlink(const std::string& path) { checked(::unlink(path.c_str()), fmt::format("unlink({})", q(path))); }

@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <mqueue.h>
 #include <sys/ipc.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
@@ -581,6 +582,102 @@ int cmd_ids(Args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Subcommands: hardening. Each `try-*` is an attack; its refusal is the answer, not an error:
+// ok=1, or ok=0 and errno=NAME, exit 0 either way.
+
+int report_try(int rc) {
+    const int err = errno;
+    emit("ok", rc < 0 ? 0 : 1);
+    if (rc < 0) emit("errno", errno_name(err));
+    return kExitOk;
+}
+
+int cmd_security(Args) {
+    const std::string status = read_existing_file("/proc/self/status");
+    for (const auto& [key, field] : {std::pair{"cap_bnd", "CapBnd"}, std::pair{"cap_prm", "CapPrm"},
+                                     std::pair{"cap_eff", "CapEff"}, std::pair{"cap_inh", "CapInh"},
+                                     std::pair{"cap_amb", "CapAmb"}, std::pair{"no_new_privs", "NoNewPrivs"},
+                                     std::pair{"seccomp", "Seccomp"}, std::pair{"seccomp_filters", "Seccomp_filters"}})
+        emit(key, status_field(status, field));
+    emit("euid", ::geteuid());
+    return kExitOk;
+}
+
+int cmd_read(Args args) {
+    Fd fd{::open(args[0], O_RDONLY | O_CLOEXEC)};
+    if (fd.get() < 0) return report_try(-1);
+    char buffer[4096];
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    const int rc = report_try(n < 0 ? -1 : 0);
+    if (n >= 0) emit("bytes", n);
+    return rc;
+}
+
+int cmd_write(Args args) {
+    Fd fd{::open(args[0], O_WRONLY | O_CLOEXEC)};
+    if (fd.get() < 0) return report_try(-1);
+    const std::string_view text = args[1];
+    return report_try(::write(fd.get(), text.data(), text.size()) < 0 ? -1 : 0);
+}
+
+int cmd_try_mount(Args args) {
+    ::mkdir(args[0], 0755);
+    return report_try(::mount("lab-probe", args[0], "tmpfs", 0, "size=1m"));
+}
+
+int cmd_try_unshare(Args args) {
+    const std::map<std::string_view, int> flags = {{"user", CLONE_NEWUSER}, {"mount", CLONE_NEWNS},
+                                                   {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID},
+                                                   {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
+                                                   {"cgroup", CLONE_NEWCGROUP}};
+    const auto it = flags.find(args[0]);
+    if (it == flags.end()) die_usage("unknown namespace: " + std::string(args[0]));
+    return report_try(::unshare(it->second));
+}
+
+int cmd_try_mknod_block(Args args) {
+    // 8:0 is the first SCSI/SATA disk (sda): a node for it would be the whole host disk.
+    return report_try(::mknod(args[0], S_IFBLK | 0600, makedev(8, 0)));
+}
+
+int cmd_try_open_by_handle(Args args) {
+    // The shocker attack (2014): open_by_handle_at opens any inode of the filesystem by its handle,
+    // whatever the caller's root is. Needs CAP_DAC_READ_SEARCH.
+    struct {
+        file_handle handle;
+        unsigned char bytes[MAX_HANDLE_SZ];
+    } h{};
+    h.handle.handle_bytes = MAX_HANDLE_SZ;
+    int mount_id = 0;
+    if (::name_to_handle_at(AT_FDCWD, args[0], &h.handle, &mount_id, 0) < 0) return report_try(-1);
+    Fd mount_fd{::open(args[0], O_RDONLY | O_CLOEXEC)};
+    Fd fd{::open_by_handle_at(mount_fd.get(), &h.handle, O_RDONLY | O_CLOEXEC)};
+    return report_try(fd.get());
+}
+
+int cmd_fds(Args) {
+    // Open the directory first: its own descriptor is the one to leave out.
+    std::unique_ptr<DIR, FreeWith<::closedir>> dir{::opendir("/proc/self/fd")};
+    if (!dir) die("opendir /proc/self/fd");
+    const int own = ::dirfd(dir.get());
+    while (const dirent* entry = ::readdir(dir.get())) {
+        if (entry->d_name[0] == '.' || std::atoi(entry->d_name) == own) continue;
+        char target[4096];
+        const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+        const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+        emit("fd", std::string(entry->d_name) + " " + (n < 0 ? std::string("?") : std::string(target, n)));
+    }
+    return kExitOk;
+}
+
+int cmd_cwd(Args) {
+    char here[4096];
+    if (::getcwd(here, sizeof here) == nullptr) die("getcwd");
+    emit("cwd", here);
+    return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Subcommands: network configuration.
 
 using IfAddrs = std::unique_ptr<ifaddrs, FreeWith<::freeifaddrs>>;
@@ -869,6 +966,15 @@ constexpr std::array kCommands = {
     Command{"udp-echo", "PORT [ADDR=0.0.0.0]", 1, 2, cmd_udp_echo, "UDP: listening=PORT, peer=IP:PORT, got=MSG"},
     Command{"udp-send", "HOST PORT MSG", 3, 3, cmd_udp_send, "UDP: send MSG; local=IP:PORT, reply=MSG"},
     Command{"http-get", "HOST PORT PATH", 3, 3, cmd_http_get, "HTTP/1.0 GET; status=N, body_bytes=N, body=FIRST_LINE"},
+    Command{"security", "", 0, 0, cmd_security, "cap_bnd/prm/eff/inh/amb=HEX, no_new_privs=, seccomp=MODE, seccomp_filters=N, euid="},
+    Command{"read", "PATH", 1, 1, cmd_read, "open and read: ok=1 bytes=N, or ok=0 errno=NAME"},
+    Command{"write", "PATH TEXT", 2, 2, cmd_write, "open an existing file and write TEXT: ok=1, or ok=0 errno=NAME"},
+    Command{"try-mount", "DIR", 1, 1, cmd_try_mount, "mount a tmpfs on DIR: ok=1, or ok=0 errno=NAME"},
+    Command{"try-unshare", "NS", 1, 1, cmd_try_unshare, "unshare(CLONE_NEW<NS>), NS=user|mount|net|pid|uts|ipc|cgroup: ok=, errno="},
+    Command{"try-mknod-block", "PATH", 1, 1, cmd_try_mknod_block, "mknod PATH as block device 8:0: ok=, errno="},
+    Command{"try-open-by-handle", "PATH", 1, 1, cmd_try_open_by_handle, "name_to_handle_at + open_by_handle_at: ok=, errno="},
+    Command{"fds", "", 0, 0, cmd_fds, "fd=N TARGET for every open descriptor"},
+    Command{"cwd", "", 0, 0, cmd_cwd, "cwd=PATH (getcwd)"},
     Command{"sleep", "SECONDS", 1, 1, cmd_sleep, "sleep (fractions allowed)"},
 };
 

@@ -164,3 +164,24 @@ TEST(FinalSpec, JsonRoundTripKeepsEverything) {
     EXPECT_EQ(j.at("org.nsrun").at("name"), "web");
     EXPECT_EQ(nlohmann::json::parse(j.dump()).get<ContainerSpec>(), spec);
 }
+
+TEST(FinalSpec, HardenedByDefaultAndRelaxedOnRequest) {
+    const ContainerSpec spec = compile({"true"});
+    EXPECT_TRUE(spec.process.no_new_privileges);
+    EXPECT_EQ(spec.process.capabilities.bounding.size(), 14u) << "docker's default set";
+    EXPECT_TRUE(spec.process.capabilities.ambient.empty());
+    EXPECT_FALSE(spec.nsrun.privileged);
+    const ContainerSpec relaxed = compile({"--security-opt", "no-new-privileges=false", "--cap-drop", "ALL", "true"});
+    EXPECT_FALSE(relaxed.process.no_new_privileges);
+    EXPECT_TRUE(relaxed.process.capabilities.bounding.empty());
+    EXPECT_THROW((void)compile({"--security-opt", "apparmor=x", "true"}), nsrun::Error);
+    EXPECT_THROW((void)compile({"--cap-add", "NOT_A_CAP", "true"}), nsrun::Error);
+}
+
+TEST(FinalSpec, CapabilitiesAndNoNewPrivsSurviveJson) {
+    const ContainerSpec spec = compile({"--cap-add", "NET_ADMIN", "-u", "1000", "true"});
+    const ContainerSpec back = nlohmann::json(spec).get<ContainerSpec>();
+    EXPECT_EQ(back.process.capabilities, spec.process.capabilities);
+    EXPECT_TRUE(back.process.capabilities.effective.empty()) << "a non-root user";
+    EXPECT_EQ(back.process.no_new_privileges, spec.process.no_new_privileges);
+}

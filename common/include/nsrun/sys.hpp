@@ -10,6 +10,7 @@
 #include "nsrun/fd.hpp"
 
 #include <csignal>
+#include <cstdint>
 #include <string>
 #include <sys/types.h>
 
@@ -93,6 +94,30 @@ void pidfd_send_signal(int pidfd, int sig);
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to the caller when
 /// the thread that created it (its parent) ends.
 void set_parent_death_signal(int sig);
+/// prctl(PR_SET_NO_NEW_PRIVS, 1): from now on execve(2) never grants
+/// privileges (setuid/setgid bits and file capabilities are ignored); inherited
+/// by every child and irrevocable.
+void set_no_new_privs();
+/// prctl(PR_CAPBSET_DROP, cap): remove `cap` (named `name` in the narration)
+/// from the bounding set, so no later execve can ever regain it.
+void drop_bounding_capability(int cap, const std::string& name);
+/// prctl(PR_SET_KEEPCAPS, on): keep the permitted set across a change of
+/// every uid from 0 to non-zero (which otherwise clears it).
+void set_keep_capabilities(bool on);
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL): empty the ambient set.
+void clear_ambient_capabilities();
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap): add `cap` to the ambient
+/// set (it must be permitted and inheritable already).
+void raise_ambient_capability(int cap, const std::string& name);
+/// capset(2), version 3: the calling thread's effective, permitted and
+/// inheritable sets as bit masks (bit N = capability N).  `shown_as` lists
+/// the sets by name in the narration.
+void capset(std::uint64_t effective, std::uint64_t permitted, std::uint64_t inheritable, const std::string& shown_as);
+/// close_range(2) with CLOSE_RANGE_CLOEXEC: mark every descriptor from
+/// `first` up close-on-exec, so none of them survives execve.
+void cloexec_from(unsigned first);
+/// close_range(2): close every descriptor from `first` up.
+void close_from(unsigned first);
 /// unlink(2).
 void unlink(const std::string& path);
 /// rename(2): atomically replace `to` with `from` (same filesystem).

@@ -1,0 +1,206 @@
+// Hardening: every default of `nsrun run` proved by the attack it stops,
+// tried from inside the container — it fails, and the host is unchanged —
+// and every relaxation (--cap-add, --cap-drop, --privileged,
+// --security-opt) shown to do what it says.
+#include "fixture.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <sys/stat.h>
+
+namespace lab {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// docker's default 14 as /proc/PID/status shows them (CapBnd and the rest).
+const std::string docker_default = "00000000a80425fb";
+
+class Security : public NsrunTest {
+protected:
+    /// `nsrun run --network none EXTRA… -- lab-probe PROBE…`.
+    Result probe(std::vector<std::string> extra, const std::vector<std::string>& probe_args) {
+        std::vector<std::string> args = {"run", "--network", "none"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.emplace_back("--");
+        args.emplace_back("lab-probe");
+        args.insert(args.end(), probe_args.begin(), probe_args.end());
+        return nsrun(args);
+    }
+
+    /// The host's own bounding set, as the runtime sees it: what --privileged can give.
+    static std::string host_bounding() {
+        std::ifstream status("/proc/self/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.starts_with("CapBnd:")) {
+                return line.substr(line.find_first_not_of(" \t", 7));
+            }
+        }
+        return "";
+    }
+};
+
+// --- capabilities ------------------------------------------------------------
+
+STEP_TEST(Security, RootInsideHasDockersFourteenCapabilitiesAndNoAmbient,
+          "COMMAND runs as root with docker's default 14 capabilities in its bounding, permitted, effective and "
+          "inheritable sets (CapBnd=00000000a80425fb: no SYS_ADMIN, NET_ADMIN, SYS_MODULE, SYS_PTRACE, "
+          "DAC_READ_SEARCH…) and an empty ambient set") {
+    const Result r = probe({}, {"security"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "euid"), "0") << r;
+    for (const char* set : {"cap_bnd", "cap_prm", "cap_eff", "cap_inh"}) {
+        EXPECT_EQ(value(r.out, set), docker_default) << set << r;
+    }
+    EXPECT_EQ(value(r.out, "cap_amb"), "0000000000000000") << r;
+}
+
+STEP_TEST(Security, ANonRootUserHasNoEffectiveOrPermittedCapabilities,
+          "with --user 1000 the effective and permitted sets are empty (the bounding and inheritable sets keep "
+          "the 14), as docker does: a non-root process is not quietly more than a user") {
+    const Result r = probe({"--user", "1000"}, {"security"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "euid"), "1000") << r;
+    EXPECT_EQ(value(r.out, "cap_eff"), "0000000000000000") << r;
+    EXPECT_EQ(value(r.out, "cap_prm"), "0000000000000000") << r;
+    EXPECT_EQ(value(r.out, "cap_bnd"), docker_default) << r;
+    EXPECT_EQ(value(r.out, "cap_amb"), "0000000000000000") << r;
+}
+
+STEP_TEST(Security, CapAddAndCapDropChangeTheSets,
+          "--cap-add NET_ADMIN adds bit 12 to the default, --cap-drop ALL --cap-add KILL leaves only bit 5, "
+          "--cap-drop chown removes bit 0 (names with or without CAP_, any case)") {
+    const Result added = probe({"--cap-add", "NET_ADMIN"}, {"security"});
+    EXPECT_EQ(value(added.out, "cap_eff"), "00000000a80435fb") << added;
+    const Result only = probe({"--cap-drop", "ALL", "--cap-add", "cap_kill"}, {"security"});
+    EXPECT_EQ(value(only.out, "cap_bnd"), "0000000000000020") << only;
+    EXPECT_EQ(value(only.out, "cap_eff"), "0000000000000020") << only;
+    const Result dropped = probe({"--cap-drop", "chown"}, {"security"});
+    EXPECT_EQ(value(dropped.out, "cap_eff"), "00000000a80425fa") << dropped;
+}
+
+STEP_TEST(Security, PrivilegedHasEveryCapabilityTheRuntimeHas,
+          "--privileged gives every capability of the runtime's own bounding set, in all four sets") {
+    const Result r = probe({"--privileged"}, {"security"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "cap_bnd"), host_bounding()) << r;
+    EXPECT_EQ(value(r.out, "cap_eff"), host_bounding()) << r;
+}
+
+STEP_TEST(Security, UnknownCapabilitiesAreRefusedBeforeAnythingIsCreated,
+          "--cap-add or --cap-drop of a name the kernel does not know (or a bare number) is refused with 125, "
+          "naming it, and nothing is created") {
+    for (const auto& flags : std::vector<std::vector<std::string>>{
+             {"--cap-add", "FOO"}, {"--cap-drop", "CAP_NOPE"}, {"--cap-add", "12"}, {"--security-opt", "bogus=1"}}) {
+        const Result r = probe(flags, {"security"});
+        EXPECT_EQ(r.status, 125) << flags[1] << r;
+        EXPECT_NE(r.err.find(flags[1]), std::string::npos) << "the message names " << flags[1] << r;
+        EXPECT_EQ(value(r.out, "cap_bnd"), "") << "the container must not start" << r;
+    }
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
+}
+
+STEP_TEST(Security, MountIsRefusedAndTheHostMountTableIsUnchanged,
+          "mount(2) of a tmpfs inside fails (no CAP_SYS_ADMIN) and the host's mount table is unchanged; with "
+          "--cap-add SYS_ADMIN the same mount works, inside only") {
+    const HostSnapshot before = snapshot();
+    const Result r = probe({}, {"try-mount", "/mnt/attack"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "ok"), "0") << r;
+    EXPECT_EQ(value(r.out, "errno"), "EPERM") << r;
+    const Result relaxed = probe({"--cap-add", "SYS_ADMIN"}, {"try-mount", "/mnt/attack"});
+    EXPECT_EQ(value(relaxed.out, "ok"), "1") << relaxed;
+    EXPECT_EQ(snapshot().mounts, before.mounts) << "no mount may reach the host";
+}
+
+STEP_TEST(Security, OpenByHandleIsRefused,
+          "open_by_handle_at(2) — the 2014 'shocker' escape, which opens any inode of a filesystem whatever "
+          "the caller's root — fails without CAP_DAC_READ_SEARCH, and works when that is added") {
+    const Result r = probe({}, {"try-open-by-handle", "/"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "ok"), "0") << r;
+    EXPECT_EQ(value(r.out, "errno"), "EPERM") << r;
+    const Result relaxed = probe({"--cap-add", "DAC_READ_SEARCH"}, {"try-open-by-handle", "/"});
+    EXPECT_EQ(value(relaxed.out, "ok"), "1") << relaxed;
+}
+
+// --- no_new_privs --------------------------------------------------------------
+
+STEP_TEST(Security, ASetuidHelperGivesANonRootUserNothing,
+          "no_new_privs is on (NoNewPrivs: 1): a setuid-root program in the rootfs run as --user 1000 stays "
+          "euid 1000; with --security-opt no-new-privileges=false the same program becomes euid 0") {
+    TempDir dir;
+    const std::string root = dir.path() + "/rootfs";
+    fs::copy(config().rootfs, root, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    const std::string helper = root + "/usr/bin/lab-probe";
+    ASSERT_EQ(::chown(helper.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(helper.c_str(), 04755), 0) << "plant the setuid helper";
+    const Result r = probe({"--rootfs", root, "--user", "1000"}, {"security"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "no_new_privs"), "1") << r;
+    EXPECT_EQ(value(r.out, "euid"), "1000") << "the setuid bit must give nothing" << r;
+    const Result relaxed = probe({"--rootfs", root, "--user", "1000", "--security-opt", "no-new-privileges=false"},
+                                 {"security"});
+    EXPECT_EQ(value(relaxed.out, "no_new_privs"), "0") << relaxed;
+    EXPECT_EQ(value(relaxed.out, "euid"), "0") << "without no_new_privs setuid works again" << relaxed;
+}
+
+// --- the runtime is no way in ----------------------------------------------------
+
+STEP_TEST(Security, COMMANDHoldsOnlyItsThreeStandardDescriptors,
+          "none of the runtime's descriptors (state locks, sockets, host directories) reaches COMMAND: "
+          "/proc/self/fd lists 0, 1 and 2 only, with -d, -v and a bridge too") {
+    const Result r = nsrun({"run", "--network", "none", "--", "lab-probe", "fds"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(values(r.out, "fd").size(), 3u) << r;
+    TempDir data;
+    const std::string id = detach({"--name", "fds", "-v", data.path() + ":/data", "--", "sh", "-c",
+                                   "lab-probe fds; sleep 100"});
+    Result logs;
+    for (int i = 0; i < 50 && values(logs.out, "fd").size() < 3; ++i) {
+        logs = nsrun({"logs", "fds"});
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(values(logs.out, "fd").size(), 3u) << logs;
+}
+
+STEP_TEST(Security, AWorkingDirectoryThroughProcSelfFdIsRefused,
+          "-w /proc/self/fd/N (CVE-2024-21626: runc leaked a host directory descriptor and a working directory "
+          "through it landed on the host) never starts COMMAND outside the container's root: 125, or a "
+          "directory inside") {
+    for (int fd = 3; fd <= 12; ++fd) {
+        const Result r = nsrun({"run", "--network", "none", "-w", "/proc/self/fd/" + std::to_string(fd), "--",
+                                "lab-probe", "cwd"});
+        if (r.status == 0) {
+            EXPECT_TRUE(value(r.out, "cwd").starts_with("/")) << r;
+        } else {
+            EXPECT_EQ(r.status, 125) << r;
+        }
+    }
+}
+
+STEP_TEST(Security, TheHostEnvironmentDoesNotLeak,
+          "COMMAND's environment is the default one plus -e/--env-file only: a variable of the runtime's own "
+          "environment never reaches it unless named with -e KEY") {
+    ::setenv("LAB_HOST_SECRET", "leaked", 1); // the runtime inherits it from this test
+    const Result r = nsrun({"run", "--network", "none", "--", "env"}, 30s);
+    const Result asked = nsrun({"run", "--network", "none", "-e", "LAB_HOST_SECRET", "--", "env"}, 30s);
+    ::unsetenv("LAB_HOST_SECRET");
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(r.out.find("leaked"), std::string::npos) << r;
+    EXPECT_NE(asked.out.find("LAB_HOST_SECRET=leaked"), std::string::npos) << "-e KEY copies it on request" << asked;
+    for (const auto& line : {"PATH=", "HOSTNAME=", "HOME="}) {
+        EXPECT_NE(r.out.find(line), std::string::npos) << line << r;
+    }
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+        const std::string key = line.substr(0, line.find('='));
+        EXPECT_TRUE(key == "PATH" || key == "HOSTNAME" || key == "HOME" || key == "PWD" || key == "SHLVL")
+            << "unexpected variable " << line << r;
+    }
+}
+
+} // namespace
+} // namespace lab
