@@ -4,6 +4,7 @@
 
 #include "caps.hpp"
 #include "engine.hpp"
+#include "masks.hpp"
 #include "monitor.hpp"
 #include "names.hpp"
 #include "netns.hpp"
@@ -392,8 +393,10 @@ ContainerSpec compile_run(const RunFlags& f) {
     compile_ipc(f, spec);
     compile_security(f, spec);
     spec.linux.resources = {f.memory, f.cpus, f.cpu_weight, f.pids_limit};
-    spec.linux.masked_paths = {};
-    spec.linux.readonly_paths = {"/sys"};
+    if (!f.privileged) {
+        spec.linux.masked_paths = default_masked_paths();
+        spec.linux.readonly_paths = default_readonly_paths();
+    }
     spec.nsrun.bridge = f.bridge;
     spec.nsrun.subnet = f.subnet;
     spec.nsrun.state_dir = f.state_dir;

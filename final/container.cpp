@@ -14,6 +14,7 @@
 #include "cgroups.hpp"
 #include "init.hpp"
 #include "ipc.hpp"
+#include "masks.hpp"
 #include "mount.hpp"
 #include "names.hpp"
 #include "nat.hpp"
@@ -33,6 +34,7 @@
 #include <nsrun/process.hpp>
 #include <nsrun/sys.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
@@ -93,22 +95,27 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
     }
     const auto volume_sources = open_volume_sources(spec);
     const bool own_netns = spec.linux.has("network") && spec.linux.find("network")->path.empty();
+    const auto& readonly = spec.linux.readonly_paths;
+    const bool sys_readonly = std::find(readonly.begin(), readonly.end(), "/sys") != readonly.end();
     if (plan.userns.enabled) {
         // In a user namespace /proc, /sys and /dev are borrowed from the
         // host, whose tree is reachable only until pivot_root: mount first.
         mount_proc(spec.root.path);
-        mount_system_dirs(spec.root.path, SystemDirs::borrowed, own_netns);
+        mount_system_dirs(spec.root.path, SystemDirs::borrowed, own_netns, sys_readonly);
         enter_rootfs(spec.root);
     } else {
         enter_rootfs(spec.root);
         mount_proc();
-        mount_system_dirs();
+        mount_system_dirs("", SystemDirs::fresh, false, sys_readonly);
     }
     mount_mqueue(spec);
     if (cgroup) {
         cgroup->mount_view();
     }
     mount_volumes(spec, volume_sources);
+    // Over everything, volumes included: what the container must not see or change.
+    mask_paths(spec.linux.masked_paths);
+    make_paths_readonly(spec.linux.readonly_paths);
     make_root_readonly(spec.root);
 }
 

@@ -99,16 +99,17 @@ void make_root_readonly(const Root& root) {
     }
 }
 
-void mount_system_dirs(const std::string& root, SystemDirs how, bool own_netns) {
+void mount_system_dirs(const std::string& root, SystemDirs how, bool own_netns, bool sys_readonly) {
     // /sys read-only: the container may read it but never reconfigure the host.
     nsrun::sys::mkdir(root + "/sys", 0555);
+    const unsigned long readonly = sys_readonly ? MS_RDONLY : 0;
     if (how == SystemDirs::fresh || own_netns) {
-        nsrun::sys::mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        nsrun::sys::mount("sysfs", root + "/sys", "sysfs", readonly | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     } else {
         // A fresh sysfs needs a network namespace owned by our user namespace
         // (step 07); until then, the host's, read-only down to every submount.
         nsrun::sys::mount("/sys", root + "/sys", nullptr, MS_BIND | MS_REC);
-        nsrun::sys::mount_setattr_recursive(root + "/sys", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+        nsrun::sys::mount_setattr_recursive(root + "/sys", (sys_readonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
                                                                MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     }
     populate_dev(root, how);

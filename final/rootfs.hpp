@@ -31,4 +31,7 @@ enum class SystemDirs {
 /// `own_netns`: the container has a network namespace of its own (step 07),
 /// owned by its user namespace, so even a borrowed setup mounts a fresh
 /// sysfs — one that shows the container's interfaces, not the host's.
-void mount_system_dirs(const std::string& root = "", SystemDirs how = SystemDirs::fresh, bool own_netns = false);
+/// `sys_readonly`: false only for --privileged (docker mounts its sysfs
+/// read-write).
+void mount_system_dirs(const std::string& root = "", SystemDirs how = SystemDirs::fresh, bool own_netns = false,
+                       bool sys_readonly = true);

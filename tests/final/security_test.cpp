@@ -126,6 +126,76 @@ STEP_TEST(Security, OpenByHandleIsRefused,
     EXPECT_EQ(value(relaxed.out, "ok"), "1") << relaxed;
 }
 
+// --- masked and read-only paths ------------------------------------------------
+
+/// The mount=MOUNTPOINT FSTYPE SOURCE OPTIONS line of `point` in `lab-probe mounts` output ("" if none).
+std::string mount_line(const Result& r, const std::string& point) {
+    std::string found;
+    for (const auto& m : values(r.out, "mount")) {
+        if (m.starts_with(point + " ")) {
+            found = m; // the last one is on top
+        }
+    }
+    return found;
+}
+
+bool read_only(const std::string& mount) {
+    const std::string options = mount.substr(mount.rfind(' ') + 1);
+    return options.starts_with("ro,") || options.find(",ro,") != std::string::npos;
+}
+
+STEP_TEST(Security, HostMemoryAndKernelTablesAreMasked,
+          "/proc/kcore (the host's physical memory), /proc/keys, /proc/timer_list and the other masked files are "
+          "/dev/null inside (character device 1:3, reads give 0 bytes); masked directories (/proc/acpi, "
+          "/sys/firmware, …) are an empty read-only tmpfs; --privileged shows the real files") {
+    ASSERT_TRUE(fs::exists("/proc/keys")) << "the kernel shows /proc/keys (CONFIG_KEYS)";
+    for (const std::string path : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"}) {
+        if (!fs::exists(path)) {
+            continue; // this kernel has no such file
+        }
+        const Result r = probe({}, {"stat", path});
+        EXPECT_EQ(value(r.out, "rdev"), "1:3") << path << " must be /dev/null" << r;
+        const Result read = probe({}, {"read", path});
+        EXPECT_EQ(value(read.out, "bytes"), "0") << path << read;
+    }
+    const Result mounts = probe({}, {"mounts"});
+    for (const std::string dir : {"/proc/acpi", "/proc/scsi", "/sys/firmware"}) {
+        if (!fs::is_directory(dir)) {
+            continue;
+        }
+        const std::string m = mount_line(mounts, dir);
+        EXPECT_TRUE(m.starts_with(dir + " tmpfs ")) << dir << " must be covered by a tmpfs: " << m << mounts;
+        EXPECT_TRUE(read_only(m)) << m;
+    }
+    const Result privileged = probe({"--privileged"}, {"stat", "/proc/keys"});
+    EXPECT_EQ(value(privileged.out, "type"), "file") << "--privileged masks nothing" << privileged;
+}
+
+STEP_TEST(Security, CorePatternCannotBeWrittenAndTheHostKeepsIts,
+          "writing /proc/sys/kernel/core_pattern (the host-wide program the kernel runs as root on a core "
+          "dump: the classic escape) fails with EROFS, and the host's value is unchanged; /proc/sys, "
+          "/proc/sysrq-trigger, /proc/irq, /proc/bus and /proc/fs are read-only mounts, and not with --privileged") {
+    const std::string before = host_file("/proc/sys/kernel/core_pattern");
+    ASSERT_FALSE(before.empty()) << "the host's core_pattern must be readable";
+    const Result r = probe({}, {"write", "/proc/sys/kernel/core_pattern", "|/tmp/lab-escape %p"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "ok"), "0") << r;
+    EXPECT_EQ(value(r.out, "errno"), "EROFS") << r;
+    EXPECT_EQ(host_file("/proc/sys/kernel/core_pattern"), before) << "the host's core_pattern must be unchanged";
+    const Result mounts = probe({}, {"mounts"});
+    for (const std::string path : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/sys"}) {
+        if (!fs::exists(path)) {
+            continue;
+        }
+        const std::string m = mount_line(mounts, path);
+        EXPECT_TRUE(!m.empty() && read_only(m)) << path << " must be a read-only mount: " << m << mounts;
+    }
+    // The relaxation is shown by the mount flags only: a privileged test must not write the host's settings.
+    const Result privileged = probe({"--privileged"}, {"mounts"});
+    EXPECT_EQ(mount_line(privileged, "/proc/sys"), "") << "--privileged: /proc/sys is not a mount of its own" << privileged;
+    EXPECT_FALSE(read_only(mount_line(privileged, "/sys"))) << "--privileged: /sys read-write, as docker" << privileged;
+}
+
 // --- no_new_privs --------------------------------------------------------------
 
 STEP_TEST(Security, ASetuidHelperGivesANonRootUserNothing,
