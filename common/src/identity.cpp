@@ -1,5 +1,8 @@
 #include "nsrun/identity.hpp"
 
+#include "nsrun/error.hpp"
+#include "nsrun/sys.hpp"
+
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -136,6 +139,17 @@ bool is_alive(const ProcessIdentity& identity) {
         return false; // ended, only not reaped yet: it holds nothing any more
     }
     return identity.start_time == 0 || stat->start_time == identity.start_time;
+}
+
+bool record_owner_is_gone(const std::string& path) {
+    std::string text;
+    try {
+        text = sys::read_file(path);
+    } catch (const SysError& e) {
+        return e.error_number() == ENOENT;
+    }
+    const auto owner = ProcessIdentity::parse(text);
+    return !owner || !is_alive(*owner);
 }
 
 } // namespace nsrun

@@ -8,6 +8,7 @@
 #include "pid.hpp"
 #include "rootfs.hpp"
 
+#include <nsrun/cli.hpp>
 #include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/handshake.hpp>
@@ -16,10 +17,30 @@
 #include <optional>
 #include <sched.h>
 
+#include <fmt/format.h>
+
 namespace {
 
 /// The namespaces the child is cloned into.
 constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+
+/// The container's cgroup, or none.  Inside a container or on WSL2 there may
+/// be no cgroup the runtime can use (no cgroup filesystem, a controller
+/// missing, a read-only /sys/fs/cgroup).  With no limit flag the container
+/// then runs without one, and a one-line note says why, as podman does; a
+/// limit flag there is an error (125) that says what is missing: a limit
+/// without a cgroup would be a silent lie.
+std::optional<Cgroup> cgroup_for(const std::string& id, const CgroupOptions& limits) {
+    try {
+        return std::optional<Cgroup>{std::in_place, detect_cgroup_driver(), id, limits};
+    } catch (const nsrun::Error& e) {
+        if (limits.any()) {
+            throw;
+        }
+        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        return std::nullopt;
+    }
+}
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
 /// in order, then become COMMAND.  Any failure — whatever was thrown — is
@@ -54,7 +75,7 @@ int run_container(const Options& options) {
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup = make_cgroup(id, options.cgroups);
+    std::optional<Cgroup> cgroup = cgroup_for(id, options.cgroups);
     nsrun::Child child =
         nsrun::clone_child(namespaces, [&] { return container_main(options, cgroup, handshake, signals); });
     handshake.in_parent();

@@ -9,6 +9,7 @@
 #include "rootfs.hpp"
 #include "userns.hpp"
 
+#include <nsrun/cli.hpp>
 #include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/handshake.hpp>
@@ -17,10 +18,47 @@
 #include <optional>
 #include <sched.h>
 
+#include <fmt/format.h>
+
 namespace {
 
 /// The namespaces the child is cloned into.
 constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+
+/// Cgroups need privileges on the host: a rootless container gets none (no
+/// cgroup is delegated to this user).  Say so once per limit flag given.
+void warn_unhonoured_limits(const CgroupOptions& limits) {
+    const auto warn = [](const std::string& flag) {
+        nsrun::cli::print_warning(fmt::format(
+            "{} ignored: rootless, and no cgroup is delegated to this user (run as root for limits)", flag));
+    };
+    if (limits.memory) warn("--memory");
+    if (limits.cpus) warn("--cpus");
+    if (limits.cpu_weight) warn("--cpu-weight");
+    if (limits.pids_limit) warn("--pids-limit");
+}
+
+/// The container's cgroup, or none.  Inside a container or on WSL2 there may
+/// be no cgroup the runtime can use (no cgroup filesystem, a controller
+/// missing, a read-only /sys/fs/cgroup).  With no limit flag the container
+/// then runs without one, and a one-line note says why, as podman does; a
+/// limit flag there is an error (125) that says what is missing: a limit
+/// without a cgroup would be a silent lie.  Rootless, there is none either.
+std::optional<Cgroup> cgroup_for(const std::string& id, const CgroupOptions& limits, const UserNamespace& userns) {
+    if (userns.rootless) {
+        warn_unhonoured_limits(limits);
+        return std::nullopt;
+    }
+    try {
+        return std::optional<Cgroup>{std::in_place, detect_cgroup_driver(), id, limits};
+    } catch (const nsrun::Error& e) {
+        if (limits.any()) {
+            throw;
+        }
+        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        return std::nullopt;
+    }
+}
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
 /// in order, then become COMMAND.  Any failure — whatever was thrown — is
@@ -65,12 +103,10 @@ int run_container(const Options& options) {
     const UserNamespace userns = plan_user_namespace(options.userns);
     check_rootfs(options.rootfs);
     check_rootfs_access(userns, options.rootfs);
-    warn_unhonoured_limits(userns, options.cgroups);
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup =
-        userns.may_use_cgroups() ? make_cgroup(id, options.cgroups) : std::optional<Cgroup>{};
+    std::optional<Cgroup> cgroup = cgroup_for(id, options.cgroups, userns);
     std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
     if (userns.enabled) {
         in_rootfs.emplace(options.rootfs);

@@ -111,18 +111,6 @@ private:
     CgroupOptions limits_;
 };
 
-/// Makes the cgroup driver for this machine: detect_cgroup_driver() for the
-/// runtime, a fake cgroupfs's driver in the unit tests.
-using MakeDriver = std::function<std::unique_ptr<CgroupDriver>()>;
-
-/// The container's cgroup, or none.  Inside a container or on WSL2 there may
-/// be no cgroup the runtime can use (no cgroup filesystem, a controller
-/// missing, a read-only /sys/fs/cgroup).  With no limit flag the container
-/// then runs without one, and a one-line note says why, as podman does; a
-/// limit flag there is an error (125) that says what is missing.
-std::optional<Cgroup> make_cgroup(const std::string& id, const CgroupOptions& limits,
-                                  const MakeDriver& make_driver = [] { return detect_cgroup_driver(); });
-
 /// In the child, after the parent has moved it into its cgroup: a new cgroup
 /// namespace, whose root is that cgroup (/proc/self/cgroup shows "/").
 void enter_cgroup_namespace();

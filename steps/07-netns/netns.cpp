@@ -51,20 +51,6 @@ void add_netns_options(CLI::App& app, NetnsOptions& options) {
         ->transform(CLI::IsMember({"none", "host", "veth"}, CLI::ignore_case).description(""));
 }
 
-NetnsOptions network_for(const NetnsOptions& options, bool rootless) {
-    if (!rootless || options.mode == NetworkMode::none || options.mode == NetworkMode::host) {
-        return options;
-    }
-    if (options.given) {
-        throw nsrun::Error{"--network veth needs root: the veth pair is created in the host's network namespace",
-                           "run as root, or use --network none (the default when rootless)"};
-    }
-    // Not an error and not an ignored flag: the default changes, as podman's
-    // does without slirp4netns, and we say so once.
-    nsrun::cli::print_note("rootless, so no veth (it needs root on the host): using --network none, loopback only");
-    return NetnsOptions{NetworkMode::none, false};
-}
-
 int netns_clone_flags(const NetnsOptions& options) {
     return options.mode == NetworkMode::host ? 0 : CLONE_NEWNET;
 }

@@ -24,10 +24,6 @@ struct NetnsOptions {
 /// --network MODE.
 void add_netns_options(CLI::App& app, NetnsOptions& options);
 
-/// The mode to use: a rootless container (step 06) cannot create links on
-/// the host, so its default is `none`; an explicit veth is refused (125).
-NetnsOptions network_for(const NetnsOptions& options, bool rootless);
-
 /// CLONE_NEWNET, unless --network host.
 int netns_clone_flags(const NetnsOptions& options);
 

@@ -182,10 +182,10 @@ void enter_rootfs_here() {
     nsrun::sys::chdir("/");
 }
 
-void mount_system_dirs(const std::string& root, SystemDirs how, bool own_netns) {
+void mount_system_dirs(const std::string& root, SystemDirs how, bool fresh_sysfs) {
     // /sys read-only: the container may read it but never reconfigure the host.
     nsrun::sys::mkdir(root + "/sys", 0555);
-    if (how == SystemDirs::fresh || own_netns) {
+    if (how == SystemDirs::fresh || fresh_sysfs) {
         nsrun::sys::mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     } else {
         // A fresh sysfs needs a network namespace owned by our user namespace

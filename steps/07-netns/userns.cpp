@@ -180,20 +180,6 @@ UserNamespace plan_user_namespace(const UsernsOptions& options) {
     return plan;
 }
 
-void warn_unhonoured_limits(const UserNamespace& userns, const CgroupOptions& limits) {
-    if (userns.may_use_cgroups()) {
-        return;
-    }
-    const auto warn = [](const std::string& flag) {
-        nsrun::cli::print_warning(fmt::format(
-            "{} ignored: rootless, and no cgroup is delegated to this user (run as root for limits)", flag));
-    };
-    if (limits.memory) warn("--memory");
-    if (limits.cpus) warn("--cpus");
-    if (limits.cpu_weight) warn("--cpu-weight");
-    if (limits.pids_limit) warn("--pids-limit");
-}
-
 void check_rootfs_access(const UserNamespace& userns, const RootfsOptions& rootfs) {
     if (!userns.enabled) {
         return;

@@ -2,7 +2,6 @@
 // rootless containers, made by a user who is not root at all.
 #pragma once
 
-#include "cgroups.hpp"
 #include "rootfs.hpp"
 
 #include <cstdint>
@@ -39,8 +38,6 @@ struct UserNamespace {
     std::vector<IdRange> uids;
     std::vector<IdRange> gids;
 
-    /// Cgroups, mknod and a fresh sysfs need privileges on the host.
-    [[nodiscard]] bool may_use_cgroups() const { return !rootless; }
     /// The clone flag to add: CLONE_NEWUSER or 0.
     [[nodiscard]] int clone_flag() const;
 };
@@ -49,10 +46,6 @@ struct UserNamespace {
 /// with --userns/--uidmap/--gidmap (default map 0:100000:65536); as anyone
 /// else, always one, mapping container root to the caller (rootless).
 UserNamespace plan_user_namespace(const UsernsOptions& options);
-
-/// In the parent, before clone: in rootless mode say, once per flag, which
-/// cgroup limits cannot be honoured (no cgroup is delegated to us).
-void warn_unhonoured_limits(const UserNamespace& userns, const CgroupOptions& limits);
 
 /// In the parent, before clone: the mapped container root must be able to
 /// read and enter the rootfs.  Throws a clear error otherwise.

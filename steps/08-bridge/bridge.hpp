@@ -1,5 +1,5 @@
 // The bridge: every container's host end on one virtual switch, addresses
-// leased from a subnet, and each container's own /etc/hosts and /etc/hostname.
+// leased from a subnet.
 #pragma once
 
 #include "netns.hpp"
@@ -16,10 +16,9 @@ class App; // CLI11's parser: only the .cpp that declares the options includes C
 struct BridgeOptions {
     std::string name = "nsrun0";          ///< --bridge
     std::string subnet = "10.203.0.0/16"; ///< --subnet; the gateway is its .1
-    std::string state_dir = "/run/nsrun"; ///< --state-dir: leases, per-container files
 };
 
-/// --bridge NAME, --subnet CIDR, --state-dir DIR.
+/// --bridge NAME, --subnet CIDR.
 void add_bridge_options(CLI::App& app, BridgeOptions& options);
 
 /// One address of the subnet, held by this container: the file
@@ -41,10 +40,10 @@ private:
     nsrun::netlink::Cidr address_;
 };
 
-/// In the parent, before clone: under the state directory's file lock,
-/// create the bridge if it is not there yet (with the gateway address, up),
-/// and lease the next free address.
-Lease join_bridge(const BridgeOptions& options);
+/// In the parent, before clone: under a file lock in the state directory
+/// (--state-dir), create the bridge if it is not there yet (with the gateway
+/// address, up), and lease the next free address.
+Lease join_bridge(const BridgeOptions& options, const std::string& state_dir);
 
 /// The veth plan for a container on the bridge: eth0 gets the leased
 /// address, the default route goes via the gateway, the host end has no
@@ -53,25 +52,3 @@ LinkPlan plan_bridge_port(const BridgeOptions& options, const std::string& id, c
 
 /// In the parent, after HostLink::attach: plug the host end into the bridge.
 void enslave_to_bridge(const BridgeOptions& options, const LinkPlan& plan);
-
-/// The container's own /etc/hosts and /etc/hostname, written under
-/// STATE/containers/ID/ (with a pid file naming the runtime) and removed
-/// with the directory on destruction.  Directories left by runtimes killed
-/// with SIGKILL are swept by the next runtime.
-class EtcFiles {
-public:
-    EtcFiles(const BridgeOptions& options, const std::string& id, const std::string& hostname,
-             const std::string& address);
-    EtcFiles(const EtcFiles&) = delete;
-    EtcFiles& operator=(const EtcFiles&) = delete;
-    ~EtcFiles();
-    [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
-
-private:
-    std::string dir_;
-};
-
-/// In the child, mounts private, before enter_rootfs: bind-mount the files
-/// over ROOTFS/etc/hosts and ROOTFS/etc/hostname (the shared rootfs itself is
-/// never written; the recursive bind of enter_rootfs carries them along).
-void bind_etc_files(const EtcFiles& files, const std::string& rootfs);

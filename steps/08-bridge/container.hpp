@@ -19,6 +19,7 @@ struct Options {
     UsernsOptions userns;
     NetnsOptions netns;
     BridgeOptions bridge;
+    std::string state_dir = "/run/nsrun"; ///< --state-dir: the runtime's records on the host
 };
 
 /// Create the container, run COMMAND in it, and return the exit status the

@@ -182,20 +182,6 @@ Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, cons
 
 Cgroup::~Cgroup() { driver_->remove(); }
 
-std::optional<Cgroup> make_cgroup(const std::string& id, const CgroupOptions& limits, const MakeDriver& make_driver) {
-    if (limits.any()) {
-        // A limit without a cgroup would be a silent lie: the error that the
-        // driver gives (no cgroup filesystem, no memory controller, …) stands.
-        return std::optional<Cgroup>{std::in_place, make_driver(), id, limits};
-    }
-    try {
-        return std::optional<Cgroup>{std::in_place, make_driver(), id, limits};
-    } catch (const nsrun::Error& e) {
-        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
-        return std::nullopt;
-    }
-}
-
 void Cgroup::add_process(pid_t pid) { driver_->add_process(pid); }
 
 int Cgroup::exit_status(int wait_status) const {

@@ -5,6 +5,7 @@
 
 #include "bridge.hpp"
 #include "cgroups.hpp"
+#include "etc_files.hpp"
 #include "mount.hpp"
 #include "nat.hpp"
 #include "netns.hpp"
@@ -12,6 +13,7 @@
 #include "rootfs.hpp"
 #include "userns.hpp"
 
+#include <nsrun/cli.hpp>
 #include <nsrun/container_id.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/handshake.hpp>
@@ -20,10 +22,65 @@
 #include <optional>
 #include <sched.h>
 
+#include <fmt/format.h>
+
 namespace {
 
 /// The namespaces the child is cloned into.
 constexpr int namespaces = CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS;
+
+/// Cgroups need privileges on the host: a rootless container gets none (no
+/// cgroup is delegated to this user).  Say so once per limit flag given.
+void warn_unhonoured_limits(const CgroupOptions& limits) {
+    const auto warn = [](const std::string& flag) {
+        nsrun::cli::print_warning(fmt::format(
+            "{} ignored: rootless, and no cgroup is delegated to this user (run as root for limits)", flag));
+    };
+    if (limits.memory) warn("--memory");
+    if (limits.cpus) warn("--cpus");
+    if (limits.cpu_weight) warn("--cpu-weight");
+    if (limits.pids_limit) warn("--pids-limit");
+}
+
+/// The container's cgroup, or none.  Inside a container or on WSL2 there may
+/// be no cgroup the runtime can use (no cgroup filesystem, a controller
+/// missing, a read-only /sys/fs/cgroup).  With no limit flag the container
+/// then runs without one, and a one-line note says why, as podman does; a
+/// limit flag there is an error (125) that says what is missing: a limit
+/// without a cgroup would be a silent lie.  Rootless, there is none either.
+std::optional<Cgroup> cgroup_for(const std::string& id, const CgroupOptions& limits, const UserNamespace& userns) {
+    if (userns.rootless) {
+        warn_unhonoured_limits(limits);
+        return std::nullopt;
+    }
+    try {
+        return std::optional<Cgroup>{std::in_place, detect_cgroup_driver(), id, limits};
+    } catch (const nsrun::Error& e) {
+        if (limits.any()) {
+            throw;
+        }
+        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        return std::nullopt;
+    }
+}
+
+/// The network mode to use.  A veth pair is created in the host's network
+/// namespace, which needs root there: a rootless container's default is
+/// `none`, said in one note, and an explicit veth is refused (125).
+NetnsOptions network_for(const NetnsOptions& options, const UserNamespace& userns) {
+    if (!userns.rootless || options.mode == NetworkMode::none || options.mode == NetworkMode::host) {
+        return options;
+    }
+    if (options.given) {
+        throw nsrun::Error{fmt::format("--network {} needs root: the veth pair is created in the host's network namespace",
+                                       options.mode == NetworkMode::bridge ? "bridge" : "veth"),
+                           "run as root, or use --network none (the default when rootless)"};
+    }
+    // Not an error and not an ignored flag: the default changes, as podman's
+    // does without slirp4netns, and we say so once.
+    nsrun::cli::print_note("rootless, so no veth (it needs root on the host): using --network none, loopback only");
+    return NetnsOptions{NetworkMode::none, false};
+}
 
 /// Runs in the child, already inside the new namespaces: set up the inside,
 /// in order, then become COMMAND.  Any failure — whatever was thrown — is
@@ -51,7 +108,10 @@ int container_main(const Options& options, const std::optional<Cgroup>& cgroup, 
             // not be allowed to walk the rootfs's path (a 0750 home directory).
             const std::string root = ".";
             mount_proc(root);
-            mount_system_dirs(root, SystemDirs::borrowed, netns_clone_flags(netns) != 0);
+            // A fresh sysfs needs a network namespace owned by our user
+            // namespace: only --network host still borrows the host's /sys.
+            const bool own_netns = netns_clone_flags(netns) != 0;
+            mount_system_dirs(root, SystemDirs::borrowed, /*fresh_sysfs=*/own_netns);
             enter_rootfs_here();
         } else {
             enter_rootfs(options.rootfs);
@@ -73,18 +133,16 @@ int run_container(const Options& options) {
     const UserNamespace userns = plan_user_namespace(options.userns);
     check_rootfs(options.rootfs);
     check_rootfs_access(userns, options.rootfs);
-    warn_unhonoured_limits(userns, options.cgroups);
     auto handshake = nsrun::Handshake::create();
     SignalForwarder signals;
     const std::string id = nsrun::make_container_id();
-    std::optional<Cgroup> cgroup =
-        userns.may_use_cgroups() ? make_cgroup(id, options.cgroups) : std::optional<Cgroup>{};
-    const NetnsOptions netns = network_for(options.netns, userns.rootless);
+    std::optional<Cgroup> cgroup = cgroup_for(id, options.cgroups, userns);
+    const NetnsOptions netns = network_for(options.netns, userns);
     const PortReservations ports{options.nat, netns.mode}; // 125 on a conflict, before anything starts
     std::optional<Lease> lease;   // released last, after the veth is gone
     std::optional<HostLink> link; // declared before the child: deleted after it is killed
     if (netns.mode == NetworkMode::bridge) {
-        lease.emplace(join_bridge(options.bridge));
+        lease.emplace(join_bridge(options.bridge, options.state_dir));
         link.emplace(plan_bridge_port(options.bridge, id, *lease));
     } else if (netns.mode == NetworkMode::veth) {
         link.emplace(plan_veth(id));
@@ -92,7 +150,7 @@ int run_container(const Options& options) {
     const LinkPlan* plan = link ? &link->plan() : nullptr;
     std::optional<EtcFiles> etc; // rootless: no state directory of ours to write to
     if (!userns.rootless) {
-        etc.emplace(options.bridge, id, options.uts.hostname, plan ? plan->container_address.ip() : "");
+        etc.emplace(options.state_dir, id, options.uts.hostname, plan ? plan->container_address.ip() : "");
     }
     const EtcFiles* etc_files = etc ? &*etc : nullptr;
     std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
@@ -114,7 +172,7 @@ int run_container(const Options& options) {
     std::optional<PortMapping> mapping; // its nft entries go before the child is killed
     if (lease) {
         enslave_to_bridge(options.bridge, link->plan());
-        mapping.emplace(options.bridge, ports, lease->address());
+        mapping.emplace(options.state_dir, options.bridge, ports, lease->address());
     }
     handshake.release_child();
     if (auto failure = handshake.wait_for_exec()) {

@@ -20,6 +20,7 @@ struct Options {
     UsernsOptions userns;
     NetnsOptions netns;
     BridgeOptions bridge;
+    std::string state_dir = "/run/nsrun"; ///< --state-dir: the runtime's records on the host
     NatOptions nat;
 };
 

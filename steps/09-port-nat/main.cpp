@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
     add_userns_options(app, options.userns);
     add_netns_options(app, options.netns);
     add_bridge_options(app, options.bridge);
+    app.add_option("--state-dir", options.state_dir, "where the runtime keeps leases and per-container files")
+        ->type_name("DIR")
+        ->capture_default_str();
     add_nat_options(app, options.nat);
     return nsrun::cli::run(app, options.command, argc, argv,
                            [&] { return run_container(options); });

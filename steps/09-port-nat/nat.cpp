@@ -253,8 +253,9 @@ PortReservations::PortReservations(const NatOptions& options, NetworkMode mode) 
     }
 }
 
-PortMapping::PortMapping(const BridgeOptions& bridge, const PortReservations& ports, const nl::Cidr& container) {
-    const std::string records = bridge.state_dir + "/ports";
+PortMapping::PortMapping(const std::string& state_dir, const BridgeOptions& bridge, const PortReservations& ports,
+                         const nl::Cidr& container) {
+    const std::string records = state_dir + "/ports";
     nsrun::fs::make_dirs(records);
     const nsrun::fs::FileLock lock(records + "/lock");
     nsrun::sysctl::write("net.ipv4.ip_forward", "1");

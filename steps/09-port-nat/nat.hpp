@@ -61,7 +61,8 @@ private:
 /// touched.
 class PortMapping {
 public:
-    PortMapping(const BridgeOptions& bridge, const PortReservations& ports, const nsrun::netlink::Cidr& container);
+    PortMapping(const std::string& state_dir, const BridgeOptions& bridge, const PortReservations& ports,
+                const nsrun::netlink::Cidr& container);
     PortMapping(const PortMapping&) = delete;
     PortMapping& operator=(const PortMapping&) = delete;
     ~PortMapping();

@@ -57,7 +57,8 @@ enum class SystemDirs {
 /// device nodes, devpts and /dev/shm, and ROOT/tmp.  Fresh: after
 /// enter_rootfs and /proc, ROOT "".  Borrowed: before enter_rootfs, ROOT the
 /// rootfs, while the host's /sys and /dev are still reachable.
-/// `own_netns`: the container has a network namespace of its own (step 07),
-/// owned by its user namespace, so even a borrowed setup mounts a fresh
-/// sysfs — one that shows the container's interfaces, not the host's.
-void mount_system_dirs(const std::string& root = "", SystemDirs how = SystemDirs::fresh, bool own_netns = false);
+/// `fresh_sysfs`: mount a fresh sysfs even in a borrowed setup — one that
+/// shows the container's interfaces, not the host's.  The kernel allows it
+/// when the container's network namespace is owned by its user namespace
+/// (step 07); the caller knows whether it is.
+void mount_system_dirs(const std::string& root = "", SystemDirs how = SystemDirs::fresh, bool fresh_sysfs = false);

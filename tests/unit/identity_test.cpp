@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,3 +95,45 @@ TEST(IsAlive, AnEndedProcessIsDeadBeforeAndAfterItIsReaped) {
 }
 
 TEST(IsAlive, NoPidIsNeverAlive) { EXPECT_FALSE(nsrun::is_alive(nsrun::ProcessIdentity{0, 0})); }
+
+namespace {
+
+/// A file in a fresh temporary directory, removed with it.
+struct RecordFile {
+    std::string dir;
+    std::string path;
+    RecordFile() {
+        char pattern[] = "/tmp/nsrun-identity-XXXXXX";
+        dir = ::mkdtemp(pattern);
+        path = dir + "/record";
+    }
+    ~RecordFile() {
+        ::unlink(path.c_str());
+        ::rmdir(dir.c_str());
+    }
+    void write(const std::string& text) const { std::ofstream(path) << text; }
+};
+
+} // namespace
+
+TEST(RecordOwner, ARecordOfALiveProcessIsNotGone) {
+    const RecordFile record;
+    record.write(nsrun::ProcessIdentity::self().str() + "\n");
+    EXPECT_FALSE(nsrun::record_owner_is_gone(record.path));
+}
+
+TEST(RecordOwner, AMissingEmptyOrGarbledRecordIsGone) {
+    const RecordFile record;
+    EXPECT_TRUE(nsrun::record_owner_is_gone(record.path)) << "missing";
+    record.write("");
+    EXPECT_TRUE(nsrun::record_owner_is_gone(record.path)) << "empty: its writer was killed before writing";
+    record.write("garbage\n");
+    EXPECT_TRUE(nsrun::record_owner_is_gone(record.path)) << "garbled";
+}
+
+TEST(RecordOwner, ARecordWhoseStartTimeDiffersIsGone) {
+    const RecordFile record;
+    const auto self = nsrun::ProcessIdentity::self();
+    record.write(nsrun::ProcessIdentity{self.pid, self.start_time + 1}.str() + "\n");
+    EXPECT_TRUE(nsrun::record_owner_is_gone(record.path)) << "same pid, another process";
+}

@@ -54,4 +54,12 @@ struct ProcStat {
 /// it is not a zombie, and (when known) it started at the recorded time.
 [[nodiscard]] bool is_alive(const ProcessIdentity& identity);
 
+/// Whether the owner record in the file `path` (a lease, a container's pid
+/// file: "PID START_TIME") names an owner that is gone: its process is dead
+/// or now another one, or the record names nobody — the file is missing,
+/// empty or garbled, as a runtime killed while making it leaves it.  Ask it
+/// under the lock the record's writer holds while writing, so that no writer
+/// is half-way through.  A file that cannot be read otherwise is not gone.
+[[nodiscard]] bool record_owner_is_gone(const std::string& path);
+
 } // namespace nsrun
