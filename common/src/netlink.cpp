@@ -314,6 +314,24 @@ void Socket::create_veth(const std::string& name, const std::string& peer) {
     request(message, fmt::format("veth {} <-> {} (peer)", name, peer));
 }
 
+void Socket::create_veth_into(const std::string& name, const std::string& peer, pid_t pid) {
+    // As create_veth, with the peer's namespace among the peer's attributes:
+    // VETH_INFO_PEER { ifinfomsg, IFNAME peer, NET_NS_PID pid }
+    Message message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    message.put(link_header()).attr_string(IFLA_IFNAME, name);
+    const auto linkinfo = message.begin_nest(IFLA_LINKINFO);
+    message.attr_string(IFLA_INFO_KIND, "veth");
+    const auto data = message.begin_nest(IFLA_INFO_DATA);
+    const auto peer_info = message.begin_nest(VETH_INFO_PEER);
+    message.put(link_header())
+        .attr_string(IFLA_IFNAME, peer)
+        .attr_u32(IFLA_NET_NS_PID, static_cast<std::uint32_t>(pid));
+    message.end_nest(peer_info);
+    message.end_nest(data);
+    message.end_nest(linkinfo);
+    request(message, fmt::format("veth {} <-> {} (peer, in the netns of pid {})", name, peer, pid));
+}
+
 void Socket::create_bridge(const std::string& name) {
     Message message(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     message.put(link_header()).attr_string(IFLA_IFNAME, name);

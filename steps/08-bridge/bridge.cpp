@@ -127,10 +127,8 @@ Lease join_bridge(const BridgeOptions& options, const std::string& state_dir) {
 }
 
 LinkPlan plan_bridge_port(const BridgeOptions& options, const std::string& id, const Lease& lease) {
-    VethNames names = veth_names(id);
     return LinkPlan{
-        .host_name = std::move(names.host),
-        .peer_name = std::move(names.peer),
+        .host_name = veth_host_name(id),
         .container_address = lease.address(),
         .gateway = nl::Cidr::parse(options.subnet).host(1).address,
         .host_address = std::nullopt,

@@ -31,21 +31,16 @@ int netns_clone_flags(const NetnsOptions& options);
 /// How the container's eth0 is wired, decided by the parent before clone
 /// (the child gets a copy of it with the rest of its memory).
 struct LinkPlan {
-    std::string host_name;                          ///< the host's end: "nsr-<id>"
-    std::string peer_name;                          ///< the peer until it is moved: "nsp-<id>"
+    std::string host_name;                          ///< the host's end: "nsr-<id>" (the peer is eth0)
     nsrun::netlink::Cidr container_address;         ///< eth0's address
     std::uint32_t gateway = 0;                      ///< eth0's default route
     std::optional<nsrun::netlink::Cidr> host_address; ///< the host end's address, if any
 };
 
-/// The veth pair of container `id`: the host's end "nsr-<id>" and the peer
-/// "nsp-<id>", with the id's first 8 digits (link names have at most 15
-/// characters).  The one place that names a container's links.
-struct VethNames {
-    std::string host;
-    std::string peer;
-};
-VethNames veth_names(const std::string& id);
+/// The host's end of container `id`'s veth pair: "nsr-<id>", with the id's
+/// first 8 digits (link names have at most 15 characters).  The one place
+/// that names a container's links on the host.
+std::string veth_host_name(const std::string& id);
 
 /// For --network veth: the names for container `id` and a /30 out of
 /// 10.202.0.0/16 — the host end gets its first address, eth0 the second.
@@ -61,9 +56,9 @@ public:
     HostLink& operator=(const HostLink&) = delete;
     ~HostLink();
 
-    /// After clone, before the child is released: create the pair, move the
-    /// peer into the network namespace of `child` as eth0, bring the host end
-    /// up (with its address, if the plan has one).
+    /// After clone, before the child is released: create the pair, its peer
+    /// straight in the network namespace of `child` as eth0, and bring the
+    /// host end up (with its address, if the plan has one).
     void attach(pid_t child);
     [[nodiscard]] const LinkPlan& plan() const noexcept { return plan_; }
 

@@ -5,9 +5,9 @@
 //
 // To connect the container, we use a veth pair (man 4 veth): two interfaces
 // joined like the ends of a cable.  The parent, still in the host's
-// namespace, creates both ends there and then moves one into the child's
-// namespace, naming it by the child's pid (IFLA_NET_NS_PID) and renaming it
-// eth0 on the way.  The child configures its end from inside: a netlink
+// namespace, creates the pair with one end there and the other, eth0,
+// straight in the child's namespace, named by the child's pid
+// (IFLA_NET_NS_PID).  The child configures its end from inside: a netlink
 // socket talks to the namespace of the process that opened it.
 //
 // sysfs shows the network devices of the namespace of whoever mounted it, so
@@ -57,9 +57,8 @@ int netns_clone_flags(const NetnsOptions& options) {
     return options.mode == NetworkMode::host ? 0 : CLONE_NEWNET;
 }
 
-VethNames veth_names(const std::string& id) {
-    const std::string short_id = id.substr(0, 8); // interface names have at most 15 characters
-    return VethNames{.host = "nsr-" + short_id, .peer = "nsp-" + short_id};
+std::string veth_host_name(const std::string& id) {
+    return "nsr-" + id.substr(0, 8); // interface names have at most 15 characters
 }
 
 LinkPlan plan_veth(const std::string& id) {
@@ -70,10 +69,8 @@ LinkPlan plan_veth(const std::string& id) {
     const nl::Cidr subnet = nl::Cidr::parse(veth_subnet);
     const std::uint32_t slots = static_cast<std::uint32_t>(subnet.size() / 4);
     const std::uint32_t base = subnet.network() + (static_cast<std::uint32_t>(::getpid()) % slots) * 4;
-    VethNames names = veth_names(id);
     return LinkPlan{
-        .host_name = std::move(names.host),
-        .peer_name = std::move(names.peer),
+        .host_name = veth_host_name(id),
         .container_address = nl::Cidr{base + 2, 30},
         .gateway = base + 1,
         .host_address = nl::Cidr{base + 1, 30},
@@ -82,9 +79,11 @@ LinkPlan plan_veth(const std::string& id) {
 
 void HostLink::attach(pid_t child) {
     nl::Socket netlink;
-    netlink.create_veth(plan_.host_name, plan_.peer_name);
+    // One request: the peer is born in the child's namespace, as eth0.  Made
+    // in the host's and then moved, the pair would for a moment be all ours:
+    // a runtime killed then (SIGKILL) would leave it on the host for good.
+    netlink.create_veth_into(plan_.host_name, "eth0", child);
     created_ = true;
-    netlink.move_to_netns(plan_.peer_name, child, "eth0");
     if (plan_.host_address) {
         netlink.add_address(plan_.host_name, *plan_.host_address);
     }

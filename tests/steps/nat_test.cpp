@@ -167,8 +167,10 @@ STEP_TEST(Nat, RuntimesKilledDuringSetupLeaveNoPortMappingOrLease,
           "30 runtimes publishing -p 180NN:80 are killed by SIGKILL at a random moment of their first 40 ms; one "
           "normal run afterwards leaves the host's nft table and state directory exactly as one normal run before "
           "did: no stale port mapping (it would send the port's traffic to the next container on that address), "
-          "no lease or record left.") {
-    const auto snapshot = [&] { return host().sh("nft list table ip nsrun; find /run/nsrun | sort").out; };
+          "no lease or record, no veth end left.") {
+    const auto snapshot = [&] {
+        return host().sh("nft list table ip nsrun; find /run/nsrun | sort; ip -o link | cut -d: -f2 | sort").out;
+    };
     REQUIRE(expect_exit(host().run({"true"}), 0, "a first normal run makes the bridge, the nft table and the state"));
     const std::string before = snapshot();
     std::mt19937 random{std::random_device{}()};
@@ -186,7 +188,7 @@ STEP_TEST(Nat, RuntimesKilledDuringSetupLeaveNoPortMappingOrLease,
         ::usleep(100 * 1000);
         after = snapshot();
     }
-    expect_true(after == before, "nft table and state directory as after one normal run:\n" + before,
+    expect_true(after == before, "nft table, state directory and links as after one normal run:\n" + before,
                 "after the killed runtimes and one normal run:\n" + after, &next);
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <random>
 #include <sstream>
 #include <unistd.h>
 
@@ -182,13 +183,34 @@ STEP_TEST(Netns, NothingIsLeftOnTheHostAfterExit,
                 "one was left behind: " + joined(host().links()), &r);
 }
 
+STEP_TEST(Netns, RuntimesKilledDuringSetupLeaveNoVeth,
+          "30 runtimes with --network veth are killed by SIGKILL at a random moment of their first 40 ms; "
+          "afterwards the host has exactly the links it had before: no veth end left behind (a pair made in "
+          "the host, its runtime killed before the peer left, would stay there for good).") {
+    const Strings before = sorted(host().links());
+    std::mt19937 random{std::random_device{}()};
+    for (int i = 0; i < 30; ++i) {
+        auto killed = host().start({"--network", "veth", "sleep", "5"});
+        ::usleep(static_cast<useconds_t>(random() % 40'000));
+        killed->signal(SIGKILL); // the runtime itself, wherever it is in its setup: no clean-up code runs
+        killed->finish();
+    }
+    // The kernel frees a dead container's namespace, and the pair in it, a moment later.
+    Strings after = sorted(host().links());
+    for (int i = 0; i < 50 && after != before; ++i) {
+        ::usleep(100 * 1000);
+        after = sorted(host().links());
+    }
+    expect_true(after == before, "the host's links as before: " + joined(before), "they are: " + joined(after));
+}
+
 STEP_TEST(Netns, ExplainNarratesTheNetlinkRequests,
           "--explain narrates the network set-up as netlink requests: the veth pair (RTM_NEWLINK), the new "
           "network namespace (CLONE_NEWNET) and the default route (RTM_NEWROUTE).") {
     const Result r = host().run({"--explain", "--network", "veth", "true"});
     REQUIRE(expect_exit(r, 0, "--explain does not change what runs"));
     expect_narrated(r, R"(RTM_NEWLINK.*\bveth\b)", "creating the veth pair",
-                    "`netlink RTM_NEWLINK veth nsr-1a2b3c4d peer nsp-1a2b3c4d = 0`");
+                    "`netlink RTM_NEWLINK veth nsr-1a2b3c4d <-> eth0 (peer, in the netns of pid 4242) = 0`");
     expect_narrated(r, R"((\bclone3?|\bunshare)\(.*CLONE_NEWNET)", "the new network namespace",
                     "`clone(…|CLONE_NEWNET|SIGCHLD) = 4242`");
     expect_narrated(r, R"(RTM_NEWROUTE.*default)", "adding the default route",

@@ -307,3 +307,25 @@ TEST_F(NetlinkKernel, MoveIntoAnotherNamespaceByPid) {
         inside.join();
     });
 }
+
+TEST_F(NetlinkKernel, APeerCreatedStraightInAnotherNamespace) {
+    NetnsHolder holder;
+    in_throwaway_netns([&] {
+        nl::Socket s;
+        s.create_veth_into("nsr-d", "eth0", holder.pid());
+        EXPECT_TRUE(s.link_exists("nsr-d"));
+        EXPECT_FALSE(s.link_exists("eth0")) << "the peer never was in this namespace";
+        std::thread inside([&] {
+            const std::string path = "/proc/" + std::to_string(holder.pid()) + "/ns/net";
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            ASSERT_GE(fd, 0);
+            ASSERT_EQ(::setns(fd, CLONE_NEWNET), 0) << std::strerror(errno);
+            ::close(fd);
+            nl::Socket there;
+            EXPECT_TRUE(there.link_exists("eth0"));
+        });
+        inside.join();
+        s.delete_link("nsr-d");
+        EXPECT_FALSE(s.link_exists("nsr-d"));
+    });
+}

@@ -122,6 +122,12 @@ public:
 
     /// A veth pair: `name` here, its peer `peer` (in the same namespace).
     void create_veth(const std::string& name, const std::string& peer);
+    /// A veth pair: `name` here, its peer `peer` created straight in the
+    /// network namespace of process `pid` (IFLA_NET_NS_PID among the peer's
+    /// attributes).  One request: at no moment are both ends in this
+    /// namespace, so whoever is killed at whatever moment leaves no pair
+    /// here — when `pid`'s namespace dies, the peer and with it `name` go.
+    void create_veth_into(const std::string& name, const std::string& peer, pid_t pid);
     /// A bridge named `name` (down, no address).
     void create_bridge(const std::string& name);
     /// Delete a link (for a veth, both ends go).
