@@ -10,9 +10,15 @@
 #   NSRUN_CLONE   the clone to check (default: the one holding this script)
 #   NSRUN_ROOTFS  the lab rootfs (default: $NSRUN_CLONE/rootfs/lab)
 #   BUILD         the build directory (default: build)
+#   NSRUN_DOCTOR_FAKE_ROOT
+#                 for the fake-based tests (tests/doctor/doctor_fake_test.sh): a
+#                 directory read instead of / for the machine's state (proc/...,
+#                 sys/fs/cgroup/..., etc/subuid, .dockerenv); the kernel probes
+#                 are then skipped, since they would try this machine instead
 # Exit status: 0 when every step 01-09 can run here as root, 1 otherwise.
 
 PATH=$PATH:/usr/sbin:/sbin
+R=${NSRUN_DOCTOR_FAKE_ROOT:-}       # "" on a real machine
 clone=${NSRUN_CLONE:-$(cd "$(dirname "$0")/.." && pwd)}
 rootfs=${NSRUN_ROOTFS:-$clone/rootfs/lab}
 build=${BUILD:-build}
@@ -36,25 +42,31 @@ user_gid=${SUDO_GID:-$(id -g)}
 user_name=$(awk -F: -v u="$user_uid" '$3 == u { print $1; exit }' /etc/passwd 2>/dev/null)
 user_name=${user_name:-uid $user_uid}
 kernel=$(uname -r)
-os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-$NAME}")
+os=$(. "$R/etc/os-release" 2>/dev/null && echo "${PRETTY_NAME:-$NAME}")
+# As root, each kernel feature is tried in a throwaway namespace ("probes");
+# never with a fake root, which describes another machine.
+probe=no
+[ "$uid" -eq 0 ] && [ -z "$R" ] && have unshare && probe=yes
 
 # Inside a container?  Each runtime leaves its own mark.
 container=""
-if [ -e /.dockerenv ]; then container="docker (/.dockerenv)"
-elif [ -e /run/.containerenv ]; then container="podman (/run/.containerenv)"
-elif [ -r /proc/1/environ ] && tr '\0' '\n' </proc/1/environ 2>/dev/null | grep -q '^container='; then
-  container="$(tr '\0' '\n' </proc/1/environ | sed -n 's/^container=//p') (container= in PID 1's environment)"
-elif grep -qE '^[0-9]+:[^:]*:/(docker|lxc|kubepods|libpod|machine\.slice)' /proc/1/cgroup 2>/dev/null; then
-  container="yes ($(grep -m1 -oE '/(docker|lxc|kubepods|libpod|machine\.slice)[^ ]*' /proc/1/cgroup) in /proc/1/cgroup)"
+if [ -e "$R/.dockerenv" ]; then container="docker (/.dockerenv)"
+elif [ -e "$R/run/.containerenv" ]; then container="podman (/run/.containerenv)"
+elif [ -r "$R/proc/1/environ" ] && tr '\0' '\n' <"$R/proc/1/environ" 2>/dev/null | grep -q '^container='; then
+  container="$(tr '\0' '\n' <"$R/proc/1/environ" | sed -n 's/^container=//p') (container= in PID 1's environment)"
+elif grep -qE '^[0-9]+:[^:]*:/(docker|lxc|kubepods|libpod|machine\.slice)' "$R/proc/1/cgroup" 2>/dev/null; then
+  container="yes ($(grep -m1 -oE '/(docker|lxc|kubepods|libpod|machine\.slice)[^ ]*' "$R/proc/1/cgroup") in /proc/1/cgroup)"
 fi
 wsl=""
-grep -qiE 'microsoft|wsl' /proc/version 2>/dev/null && wsl="yes"
+grep -qiE 'microsoft|wsl' "$R/proc/version" 2>/dev/null && wsl="yes"
 
 say "nsrun doctor: what of the course works on this machine"
 say ""
 say "The machine"
 row system "" "${os:-unknown Linux}, kernel $kernel, $(uname -m)"
-if [ "$uid" -eq 0 ]; then
+if [ -n "$R" ]; then
+  row you "" "$user_name; the machine described is the fake one under $R (no kernel feature is tried)"
+elif [ "$uid" -eq 0 ]; then
   row you "" "root${SUDO_USER:+ (through sudo, for $SUDO_USER)}: every kernel feature is tried in a throwaway namespace"
 else
   row you "" "$user_name (uid $uid), not root: steps 01-05 need root, so their kernel checks are from /proc and /sys only"
@@ -63,14 +75,14 @@ fi
 [ -n "$container" ] && { row inside warn "a container: $container";
   why "namespaces, cgroups and network steps work only if the container was started privileged";
   why "(docker run --privileged, podman run --privileged); the checks below tell what this one allows"; }
-[ -n "$wsl" ] && { row inside warn "WSL2 ($(cut -c1-60 /proc/version))";
+[ -n "$wsl" ] && { row inside warn "WSL2 ($(cut -c1-60 "$R/proc/version"))";
   why "WSL2's kernel has namespaces; cgroup v2 needs 'kernelCommandLine = cgroup_no_v1=all' in .wslconfig,";
   why "and the network steps need WSL's kernel with veth/bridge/nf_tables (the checks below tell)"; }
 
 # --- cgroups ---------------------------------------------------------------
 # The layout, from /proc/self/mountinfo: field 5 is the mount point, the field
 # after " - " the file system type.
-mounts=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }' /proc/self/mountinfo 2>/dev/null)
+mounts=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }' "$R/proc/self/mountinfo" 2>/dev/null)
 cg2_at=$(printf '%s\n' "$mounts" | awk '$2 == "cgroup2" { print $1; exit }')
 v1_count=$(printf '%s\n' "$mounts" | awk '$2 == "cgroup"' | grep -c .)
 if [ "$cg2_at" = /sys/fs/cgroup ]; then layout=v2
@@ -84,10 +96,10 @@ fi
 v1_has() {
   awk -v c="$1" '{ for (i = 7; i <= NF; i++) if ($i == "-") break }
     $(i + 1) == "cgroup" { n = split($NF, o, ","); for (j = 1; j <= n; j++) if (o[j] == c) found = 1 }
-    END { exit !found }' /proc/self/mountinfo
+    END { exit !found }' "$R/proc/self/mountinfo"
 }
 v2_root_controllers=""
-[ -n "$cg2_at" ] && v2_root_controllers=$(read1 "$cg2_at/cgroup.controllers")
+[ -n "$cg2_at" ] && v2_root_controllers=$(read1 "$R$cg2_at/cgroup.controllers")
 limits_ok=no; limits_how=""
 needed="memory cpu pids"
 missing_v2=""; for c in $needed; do case " $v2_root_controllers " in *" $c "*) ;; *) missing_v2="$missing_v2 $c" ;; esac; done
@@ -99,7 +111,7 @@ case $layout in
   v2)
     row layout "" "v2 (unified): /sys/fs/cgroup is a cgroup2 mount"
     row available "" "${v2_root_controllers:-(none)}  (/sys/fs/cgroup/cgroup.controllers)"
-    row enabled "" "$(read1 /sys/fs/cgroup/cgroup.subtree_control)  (/sys/fs/cgroup/cgroup.subtree_control)"
+    row enabled "" "$(read1 "$R/sys/fs/cgroup/cgroup.subtree_control")  (/sys/fs/cgroup/cgroup.subtree_control)"
     if [ -z "$missing_v2" ]; then limits_ok=yes; limits_how="cgroup v2"; fi ;;
   hybrid)
     row layout "" "hybrid: cgroup v1 hierarchies in /sys/fs/cgroup, cgroup2 at $cg2_at"
@@ -114,12 +126,27 @@ case $layout in
   none)
     row layout no "no cgroup file system is mounted" ;;
 esac
+# No usable controllers (typical in a container or WSL2): the steps still run,
+# without a cgroup, and say so; only a limit flag fails.
+case $layout in v2) cg_missing=$missing_v2 ;; none) cg_missing=" $needed" ;; *) cg_missing=$missing_v1 ;; esac
+if [ -n "$wsl" ]; then
+  cg_fix="WSL2: put 'kernelCommandLine = cgroup_no_v1=all' under [wsl2] in %UserProfile%\\.wslconfig, then wsl --shutdown"
+elif [ -n "$container" ]; then
+  cg_fix="start the container with --privileged on a cgroup-v2 host (docker and podman then delegate memory, cpu and pids to it)"
+else
+  cg_fix="boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1 on the kernel command line)"
+fi
+if [ "$limits_ok" = no ]; then
+  row controllers no "missing:$cg_missing: --memory/--cpus/--pids-limit exit 125;"
+  why "without a limit flag steps 05-09 run with no cgroup and say so in one line"
+  fix "$cg_fix"
+fi
 # Rootless: limits need a cgroup delegated to the user (systemd's user@UID.service on v2).
-own_cg=$(sed -n 's/^0:://p' /proc/self/cgroup 2>/dev/null)
+own_cg=$(sed -n 's/^0:://p' "$R/proc/self/cgroup" 2>/dev/null)
 if [ "$uid" -ne 0 ] && [ "$layout" = v2 ] && [ -n "$own_cg" ]; then
   dir=/sys/fs/cgroup$own_cg
-  if [ -w "$dir/cgroup.subtree_control" ] || [ -w "$(dirname "$dir")/cgroup.subtree_control" ]; then
-    row delegated ok "$dir is yours: rootless limits can work ($(read1 "$dir/cgroup.controllers"))"
+  if [ -w "$R$dir/cgroup.subtree_control" ] || [ -w "$R$(dirname "$dir")/cgroup.subtree_control" ]; then
+    row delegated ok "$dir is yours: rootless limits can work ($(read1 "$R$dir/cgroup.controllers"))"
   else
     row delegated warn "no cgroup is delegated to $user_name: rootless runs ignore --memory/--cpus/--pids-limit"
     fix "log in through systemd (user@$uid.service delegates a cgroup), or run as root"
@@ -129,9 +156,9 @@ fi
 # --- user namespaces -------------------------------------------------------
 say ""
 say "User namespaces (step 06 --userns, and every rootless run)"
-max_userns=$(read1 /proc/sys/user/max_user_namespaces)
-unpriv_clone=$(read1 /proc/sys/kernel/unprivileged_userns_clone)
-aa_restrict=$(read1 /proc/sys/kernel/apparmor_restrict_unprivileged_userns)
+max_userns=$(read1 "$R/proc/sys/user/max_user_namespaces")
+unpriv_clone=$(read1 "$R/proc/sys/kernel/unprivileged_userns_clone")
+aa_restrict=$(read1 "$R/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
 userns_ok=yes; rootless_ok=yes
 if [ "${max_userns:-0}" -gt 0 ] 2>/dev/null; then
   row max ok "user.max_user_namespaces = $max_userns"
@@ -154,7 +181,7 @@ if [ -n "$aa_restrict" ]; then
     rootless_ok=no
   else row apparmor ok "kernel.apparmor_restrict_unprivileged_userns = $aa_restrict"; fi
 fi
-sub_line=$(grep -E "^($user_name|$user_uid):" /etc/subuid 2>/dev/null | head -n 1)
+sub_line=$(grep -E "^($user_name|$user_uid):" "$R/etc/subuid" 2>/dev/null | head -n 1)
 if [ -n "$sub_line" ]; then row subuid ok "/etc/subuid: $sub_line"
 else row subuid "" "/etc/subuid has no range for $user_name: not needed (rootless maps only your own uid)"; fi
 
@@ -168,19 +195,19 @@ as_user() {
 }
 # kmod_state NAME: loaded | built in | loadable | missing | unknown
 kmod_state() {
-  if [ -d "/sys/module/$1" ] || grep -q "^$1 " /proc/modules 2>/dev/null; then echo loaded
-  elif grep -q "/$1\.ko" "/lib/modules/$kernel/modules.builtin" 2>/dev/null; then echo "built in"
-  elif grep -q "/$1\.ko" "/lib/modules/$kernel/modules.dep" 2>/dev/null; then echo loadable
-  elif [ -r "/lib/modules/$kernel/modules.dep" ]; then echo missing
+  if [ -d "$R/sys/module/$1" ] || grep -q "^$1 " "$R/proc/modules" 2>/dev/null; then echo loaded
+  elif grep -q "/$1\.ko" "$R/lib/modules/$kernel/modules.builtin" 2>/dev/null; then echo "built in"
+  elif grep -q "/$1\.ko" "$R/lib/modules/$kernel/modules.dep" 2>/dev/null; then echo loadable
+  elif [ -r "$R/lib/modules/$kernel/modules.dep" ]; then echo missing
   else echo unknown; fi
 }
 
-if [ "$uid" -eq 0 ] && have unshare; then
+if [ "$probe" = yes ]; then
   if unshare -U true 2>/dev/null; then row probe ok "unshare(CLONE_NEWUSER) works as root"
   else row probe no "unshare(CLONE_NEWUSER) fails as root$( [ -n "$container" ] && echo ': the container forbids it')"
     userns_ok=no; fi
 fi
-if [ "$rootless_ok" = yes ] && have unshare; then
+if [ "$rootless_ok" = yes ] && have unshare && [ -z "$R" ]; then
   as_user unshare -U -r true 2>/dev/null; rc=$?
   if [ $rc -eq 0 ]; then row rootless ok "$user_name can create a user namespace (unshare -U -r true)"
   elif [ $rc -ne 2 ]; then row rootless no "$user_name cannot create a user namespace (unshare -U -r fails)"
@@ -192,7 +219,7 @@ say ""
 say "Network (07 veth pairs, 08 a bridge, 09 nftables NAT)"
 net_veth=unknown; net_bridge=unknown; net_nft=unknown
 probe_net() { unshare -n sh -c "$1" >/dev/null 2>&1; }
-if [ "$uid" -eq 0 ] && have unshare && have ip; then
+if [ "$probe" = yes ] && have ip; then
   probe_net 'ip link add nsdoc0 type veth peer name nsdoc1' && net_veth=yes || net_veth=no
   probe_net 'ip link add nsdoc0 type bridge' && net_bridge=yes || net_bridge=no
   if have nft; then
@@ -210,7 +237,7 @@ net_row() { # LABEL PROBE-RESULT MODULE...
     yes) row "$label" ok "works ($how)" ;;
     no) row "$label" no "fails ($how; modules: $states)"; fix "sudo modprobe $*  (or a kernel built with them)" ;;
     *) case $states in *missing*) row "$label" no "modules: $states"; fix "a kernel built with these modules" ;;
-         *) row "$label" "" "modules: $states (run as root to try it)" ;; esac ;;
+         *) row "$label" "" "modules: $states (${R:+not tried on a fake machine}${R:-run as root to try it})" ;; esac ;;
   esac
 }
 net_row veth "$net_veth" veth
@@ -292,13 +319,13 @@ fi
 say ""
 say "Step by step, as root"
 ns_ok=unknown
-if [ "$uid" -eq 0 ] && have unshare; then
+if [ "$probe" = yes ]; then
   unshare -u -m -p -f true 2>/dev/null && ns_ok=yes || ns_ok=no
 fi
 step() { # NUMBER NAME yes|no|unknown WHY FIX
   case $3 in
     yes) row "$1 $2" ok "$4" ;;
-    unknown) row "$1 $2" "?" "$4 (not tried: run as root)" ;;
+    unknown) row "$1 $2" "?" "$4 (not tried: ${R:+a fake machine}${R:-run as root})" ;;
     *) row "$1 $2" no "$4"; fix "$5"; fails=1 ;;
   esac
 }
@@ -309,8 +336,7 @@ step 02 pid "$ns_ok" "$ns_why" "$ns_fix"
 step 03 mount "$ns_ok" "$ns_why" "$ns_fix"
 step 04 rootfs "$ns_ok" "pivot_root into $rootfs" "$ns_fix"
 if [ "$limits_ok" = yes ]; then step 05 cgroups yes "limits through $limits_how" ""
-else step 05 cgroups no "no memory, cpu and pids controllers usable ($layout layout; missing:${missing_v2:-$missing_v1})" \
-  "boot with cgroup v2 (systemd.unified_cgroup_hierarchy=1), or in a container: --privileged --cgroupns=host"
+else step 05 cgroups no "no limits: controllers missing:$cg_missing ($layout layout); runs without a cgroup" "$cg_fix"
 fi
 step 06 user "$userns_ok" "--userns maps container root to uid $userns_uid" \
   "see 'User namespaces' and 'The clone' above"

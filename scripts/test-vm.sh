@@ -173,6 +173,15 @@ stage_rootfs() {
     cp -a "$rootfs" "$STAGING$rootfs"
 }
 
+# make doctor, at its path in this clone, and where it should look: the guest
+# runs it and checks that it reports what the guest is (cgroup v2 only).
+stage_doctor() {
+    local rootfs
+    rootfs=$(cmake_cache_value NSRUN_LAB_ROOTFS)
+    stage_file "$PWD/scripts/doctor.sh"
+    printf "NSRUN_CLONE='%s'\nNSRUN_ROOTFS='%s'\nBUILD='%s'\n" "$PWD" "$rootfs" "$BUILD_DIR" >"$STAGING/vm/doctor.env"
+}
+
 # Modules with their dependencies, in load order, de-duplicated.
 stage_modules() {
     local kernel=$1 release module n=0
@@ -219,6 +228,7 @@ build_initramfs() {
     stage_tools
     stage_binaries
     stage_rootfs
+    stage_doctor
     stage_modules "$kernel"
     write_plan
     install -m 0755 tests/vm/init "$STAGING/init"
@@ -257,7 +267,7 @@ report() {
     local seconds=$1
     echo
     note "summary (${seconds}s in all):"
-    grep -E '^NSRUN-VM: (init started|step .*: (PASS|FAIL)|FAIL|RESULT)' "$CONSOLE_LOG" | sed 's/^/  /' || true
+    grep -E '^NSRUN-VM: (init started|doctor: (PASS|FAIL)|step .*: (PASS|FAIL)|FAIL|RESULT)' "$CONSOLE_LOG" | sed 's/^/  /' || true
     if grep -q '^NSRUN-VM: RESULT PASS$' "$CONSOLE_LOG"; then
         note "PASS: every step's suite passed on a cgroup-v2-only kernel"
         return 0
