@@ -1,5 +1,6 @@
-// The bridge: every container's host end on one virtual switch, addresses
-// leased from a subnet, and each container's own /etc/hosts and /etc/hostname.
+/// @file bridge.hpp
+/// The bridge: every container's host end on one virtual switch, addresses
+/// leased from a subnet, and each container's own /etc/hosts and /etc/hostname.
 #pragma once
 
 #include "netns.hpp"

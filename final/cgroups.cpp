@@ -224,7 +224,8 @@ public:
                 throw nsrun::Error{
                     fmt::format("cgroup v2 at {} has no {} controller (cgroup.controllers: {})", root_,
                                 controller, available.empty() ? "none" : available.substr(0, available.find('\n'))),
-                    "the controller may be bound to a cgroup v1 hierarchy, or disabled on the kernel command line"};
+                    "the controller may be bound to a cgroup v1 hierarchy, disabled on the kernel command line, or "
+                    "not delegated to this container (run without limit flags to run without a cgroup)"};
             }
         }
         const std::string enabled = nsrun::sys::read_file(root_ + "/cgroup.subtree_control");
@@ -464,6 +465,34 @@ void Cgroup::create() {
     nsrun::explain::note("container id {}: its cgroup is nsrun/{} ({})", id_, id_, driver_->name());
     driver_->create(id_);
     driver_->set_limits(limits_);
+}
+
+std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
+                                  const std::function<std::unique_ptr<CgroupDriver>()>& make_driver) {
+    const auto made = [&] {
+        Cgroup cgroup{make_driver(), id, limits};
+        const CgroupPlan plan = cgroup.plan();
+        record(plan);
+        try {
+            cgroup.create();
+        } catch (...) {
+            remove_cgroups(plan.directories, plan.parents); // nothing half-made stays
+            record({});
+            throw;
+        }
+        return cgroup;
+    };
+    if (limits.any()) {
+        // A limit without a cgroup would be a silent lie: the error that the
+        // driver gives (no cgroup filesystem, no memory controller, …) stands.
+        return made();
+    }
+    try {
+        return made();
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        return std::nullopt;
+    }
 }
 
 void Cgroup::add_process(pid_t pid) { driver_->add_process(pid); }

@@ -1,4 +1,5 @@
-// Control groups: the container's resource limits (memory, CPU, processes).
+/// @file cgroups.hpp
+/// Control groups: the container's resource limits (memory, CPU, processes).
 #pragma once
 
 #include "spec.hpp"
@@ -103,6 +104,20 @@ private:
     std::string id_;
     Resources limits_;
 };
+
+/// Called with the plan before anything is made: the runtime records it.
+using RecordCgroupPlan = std::function<void(const CgroupPlan&)>;
+
+/// The container's cgroup, recorded (`record`) and then made — or none.
+/// Inside a container or on WSL2 there may be no cgroup the runtime can use
+/// (no cgroup filesystem, a controller missing, a read-only /sys/fs/cgroup).
+/// With no limit flag the container then runs without one, and a one-line
+/// note says why, as podman does; whatever was made of it is removed and the
+/// record emptied.  A limit flag there is an error (125) that says what is
+/// missing.
+std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
+                                  const std::function<std::unique_ptr<CgroupDriver>()>& make_driver =
+                                      [] { return detect_cgroup_driver(); });
 
 /// In the child, after the parent has moved it into its cgroup: a new cgroup
 /// namespace, whose root is that cgroup (/proc/self/cgroup shows "/").

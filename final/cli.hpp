@@ -1,5 +1,6 @@
-// The command line: one function per subcommand (cli_*.cpp), each building
-// its own CLI11 app "nsrun SUBCOMMAND" and calling the engine.
+/// @file cli.hpp
+/// The command line: one function per subcommand (cli_*.cpp), each building
+/// its own CLI11 app "nsrun SUBCOMMAND" and calling the engine.
 #pragma once
 
 #include "spec.hpp"

@@ -312,7 +312,9 @@ void add_run_options(CLI::App& app, RunFlags& f) {
     app.add_flag("-d,--detach", f.detach, "run in the background under a monitor; print the container's id");
     app.add_flag("--rm", f.remove, "remove the container when it exits");
     app.add_flag("-i,--interactive", f.interactive, "keep stdin open (with -t: the terminal's input)");
-    app.add_flag("-t,--tty", f.tty, "give the container a terminal (a pty in raw mode; resizes follow)");
+    app.add_flag("-t,--tty", f.tty,
+                 "give the container a terminal (a pty in raw mode; resizes follow; with -d what it shows goes to "
+                 "the log)");
     app.add_option("-e,--env", f.env, "set an environment variable KEY=value (KEY alone: copy ours)")
         ->type_name("KEY=VALUE")
         ->allow_extra_args(false);
@@ -410,10 +412,6 @@ ContainerSpec compile_run(const RunFlags& f) {
     spec.nsrun.interactive = f.interactive;
     spec.nsrun.init = f.init;
     spec.nsrun.stop_timeout = f.stop_timeout;
-    if (f.detach && f.tty) {
-        throw nsrun::Error{"-t with -d: nsrun has no `attach` to reach a detached terminal",
-                           "drop -t (the output goes to `nsrun logs`), or run in the foreground"};
-    }
     return spec;
 }
 

@@ -72,6 +72,7 @@ void enter_working_directory(const std::string& cwd) {
 /// gets a copy of the parent's memory).
 struct Plan {
     UserNamespace userns;
+    ParentLifeline* lifeline = nullptr; ///< the parent's pidfd (pid.hpp)
     std::optional<LinkPlan> link;
     std::string state_dir; ///< the container's directory (its /etc files)
     bool etc_files = false;
@@ -90,8 +91,12 @@ void join_namespaces(const ContainerSpec& spec) {
 
 void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup) {
     make_mounts_private();
+    // In a user namespace the child starts in the rootfs (the parent's
+    // RootfsAsWorkingDirectory) and mounts relative to ".": its host uid may
+    // not be allowed to walk the rootfs's path (a 0750 home directory).
+    const std::string root = plan.userns.enabled ? "." : spec.root.path;
     if (plan.etc_files) {
-        bind_etc_files(plan.state_dir, spec.root.path);
+        bind_etc_files(plan.state_dir, root);
     }
     const auto volume_sources = open_volume_sources(spec);
     const bool own_netns = spec.linux.has("network") && spec.linux.find("network")->path.empty();
@@ -100,9 +105,9 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
     if (plan.userns.enabled) {
         // In a user namespace /proc, /sys and /dev are borrowed from the
         // host, whose tree is reachable only until pivot_root: mount first.
-        mount_proc(spec.root.path);
-        mount_system_dirs(spec.root.path, SystemDirs::borrowed, own_netns, sys_readonly);
-        enter_rootfs(spec.root);
+        mount_proc(root);
+        mount_system_dirs(root, SystemDirs::borrowed, own_netns, sys_readonly);
+        enter_rootfs_here();
     } else {
         enter_rootfs(spec.root);
         mount_proc();
@@ -165,7 +170,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
     try {
         // The container dies with its supervisor (runtime or monitor): a
         // killed supervisor never leaves it running unrecorded.
-        nsrun::sys::set_parent_death_signal(SIGKILL);
+        plan.lifeline->die_with_parent();
         handshake.wait_for_parent();
         signals.restore_mask_in_child();
         become_root(plan.userns);
@@ -335,12 +340,11 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     // The outside, in order: each resource recorded, then made.
     std::optional<Cgroup> cgroup;
     if (plan.userns.may_use_cgroups()) {
-        cgroup.emplace(detect_cgroup_driver(), record.id, spec.linux.resources);
-        const CgroupPlan cg = cgroup->plan();
-        rec->resources.cgroups = cg.directories;
-        rec->resources.cgroup_parents = cg.parents;
-        rec.save();
-        cgroup->create();
+        cgroup = make_cgroup(record.id, spec.linux.resources, [&](const CgroupPlan& cg) {
+            rec->resources.cgroups = cg.directories;
+            rec->resources.cgroup_parents = cg.parents;
+            rec.save();
+        });
     }
     std::optional<nl::Cidr> address;
     if (spec.nsrun.network == NetworkMode::bridge) {
@@ -367,9 +371,16 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
         terminal.emplace();
     }
 
+    ParentLifeline lifeline;
+    plan.lifeline = &lifeline;
+    std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
+    if (plan.userns.enabled) {
+        in_rootfs.emplace(spec.root);
+    }
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
     });
+    in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     if (cgroup) {
         cgroup->add_process(child.pid());
@@ -389,7 +400,8 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     handshake.release_child();
     std::optional<TerminalSession> session;
     if (terminal) {
-        session.emplace(terminal->receive_master(), spec.nsrun.interactive);
+        session.emplace(terminal->receive_master(), spec.nsrun.interactive, stdio.terminal_out,
+                        WindowSize{stdio.terminal_rows, stdio.terminal_cols});
     }
     if (auto failure = handshake.wait_for_exec()) {
         child.wait();
@@ -454,6 +466,7 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
         }
     }
     if (all) {
+        store.remove_unfinished();
         sweep_stale_leases(state_dir);
     }
     return reclaimed;

@@ -1,9 +1,10 @@
-// The engine: run a ContainerSpec.  It knows nothing of the command line.
-//
-// A container is made by two processes that take turns (see container.cpp's
-// two ordered lists): the *parent* — the foreground runtime, or the monitor
-// of a detached container — plans, records and sets up the outside; the
-// *child*, cloned into new namespaces, sets up the inside and execs COMMAND.
+/// @file engine.hpp
+/// The engine: run a ContainerSpec.  It knows nothing of the command line.
+///
+/// A container is made by two processes that take turns (see container.cpp's
+/// two ordered lists): the *parent* — the foreground runtime, or the monitor
+/// of a detached container — plans, records and sets up the outside; the
+/// *child*, cloned into new namespaces, sets up the inside and execs COMMAND.
 #pragma once
 
 #include "spec.hpp"
@@ -17,6 +18,14 @@ struct Stdio {
     int in = -1;
     int out = -1;
     int err = -1;
+    /// With a terminal (-t) the container's streams are its pty; the parent
+    /// copies what the pty shows to `terminal_out`: the user's terminal in
+    /// the foreground, the log's pipe under a monitor (run -d -t).
+    int terminal_out = 1;
+    /// The pty's window size when the parent has no terminal to copy it
+    /// from (run -d -t); 0 keeps the kernel's 0x0.
+    unsigned short terminal_rows = 0;
+    unsigned short terminal_cols = 0;
 };
 
 /// Called once, as soon as COMMAND has been exec'd (the record says running).

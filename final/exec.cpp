@@ -62,10 +62,11 @@ int exec_in_container(const Record& record, const Process& process, bool interac
     if (process.terminal) {
         terminal.emplace();
     }
+    const ParentLifeline lifeline;
     nsrun::Child child = nsrun::clone_child(0, [&]() -> int {
         handshake.in_child();
         try {
-            nsrun::sys::set_parent_death_signal(SIGKILL);
+            lifeline.die_with_parent();
             handshake.wait_for_parent();
             signals.restore_mask_in_child();
             for (const auto& ns : namespaces) {

@@ -1,9 +1,10 @@
-// --init: a tiny PID 1 (like tini or docker-init).  A program that was not
-// written to be PID 1 neither reaps the orphans the kernel re-parents to it
-// nor gets the signals it has no handler for (man 7 pid_namespaces).  With
-// --init the container's PID 1 is this small loop instead: it runs COMMAND
-// as its child, forwards every signal to it, reaps every zombie, and exits
-// with COMMAND's status.
+/// @file init.hpp
+/// --init: a tiny PID 1 (like tini or docker-init).  A program that was not
+/// written to be PID 1 neither reaps the orphans the kernel re-parents to it
+/// nor gets the signals it has no handler for (man 7 pid_namespaces).  With
+/// --init the container's PID 1 is this small loop instead: it runs COMMAND
+/// as its child, forwards every signal to it, reaps every zombie, and exits
+/// with COMMAND's status.
 #pragma once
 
 #include <nsrun/handshake.hpp>

@@ -1,6 +1,7 @@
-// The IPC namespace (man 7 ipc_namespaces): System V IPC objects (shared
-// memory, semaphores, message queues) and POSIX message queues are the
-// container's own.  --ipc private (default), host, or container:NAME.
+/// @file ipc.hpp
+/// The IPC namespace (man 7 ipc_namespaces): System V IPC objects (shared
+/// memory, semaphores, message queues) and POSIX message queues are the
+/// container's own.  --ipc private (default), host, or container:NAME.
 #pragma once
 
 #include "spec.hpp"

@@ -10,6 +10,7 @@
 #include "monitor.hpp"
 
 #include "engine.hpp"
+#include "tty.hpp"
 
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -125,10 +127,21 @@ std::pair<nsrun::UniqueFd, nsrun::UniqueFd> make_pipe() {
     return {nsrun::UniqueFd{fds[0]}, nsrun::UniqueFd{fds[1]}};
 }
 
+/// The size for a detached container's pty (-d -t): the caller's terminal's
+/// if it has one, else the classic 24x80.
+WindowSize detached_window_size() {
+    winsize size{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row != 0 && size.ws_col != 0) {
+        return {size.ws_row, size.ws_col};
+    }
+    return {24, 80};
+}
+
 [[noreturn]] void monitor_main(const ContainerSpec& spec) {
     nsrun::explain::set_role("monitor");
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     nsrun::explain::note("prctl(PR_SET_CHILD_SUBREAPER, 1) = 0 (the monitor adopts the container's orphans)");
+    const WindowSize window = detached_window_size(); // before stdin is /dev/null
     const nsrun::UniqueFd null{::open("/dev/null", O_RDWR | O_CLOEXEC)};
     ::dup2(null.get(), STDIN_FILENO);
     auto [out_read, out_write] = make_pipe();
@@ -136,11 +149,22 @@ std::pair<nsrun::UniqueFd, nsrun::UniqueFd> make_pipe() {
     std::thread logger;
     bool started = false;
     int status = 0;
+    // -t: the container's streams are its pty, whose output the monitor
+    // copies into the stdout pipe, so the log holds what a terminal would show.
+    const bool terminal = spec.process.terminal;
     try {
-        const Stdio stdio{null.get(), out_write.get(), err_write.get()};
+        Stdio stdio{null.get(), out_write.get(), err_write.get()};
+        if (terminal) {
+            stdio.terminal_out = out_write.get();
+            stdio.terminal_rows = window.rows;
+            stdio.terminal_cols = window.cols;
+        }
         status = run_container(spec, stdio, [&](const Record& record) {
-            // The container exec'd: only it holds the pipes' write ends now.
-            out_write.reset();
+            // The container exec'd: only it holds the pipes' write ends now
+            // (with a terminal, the monitor keeps writing the pty's output).
+            if (!terminal) {
+                out_write.reset();
+            }
             err_write.reset();
             logger = std::thread([&, path = log_path(spec.nsrun.state_dir, record.id)] {
                 Logger(out_read.release(), err_read.release(), path).run();
@@ -160,6 +184,8 @@ std::pair<nsrun::UniqueFd, nsrun::UniqueFd> make_pipe() {
         }
         status = nsrun::exit_code::runtime_error;
     }
+    out_write.reset(); // the logger sees end-of-file once the container's copies are gone too
+    err_write.reset();
     if (logger.joinable()) {
         logger.join();
     }

@@ -1,10 +1,11 @@
-// run -d: the container's supervisor outlives the caller.  Like conmon, the
-// monitor is double-forked (the caller's child exits at once, so the monitor
-// is re-parented and never a zombie of the caller), in its own session
-// (setsid: no terminal's hang-up reaches it), a child subreaper (orphans of
-// the container are its own, not init's), and it is the container's parent:
-// it writes COMMAND's stdout/stderr to a log file, records the exit status
-// and the OOM flag, and tears everything down when the container ends.
+/// @file monitor.hpp
+/// run -d: the container's supervisor outlives the caller.  Like conmon, the
+/// monitor is double-forked (the caller's child exits at once, so the monitor
+/// is re-parented and never a zombie of the caller), in its own session
+/// (setsid: no terminal's hang-up reaches it), a child subreaper (orphans of
+/// the container are its own, not init's), and it is the container's parent:
+/// it writes COMMAND's stdout/stderr to a log file, records the exit status
+/// and the OOM flag, and tears everything down when the container ends.
 #pragma once
 
 #include "spec.hpp"

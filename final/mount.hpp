@@ -1,4 +1,5 @@
-// The mount namespace: the container's own mount table.
+/// @file mount.hpp
+/// The mount namespace: the container's own mount table.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
-// Container names.  An id is random hex (common's container_id.hpp); a name is chosen by the
-// user and checked before anything is built from it: no path, veth or cgroup
-// name is ever made of unchecked input.
+/// @file names.hpp
+/// Container names.  An id is random hex (common's container_id.hpp); a name is chosen by the
+/// user and checked before anything is built from it: no path, veth or cgroup
+/// name is ever made of unchecked input.
 #pragma once
 
 #include <string>

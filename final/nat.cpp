@@ -63,12 +63,31 @@ std::string element_of(const Publish& p) {
                              : fmt::format("ip nsrun publish_ip {{ {} . {} . {} }}", p.host_ip, p.protocol, p.host_port);
 }
 
+/// Why --publish does not apply to `mode`, and what to do instead.
+std::string publish_hint(NetworkMode mode) {
+    switch (mode) {
+    case NetworkMode::host:
+        return "with --network host the container's ports already are the host's: drop -p";
+    case NetworkMode::none:
+        return "with --network none the container has only loopback, nothing can reach it: use --network bridge "
+               "(the default as root)";
+    case NetworkMode::veth:
+        return "with --network veth the host reaches the container at its own address (lab-probe net shows it): "
+               "use --network bridge to publish ports";
+    case NetworkMode::container:
+        return "with --network container:NAME the ports are those of the container whose network is shared: "
+               "publish them when that container is run";
+    case NetworkMode::bridge:
+        break;
+    }
+    return {};
+}
+
 } // namespace
 
 PortReservations::PortReservations(const ContainerSpec& spec) {
     if (!spec.nsrun.publish.empty() && spec.nsrun.network != NetworkMode::bridge) {
-        throw nsrun::Error{"--publish needs --network bridge",
-                           "with --network host the container's ports already are the host's"};
+        throw nsrun::Error{"--publish needs --network bridge", publish_hint(spec.nsrun.network)};
     }
     for (const auto& p : spec.nsrun.publish) {
         const int type = p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;

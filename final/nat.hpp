@@ -1,6 +1,7 @@
-// Port publishing and NAT: `-p 8080:80` makes a container's port 80 reachable
-// at the host's port 8080, and containers reach the outside through the
-// host's address.
+/// @file nat.hpp
+/// Port publishing and NAT: `-p 8080:80` makes a container's port 80 reachable
+/// at the host's port 8080, and containers reach the outside through the
+/// host's address.
 #pragma once
 
 #include "spec.hpp"

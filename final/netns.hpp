@@ -1,5 +1,6 @@
-// The network namespace: the container's own network stack, wired to the
-// host by a veth pair.
+/// @file netns.hpp
+/// The network namespace: the container's own network stack, wired to the
+/// host by a veth pair.
 #pragma once
 
 #include <nsrun/netlink.hpp>

@@ -14,6 +14,7 @@
 #include <nsrun/sys.hpp>
 
 #include <cerrno>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,20 @@ namespace {
 constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
 } // namespace
+
+ParentLifeline::ParentLifeline() : parent_(nsrun::sys::pidfd_open(::getpid())) {}
+
+void ParentLifeline::die_with_parent() const {
+    nsrun::sys::set_parent_death_signal(SIGKILL);
+    // A pidfd is readable once its process has exited.
+    pollfd parent{parent_.get(), POLLIN, 0};
+    if (::poll(&parent, 1, 0) == 1 && (parent.revents & POLLIN) != 0) {
+        nsrun::explain::note("poll(pidfd of the parent) = 1: it exited before PR_SET_PDEATHSIG was set");
+        throw nsrun::Error{"the runtime (the container's parent) died while the container was being made",
+                           "nothing runs unsupervised: nsrun gc reclaims what it left"};
+    }
+    nsrun::explain::note("poll(pidfd of the parent) = 0: the parent is alive, and its death now kills us");
+}
 
 SignalForwarder::SignalForwarder() {
     sigemptyset(&forwarded_);

@@ -12,12 +12,15 @@
 #include "rootfs.hpp"
 
 #include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
 #include <nsrun/sys.hpp>
 
 #include <cerrno>
 #include <fcntl.h>
+#include <filesystem>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -69,12 +72,60 @@ void populate_dev(const std::string& root, SystemDirs how) {
     nsrun::sys::symlink("/proc/self/fd/2", dev + "/stderr");
 }
 
+/// The recursive bind of the host's /sys brought the host's cgroup mounts
+/// along: a cgroup2 mount at sys/fs/cgroup (cgroup v2), or a tmpfs of v1
+/// hierarchies (v1, hybrid).  The container must not browse the host's cgroup
+/// tree, but it cannot unmount it either: mounts inherited into a user
+/// namespace are locked (man 7 mount_namespaces), so that what they cover is
+/// never revealed — umount2 fails with EINVAL.  So they are covered with an
+/// empty read-only tmpfs, as crun does; the container's own cgroup view goes
+/// on top of it.  (Mounting cgroup2 straight onto the host's cgroup2 mount
+/// would fail anyway: the kernel refuses to stack a filesystem on its own
+/// root, EBUSY.)
+void cover_host_cgroups(const std::string& cgroup_dir) {
+    struct stat st {};
+    if (::stat(cgroup_dir.c_str(), &st) == -1 || !S_ISDIR(st.st_mode)) {
+        return; // no cgroupfs on this host: nothing to cover
+    }
+    nsrun::sys::mount("tmpfs", cgroup_dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=4k");
+}
+
+/// The first directory on the way to `path` ("/", "/home", "/home/alice",
+/// …, `path` itself) that the caller may not search (access(2), real ids),
+/// or "" if none blocks.
+std::string first_unsearchable(const std::string& path) {
+    std::filesystem::path so_far;
+    for (const auto& part : std::filesystem::absolute(path).lexically_normal()) {
+        so_far /= part;
+        if (::access(so_far.c_str(), X_OK) == -1 && errno == EACCES) {
+            return so_far.string();
+        }
+    }
+    return {};
+}
+
+/// A directory on the way to the rootfs that the caller may not search: name
+/// it, its mode and owner, and the one-line fix.
+nsrun::Error blocked_by(const std::string& rootfs, const std::string& dir) {
+    struct stat st {};
+    ::stat(dir.c_str(), &st);
+    return nsrun::Error{
+        fmt::format("--rootfs {}: uid {} may not enter {} (mode {:o}, owner {}:{}), a directory on the way to it",
+                    rootfs, ::getuid(), dir, st.st_mode & 07777, st.st_uid, st.st_gid),
+        fmt::format("let every user pass through it: chmod o+x {} — or put the rootfs where uid {} can reach it "
+                    "and pass --rootfs DIR",
+                    dir, ::getuid())};
+}
+
 } // namespace
 
 void check_rootfs(const Root& root) {
     struct stat st {};
     if (::stat(root.path.c_str(), &st) == -1) {
         const int err = errno;
+        if (const std::string dir = err == EACCES ? first_unsearchable(root.path) : ""; !dir.empty()) {
+            throw blocked_by(root.path, dir);
+        }
         throw nsrun::Error{fmt::format("--rootfs {}: {}", root.path, nsrun::errno_text(err)),
                            root.path == NSRUN_LAB_ROOTFS ? "build the lab rootfs with `make rootfs`, or pass --rootfs DIR"
                                                            : "give a directory holding the container's files"};
@@ -88,6 +139,36 @@ void check_rootfs(const Root& root) {
 void enter_rootfs(const Root& root) {
     nsrun::sys::mount(root.path.c_str(), root.path, nullptr, MS_BIND | MS_REC);
     nsrun::sys::chdir(root.path);
+    nsrun::sys::pivot_root(".", ".");
+    nsrun::sys::umount2(".", MNT_DETACH);
+    nsrun::sys::chdir("/");
+}
+
+RootfsAsWorkingDirectory::RootfsAsWorkingDirectory(const Root& root)
+    : previous_(nsrun::sys::open(".", O_PATH | O_DIRECTORY)) {
+    // clone(CLONE_NEWNS) gives the child a copy of the mount table, and moves
+    // its working directory over to the copy: the child starts in the rootfs
+    // of its own mount namespace, without ever walking the path to it.
+    nsrun::sys::chdir(root.path);
+}
+
+RootfsAsWorkingDirectory::~RootfsAsWorkingDirectory() {
+    if (::fchdir(previous_.get()) == -1) {
+        nsrun::explain::note("fchdir back to the previous working directory failed: staying in the rootfs");
+    }
+}
+
+void enter_rootfs_here() {
+    // pivot_root wants the new root to be a mount point: above, the rootfs is
+    // bind-mounted onto itself and entered by its path.  Here a mount on "."
+    // cannot be entered through "." (it names the directory *under* the new
+    // mount), and the path may be out of reach.  So: a copy of the rootfs's
+    // mount tree (with the /proc, /sys and /dev just mounted in it), attached
+    // on top of the rootfs and held by a descriptor we fchdir(2) into.
+    const nsrun::UniqueFd here = nsrun::sys::open(".", O_PATH | O_DIRECTORY);
+    const nsrun::UniqueFd tree = nsrun::sys::open_tree_clone(here.get(), "the rootfs");
+    nsrun::sys::move_mount(tree.get(), here.get(), "the rootfs");
+    nsrun::sys::fchdir(tree.get(), "the rootfs's new mount");
     nsrun::sys::pivot_root(".", ".");
     nsrun::sys::umount2(".", MNT_DETACH);
     nsrun::sys::chdir("/");
@@ -111,6 +192,7 @@ void mount_system_dirs(const std::string& root, SystemDirs how, bool own_netns, 
         nsrun::sys::mount("/sys", root + "/sys", nullptr, MS_BIND | MS_REC);
         nsrun::sys::mount_setattr_recursive(root + "/sys", (sys_readonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
                                                                MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        cover_host_cgroups(root + "/sys/fs/cgroup");
     }
     populate_dev(root, how);
     mount_tmpfs(root + "/tmp", MS_NOSUID | MS_NODEV, "mode=1777");

@@ -1,7 +1,10 @@
-// The root filesystem: the container sees its own directory tree as "/".
+/// @file rootfs.hpp
+/// The root filesystem: the container sees its own directory tree as "/".
 #pragma once
 
 #include "spec.hpp"
+
+#include <nsrun/fd.hpp>
 
 #include <string>
 
@@ -12,6 +15,27 @@ void check_rootfs(const Root& root);
 /// In the child, with mounts already private: make root.path the root with
 /// pivot_root(2) and detach the old root, so the host's tree is unreachable.
 void enter_rootfs(const Root& root);
+
+/// In the parent, just around clone: the runtime's working directory is
+/// DIR, so the child starts there — in its own copy of the mount table.  In
+/// a user namespace the child's host uid is another one (100000 with
+/// --userns), which may not be allowed to walk the directories above DIR (a
+/// home directory of mode 0750); it never has to.  The destructor goes
+/// back to the previous working directory.
+class RootfsAsWorkingDirectory {
+public:
+    explicit RootfsAsWorkingDirectory(const Root& root);
+    RootfsAsWorkingDirectory(const RootfsAsWorkingDirectory&) = delete;
+    RootfsAsWorkingDirectory& operator=(const RootfsAsWorkingDirectory&) = delete;
+    ~RootfsAsWorkingDirectory();
+
+private:
+    nsrun::UniqueFd previous_;
+};
+
+/// In the child (user namespace), started in the rootfs: enter_rootfs
+/// without its path — the working directory becomes the root.
+void enter_rootfs_here();
 
 /// In the child, last of the mounts (--read-only): remount / read-only; the
 /// mounts on top of it (/proc, /dev, /tmp, volumes) keep their own flags.

@@ -1,8 +1,9 @@
-// ContainerSpec: everything a container is, in one value — shaped like the
-// OCI runtime spec's config.json (process, root, hostname, mounts, linux),
-// with what only nsrun has (the bridge, published ports, the lifecycle) as
-// typed extensions.  The command line compiles to it (cli_run.cpp), the
-// engine runs it, the state file stores it; nothing here knows of CLI11.
+/// @file spec.hpp
+/// ContainerSpec: everything a container is, in one value — shaped like the
+/// OCI runtime spec's config.json (process, root, hostname, mounts, linux),
+/// with what only nsrun has (the bridge, published ports, the lifecycle) as
+/// typed extensions.  The command line compiles to it (cli_run.cpp), the
+/// engine runs it, the state file stores it; nothing here knows of CLI11.
 #pragma once
 
 #include <cstdint>

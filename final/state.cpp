@@ -15,6 +15,9 @@
 #include <csignal>
 #include <ctime>
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
@@ -119,10 +122,61 @@ void from_json(const json& j, Record& r) {
 
 Store::Store(std::string state_dir) : root_(std::move(state_dir) + "/containers") {}
 
+namespace {
+
+constexpr std::string_view unfinished_prefix = ".new-";
+
+/// rename(2) that never replaces `to` (an existing empty directory would be).
+void rename_noreplace(const std::string& from, const std::string& to) {
+    const int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+    const int err = errno;
+    nsrun::explain::note("renameat2({}, {}, RENAME_NOREPLACE) {}", nsrun::explain::quote(from),
+                         nsrun::explain::quote(to), nsrun::explain::result(rc, err));
+    if (rc == -1) {
+        throw nsrun::SysError(fmt::format("renameat2({}, {}, RENAME_NOREPLACE)", from, to), err);
+    }
+}
+
+} // namespace
+
 nsrun::fs::FileLock Store::create(const std::string& id) {
     nsrun::fs::make_dirs(root_, 0711);
-    nsrun::sys::mkdir(dir_of(id), 0711, /*exist_ok=*/false);
-    return nsrun::fs::FileLock(dir_of(id) + "/lock");
+    const std::string unfinished = fmt::format("{}/{}{}", root_, unfinished_prefix, id);
+    nsrun::sys::mkdir(unfinished, 0711, /*exist_ok=*/false);
+    nsrun::fs::FileLock lock(unfinished + "/lock");
+    rename_noreplace(unfinished, dir_of(id)); // the lock file keeps its inode: still ours
+    return lock;
+}
+
+void Store::remove_unfinished() const {
+    DIR* dir = ::opendir(root_.c_str());
+    if (!dir) {
+        return;
+    }
+    std::vector<std::string> names;
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name.starts_with(unfinished_prefix) && nsrun::is_container_id(name.substr(unfinished_prefix.size()))) {
+            names.push_back(name);
+        }
+    }
+    ::closedir(dir);
+    for (const auto& name : names) {
+        const std::string path = root_ + "/" + name;
+        // A runtime holds one for microseconds; one of a minute ago is a
+        // leftover.  (Younger ones may not have their lock file yet.)
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == -1 || std::time(nullptr) - st.st_mtime < 60) {
+            continue;
+        }
+        const auto lock = nsrun::fs::FileLock::try_acquire(path + "/lock");
+        if (!lock) {
+            continue; // a runtime is making it right now
+        }
+        ::unlink((path + "/lock").c_str());
+        const int rc = ::rmdir(path.c_str());
+        nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(path), nsrun::explain::result(rc, errno));
+    }
 }
 
 nsrun::fs::FileLock Store::lock(const std::string& id) const { return nsrun::fs::FileLock(dir_of(id) + "/lock"); }

@@ -1,9 +1,10 @@
-// The state on disk: STATE_DIR/containers/<id>/state.json, one per container,
-// written atomically (rename) under the container's flock.  It holds the
-// spec, the lifecycle (status, pids with their start times, exit status, OOM
-// flag) and every host resource the container owns — each recorded *before*
-// it is created, so that `rm`, `gc` and a crashed runtime's cleanup can
-// undo exactly what exists, with one teardown (teardown.cpp).
+/// @file state.hpp
+/// The state on disk: STATE_DIR/containers/<id>/state.json, one per container,
+/// written atomically (rename) under the container's flock.  It holds the
+/// spec, the lifecycle (status, pids with their start times, exit status, OOM
+/// flag) and every host resource the container owns — each recorded *before*
+/// it is created, so that `rm`, `gc` and a crashed runtime's cleanup can
+/// undo exactly what exists, with one teardown (teardown() in container.cpp).
 #pragma once
 
 #include "spec.hpp"
@@ -90,8 +91,14 @@ public:
     [[nodiscard]] std::string dir_of(const std::string& id) const { return root_ + "/" + id; }
 
     /// Make the directory of a new container and hold its lock; the caller
-    /// writes the first record with save().
+    /// writes the first record with save().  The directory appears under
+    /// its id with the lock already held (made as ".new-ID", locked, then
+    /// renamed), so `gc` never sees a new container unlocked and without a
+    /// record — it would take it for the leftover of a crash.
     [[nodiscard]] nsrun::fs::FileLock create(const std::string& id);
+    /// Remove the ".new-ID" directories of runtimes that died before their
+    /// container's directory got its name (their lock is free).
+    void remove_unfinished() const;
     /// Hold the lock of an existing container.
     [[nodiscard]] nsrun::fs::FileLock lock(const std::string& id) const;
     /// Write `record` atomically (the caller holds its lock).

@@ -128,8 +128,8 @@ nsrun::UniqueFd TerminalChannel::receive_master() {
     return nsrun::UniqueFd{fd};
 }
 
-TerminalSession::TerminalSession(nsrun::UniqueFd master, bool interactive)
-    : master_(std::move(master)), interactive_(interactive) {
+TerminalSession::TerminalSession(nsrun::UniqueFd master, bool interactive, int out, WindowSize fallback)
+    : master_(std::move(master)), interactive_(interactive), out_(out), fallback_(fallback) {
     if (!master_) {
         return;
     }
@@ -156,6 +156,11 @@ void TerminalSession::copy_window_size() const {
             return;
         }
     }
+    if (fallback_.rows != 0 && fallback_.cols != 0) {
+        size.ws_row = fallback_.rows;
+        size.ws_col = fallback_.cols;
+        ::ioctl(master_.get(), TIOCSWINSZ, &size);
+    }
 }
 
 int TerminalSession::relay(nsrun::Child& child, const SignalForwarder& signals) {
@@ -172,7 +177,7 @@ int TerminalSession::relay(nsrun::Child& child, const SignalForwarder& signals) 
         int status = 0;
         if (::waitpid(child.pid(), &status, WNOHANG) == child.pid()) {
             child.reaped();
-            while (master_open && pump(master_.get(), STDOUT_FILENO)) {
+            while (master_open && pump(master_.get(), out_)) {
                 pollfd p{master_.get(), POLLIN, 0};
                 if (::poll(&p, 1, 0) <= 0) {
                     break;
@@ -199,7 +204,7 @@ int TerminalSession::relay(nsrun::Child& child, const SignalForwarder& signals) 
             }
         }
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-            master_open = pump(master_.get(), STDOUT_FILENO);
+            master_open = pump(master_.get(), out_);
         }
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             stdin_open = pump(STDIN_FILENO, master_.get());

@@ -1,9 +1,10 @@
-// -t: a pseudo-terminal.  The container's side (the pty's "slave",
-// /dev/pts/0 of the container's own devpts) becomes COMMAND's controlling
-// terminal; the runtime keeps the "master" and relays bytes between it and
-// the user's terminal, which it puts in raw mode — so Ctrl-C travels as a
-// byte to the container's line discipline, which turns it into SIGINT there.
-// Window-size changes (SIGWINCH) are copied onto the pty.
+/// @file tty.hpp
+/// -t: a pseudo-terminal.  The container's side (the pty's "slave",
+/// /dev/pts/0 of the container's own devpts) becomes COMMAND's controlling
+/// terminal; the runtime keeps the "master" and relays bytes between it and
+/// the user's terminal, which it puts in raw mode — so Ctrl-C travels as a
+/// byte to the container's line discipline, which turns it into SIGINT there.
+/// Window-size changes (SIGWINCH) are copied onto the pty.
 #pragma once
 
 #include "pid.hpp"
@@ -13,6 +14,7 @@
 
 #include <optional>
 #include <termios.h>
+#include <unistd.h>
 
 /// The channel over which the child hands the pty master to the parent
 /// (SCM_RIGHTS on a socketpair, as runc's --console-socket does).
@@ -32,11 +34,19 @@ private:
     nsrun::UniqueFd child_end_;
 };
 
+/// A terminal's size in characters; 0x0 when unknown.
+struct WindowSize {
+    unsigned short rows = 0;
+    unsigned short cols = 0;
+};
+
 /// The user's side of the terminal while the container runs.
 class TerminalSession {
 public:
-    /// `interactive` (-i): the user's stdin is relayed too.
-    TerminalSession(nsrun::UniqueFd master, bool interactive);
+    /// `interactive` (-i): the user's stdin is relayed too.  What the pty
+    /// shows is copied to `out`.  `fallback`: the pty's size when neither
+    /// stdin nor stdout is a terminal to copy it from (a detached container).
+    TerminalSession(nsrun::UniqueFd master, bool interactive, int out = STDOUT_FILENO, WindowSize fallback = {});
     TerminalSession(const TerminalSession&) = delete;
     TerminalSession& operator=(const TerminalSession&) = delete;
     ~TerminalSession(); ///< restores the user's terminal mode
@@ -49,5 +59,7 @@ private:
     void copy_window_size() const;
     nsrun::UniqueFd master_;
     bool interactive_;
+    int out_;
+    WindowSize fallback_;
     std::optional<termios> saved_;
 };

@@ -1,5 +1,6 @@
-// The user namespace: root inside, an unprivileged user outside — and
-// rootless containers, made by a user who is not root at all.
+/// @file userns.hpp
+/// The user namespace: root inside, an unprivileged user outside — and
+/// rootless containers, made by a user who is not root at all.
 #pragma once
 
 #include "spec.hpp"

@@ -1,4 +1,5 @@
-// The UTS namespace: the container's own hostname.
+/// @file uts.hpp
+/// The UTS namespace: the container's own hostname.
 #pragma once
 
 #include "spec.hpp"

@@ -1,5 +1,6 @@
-// Volumes (-v HOST:CONTAINER[:ro|rw]) and tmpfs mounts (--tmpfs PATH): the
-// spec's mounts[], made inside the container after it entered its rootfs.
+/// @file volumes.hpp
+/// Volumes (-v HOST:CONTAINER[:ro|rw]) and tmpfs mounts (--tmpfs PATH): the
+/// spec's mounts[], made inside the container after it entered its rootfs.
 #pragma once
 
 #include "spec.hpp"

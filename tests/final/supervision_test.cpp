@@ -7,11 +7,16 @@
 #include "fixture.hpp"
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
 namespace lab {
 namespace {
+
+namespace fs = std::filesystem;
 
 class Supervision : public NsrunTest {
 protected:
@@ -117,6 +122,66 @@ STEP_TEST(Supervision, KillingTheRuntimeDuringSetupAtRandomMomentsLeaksNothing,
         expect_reclaimed(ids, "round " + std::to_string(round) + ": killed " + std::to_string(delay.count()) +
                                   " µs after the start (a whole start takes " + std::to_string(full.count()) + " µs)");
         if (HasFailure()) break;
+    }
+}
+
+STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRunning,
+          "SIGKILL of the runtime between clone and the container's PR_SET_PDEATHSIG (the window held open with "
+          "an LD_PRELOAD fault): the container sees that its parent is gone and exits before any setup of its "
+          "own (its --explain narration stops there), COMMAND never runs, gc reclaims the rest") {
+    TempDir dir;
+    const std::string mark = dir.path() + "/in-the-window", go = dir.path() + "/go", log = dir.path() + "/explain";
+    // nsrun's stderr — and so the container's, until it execs — into a file
+    // that can still be read after the runtime is gone.
+    Launch launch{{"sh", "-c", "exec \"$@\" 2>" + log, "sh", "env",
+                   std::string("LD_PRELOAD=") + NSRUN_FAULT_SLOW_PDEATHSIG, "LAB_FAULT_MARK=" + mark,
+                   "LAB_FAULT_GO=" + go},
+                  {}};
+    launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
+    launch.args.insert(launch.args.end(), {"run", "--explain", "--name", "late", "-v", dir.path() + ":/out", "-p",
+                                           "8097:80", "--", "sh", "-c", "touch /out/ran; sleep 1000"});
+    launch.plain_command = true; // sh, env, then nsrun
+    launch.namespaces_of = host().pid();
+    Runtime rt(launch);
+    const auto narrated = [&](const std::string& text) {
+        std::ifstream in(log);
+        return std::string(std::istreambuf_iterator<char>(in), {}).find(text) != std::string::npos;
+    };
+    bool released = false;
+    for (int i = 0; i < 200 && !released; ++i) {
+        released = fs::exists(mark) && narrated("releasing the child");
+        if (!released) std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(fs::exists(mark)) << "the container never reached prctl(PR_SET_PDEATHSIG) through libc (nsrun must "
+                                     "be dynamically linked for the LD_PRELOAD fault to work)";
+    ASSERT_TRUE(released) << "the runtime should have released the child (sent \"go\")";
+    const std::vector<std::string> ids = state_ids();
+    rt.signal(SIGKILL);
+    const Result r = rt.finish(); // the runtime is dead and reaped: only now may the child go on
+    std::ofstream{go};
+    std::this_thread::sleep_for(2s); // time for the child to go on with its setup, and COMMAND, if it were to
+    EXPECT_FALSE(fs::exists(dir.path() + "/ran")) << "COMMAND ran, with nobody supervising it" << r;
+    EXPECT_FALSE(narrated("sethostname("))
+        << "the container went on with its setup after its parent had died; its narration:\n"
+        << [&] { std::ifstream in(log); return std::string(std::istreambuf_iterator<char>(in), {}); }();
+    expect_reclaimed(ids, "after killing the runtime before the container was tied to it");
+}
+
+STEP_TEST(Supervision, GcRunningAlongsideNewContainersNeverTakesOne,
+          "gc in a loop while containers are being made: none of them is taken for a crash's leftover (each "
+          "starts, runs and keeps its record)") {
+    const std::string bin = config().bin.front();
+    Launch loop{{"sh", "-c", "while :; do '" + bin + "' gc >/dev/null 2>&1; done"}, {}};
+    loop.plain_command = true;
+    loop.namespaces_of = host().pid();
+    Runtime gc_loop(loop);
+    for (int i = 0; i < 20; ++i) {
+        const Result r = nsrun({"run", "--name", "new" + std::to_string(i), "--network", "none", "--", "true"});
+        EXPECT_EQ(r.status, 0) << "container " << i << " while gc runs" << r;
+    }
+    gc_loop.signal(SIGKILL);
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(status_of("new" + std::to_string(i)), "exited") << "container " << i << " keeps its record";
     }
 }
 

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <thread>
 #include <unistd.h>
 
 namespace lab {
@@ -155,6 +156,33 @@ STEP_TEST(Tty, TypedInputAndCtrlCReachTheContainer,
     s.type("\x03");
     EXPECT_TRUE(s.wait_for("got-sigint")) << "Ctrl-C is the container's SIGINT" << s.screen();
     EXPECT_EQ(s.finish(), 42) << s.screen();
+}
+
+STEP_TEST(Tty, DetachedWithATerminalLogsWhatItShows,
+          "run -d -t gives the container a terminal whose output the monitor writes to the log: tty prints a "
+          "/dev/pts path, stty size a real size (24 80 without a caller's terminal), and nsrun logs shows it") {
+    detach({"--name", "dt", "-t", "--network", "none", "--", "sh", "-c",
+            "echo tty=$(tty); echo size=$(stty size); echo done"});
+    ASSERT_TRUE(wait_for_status("dt", "exited"));
+    EXPECT_EQ(inspect("dt")["State"]["ExitCode"], 0) << inspect("dt").dump(2);
+    const Result logs = nsrun({"logs", "dt"});
+    EXPECT_EQ(logs.status, 0) << logs;
+    EXPECT_NE(logs.out.find("tty=/dev/pts/"), std::string::npos) << "the container's stdin is its pty" << logs;
+    EXPECT_NE(logs.out.find("size=24 80"), std::string::npos) << "the classic size, not 0 0" << logs;
+    EXPECT_NE(logs.out.find("done"), std::string::npos) << "everything until the end is logged" << logs;
+}
+
+STEP_TEST(Tty, DetachedInteractiveShellKeepsRunningOnItsTerminal,
+          "run -dit sh: the shell waits on its terminal instead of ending at end-of-file, and a second process "
+          "can join it with exec") {
+    detach({"--name", "dit", "-i", "-t", "--network", "none", "--", "sh"});
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(status_of("dit"), "running") << "sh reads its terminal, which stays open" << inspect("dit").dump(2);
+    const Result ps = nsrun({"exec", "dit", "sh", "-c", "echo tty-of-1=$(readlink /proc/1/fd/0)"});
+    EXPECT_EQ(ps.status, 0) << ps;
+    EXPECT_NE(ps.out.find("tty-of-1=/dev/pts/"), std::string::npos) << "PID 1's stdin is its pty" << ps;
+    const Result stop = nsrun({"stop", "-t", "1", "dit"});
+    EXPECT_EQ(stop.status, 0) << stop;
 }
 
 } // namespace
