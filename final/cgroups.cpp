@@ -132,7 +132,7 @@ void remove_stale_cgroups(const std::string& parent) noexcept {
 }
 
 /// mkdir `hierarchy`/nsrun (shared: another container may have made it) and
-/// then `hierarchy`/nsrun/<id> (ours alone: it must not exist).  A concurrent
+/// then `hierarchy/nsrun/<id>` (ours alone: it must not exist).  A concurrent
 /// runtime may remove the empty nsrun between our two mkdirs; then we just
 /// try again.  `prepare_parent` runs on nsrun before our directory is made.
 std::string make_container_dir(const std::string& hierarchy, const std::string& id, const MkdirHook& hook,
@@ -286,7 +286,7 @@ private:
     std::string root_;
     MkdirHook hook_;
     std::string parent_; ///< root/nsrun
-    std::string dir_;    ///< root/nsrun/<id>
+    std::string dir_;    ///< `root/nsrun/<id>`
 };
 
 // --- cgroup v1 --------------------------------------------------------------
@@ -382,7 +382,7 @@ private:
         std::string controller;
         std::string mount_name; ///< the hierarchy's own name: "memory", "cpu,cpuacct", …
         std::string parent; ///< root/CONTROLLER/nsrun
-        std::string dir;    ///< root/CONTROLLER/nsrun/<id>, once made
+        std::string dir;    ///< `root/CONTROLLER/nsrun/<id>`, once made
     };
 
     [[nodiscard]] const std::string& dir_of(const std::string& controller) const {

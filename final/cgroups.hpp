@@ -23,7 +23,7 @@ std::uint64_t cpu_shares_of_weight(unsigned weight);
 /// The directories a container's cgroup will have: recorded in the state
 /// before they are made, so that teardown can find them after any crash.
 struct CgroupPlan {
-    std::vector<std::string> directories; ///< nsrun/<id> under each hierarchy used
+    std::vector<std::string> directories; ///< `nsrun/<id>` under each hierarchy used
     std::vector<std::string> parents;     ///< the shared nsrun/ directories
 };
 
@@ -44,7 +44,7 @@ public:
 
     /// "cgroup v2" or "cgroup v1".
     [[nodiscard]] virtual std::string name() const = 0;
-    /// mkdir the container's cgroup(s) nsrun/<id> (and the parent nsrun if
+    /// mkdir the container's cgroup(s) `nsrun/<id>` (and the parent nsrun if
     /// needed).  Throws if the container's directory already exists.
     virtual void create(const std::string& id) = 0;
     /// Write the limits into the container's cgroup(s).
@@ -85,7 +85,7 @@ public:
 
     /// Pure: what create() will make.
     [[nodiscard]] CgroupPlan plan() const;
-    /// mkdir nsrun/<id> and write the limits into it.
+    /// mkdir `nsrun/<id>` and write the limits into it.
     void create();
     /// In the parent, before releasing the child: move it into the cgroup, so
     /// that everything it runs is limited from its first instruction on.

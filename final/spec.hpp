@@ -94,7 +94,7 @@ struct Linux {
     std::vector<IdRange> uid_mappings;
     std::vector<IdRange> gid_mappings;
     Resources resources;
-    std::string cgroups_path;           ///< "nsrun/<id>" under each hierarchy
+    std::string cgroups_path;           ///< `nsrun/<id>` under each hierarchy
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
     bool operator==(const Linux&) const = default;

@@ -1,5 +1,5 @@
 /// @file state.hpp
-/// The state on disk: STATE_DIR/containers/<id>/state.json, one per container,
+/// The state on disk: `STATE_DIR/containers/<id>/state.json`, one per container,
 /// written atomically (rename) under the container's flock.  It holds the
 /// spec, the lifecycle (status, pids with their start times, exit status, OOM
 /// flag) and every host resource the container owns — each recorded *before*
