@@ -160,7 +160,6 @@ LinkPlan plan_bridge_port(const ContainerSpec& spec, const std::string& id, cons
     const std::string short_id = id.substr(0, 8);
     return LinkPlan{
         .host_name = "nsr-" + short_id,
-        .peer_name = "nsp-" + short_id,
         .container_address = address,
         .gateway = nl::Cidr::parse(spec.nsrun.subnet).host(1).address,
         .host_address = std::nullopt,

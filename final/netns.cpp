@@ -59,7 +59,6 @@ LinkPlan plan_veth(const std::string& id) {
     const std::string short_id = id.substr(0, 8); // interface names have at most 15 characters
     return LinkPlan{
         .host_name = "nsr-" + short_id,
-        .peer_name = "nsp-" + short_id,
         .container_address = nl::Cidr{base + 2, 30},
         .gateway = base + 1,
         .host_address = nl::Cidr{base + 1, 30},
@@ -68,8 +67,10 @@ LinkPlan plan_veth(const std::string& id) {
 
 void attach_veth(const LinkPlan& plan, pid_t child) {
     nl::Socket netlink;
-    netlink.create_veth(plan.host_name, plan.peer_name);
-    netlink.move_to_netns(plan.peer_name, child, "eth0");
+    // One request: the peer is born in the child's namespace, as eth0.  Made
+    // in the host's and then moved, the pair would for a moment be all ours:
+    // a runtime killed then (SIGKILL) would leave it on the host for good.
+    netlink.create_veth_into(plan.host_name, "eth0", child);
     if (plan.host_address) {
         netlink.add_address(plan.host_name, *plan.host_address);
     }

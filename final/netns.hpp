@@ -21,7 +21,6 @@ NetworkMode network_for(NetworkMode mode, bool given, bool rootless);
 /// (the child gets a copy of it with the rest of its memory).
 struct LinkPlan {
     std::string host_name;                          ///< the host's end: "nsr-<id>"
-    std::string peer_name;                          ///< the peer until it is moved: "nsp-<id>"
     nsrun::netlink::Cidr container_address;         ///< eth0's address
     std::uint32_t gateway = 0;                      ///< eth0's default route
     std::optional<nsrun::netlink::Cidr> host_address; ///< the host end's address, if any
