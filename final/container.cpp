@@ -452,12 +452,15 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
         }
         const Loaded fresh = store.load(c.id); // under the lock
         if (!fresh.record) {
-            if (all || !nsrun::fs::exists(fresh.dir + "/state.json")) {
-                // Garbled, or a directory whose first record was never written.
-                if (all) {
-                    store.remove(c.id);
-                    reclaimed.push_back(c.id);
-                }
+            // Garbled (reclaimed by `gc` only), or a directory whose first
+            // record was never written: its creator holds the names lock from
+            // mkdir until that record is saved, so a free names lock means the
+            // creator died (killed mid-write, it may leave a state.json.tmp.*).
+            const bool never_written = !nsrun::fs::exists(fresh.dir + "/state.json") &&
+                                       nsrun::fs::FileLock::try_acquire(store.root() + ".lock").has_value();
+            if (all || never_written) {
+                store.remove(c.id);
+                reclaimed.push_back(c.id);
             }
             continue;
         }
