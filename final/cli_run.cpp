@@ -7,6 +7,7 @@
 #include "masks.hpp"
 #include "monitor.hpp"
 #include "names.hpp"
+#include "seccomp.hpp"
 #include "netns.hpp"
 #include "userns.hpp"
 #include "uts.hpp"
@@ -192,6 +193,34 @@ void compile_network(const RunFlags& flags, ContainerSpec& spec) {
     }
 }
 
+/// --security-opt seccomp=…: "" docker's default profile for the
+/// container's capabilities, "unconfined" none, else a profile file.  The
+/// filter is compiled here once, so a bad profile is refused (125) before
+/// anything is made.
+void compile_seccomp(const std::string& choice, ContainerSpec& spec) {
+    const auto& caps = spec.process.capabilities.bounding;
+    if (choice == "unconfined") {
+        spec.linux.seccomp.reset();
+        return;
+    }
+    if (choice.empty()) {
+        spec.linux.seccomp = default_seccomp_profile(caps);
+        return;
+    }
+    std::ifstream in(choice);
+    if (!in) {
+        throw nsrun::Error{fmt::format("--security-opt seccomp={}: {}", choice, nsrun::errno_text(errno)),
+                           "give a readable seccomp profile (JSON), or seccomp=unconfined"};
+    }
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    spec.linux.seccomp = parse_seccomp_profile(text, choice, caps);
+    try {
+        (void)SeccompFilter(*spec.linux.seccomp, true);
+    } catch (const nsrun::Error& e) {
+        throw nsrun::Error{fmt::format("--security-opt seccomp={}: {}", choice, e.what()), e.hint()};
+    }
+}
+
 /// --cap-add, --cap-drop, --privileged, --security-opt no-new-privileges:
 /// the process's five capability sets and no_new_privs.
 void compile_security(const RunFlags& flags, ContainerSpec& spec) {
@@ -206,6 +235,7 @@ void compile_security(const RunFlags& flags, ContainerSpec& spec) {
     spec.nsrun.privileged = flags.privileged;
     spec.process.capabilities = capabilities_for(capability_set(add, drop, flags.privileged, runtime_capabilities()), spec.process.user);
     spec.process.no_new_privileges = true;
+    std::string seccomp = flags.privileged ? "unconfined" : "";
     for (const auto& opt : flags.security_opts) {
         const auto eq = opt.find_first_of("=:");
         const std::string key = opt.substr(0, eq);
@@ -213,12 +243,13 @@ void compile_security(const RunFlags& flags, ContainerSpec& spec) {
         if (key == "no-new-privileges" && (value == "true" || value == "false")) {
             spec.process.no_new_privileges = value == "true";
         } else if (key == "seccomp" && !value.empty()) {
-            continue; // compile_seccomp()
+            seccomp = value;
         } else {
             throw nsrun::Error{fmt::format("--security-opt {}: not an option nsrun knows", opt),
                                "give no-new-privileges=true|false, seccomp=unconfined or seccomp=FILE.json"};
         }
     }
+    compile_seccomp(seccomp, spec);
 }
 
 /// --ipc private|host|container:NAME|ID.

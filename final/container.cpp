@@ -21,6 +21,7 @@
 #include "netns.hpp"
 #include "pid.hpp"
 #include "rootfs.hpp"
+#include "seccomp.hpp"
 #include "tty.hpp"
 #include "userns.hpp"
 #include "uts.hpp"
@@ -126,10 +127,15 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
 
 } // namespace
 
-void set_up_process(const Process& process) {
+void set_up_process(const Process& process, const std::optional<Seccomp>& seccomp) {
     // None of the runtime's descriptors (state locks, netlink and nft
     // sockets, the bind sources) may survive the exec (CVE-2024-21626).
     nsrun::sys::cloexec_from(3);
+    if (seccomp && !process.no_new_privileges) {
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: while
+        // still root, before the uid and the capabilities change (runc's order).
+        SeccompFilter(*seccomp, false).load();
+    }
     restrict_bounding_set(process.capabilities);
     const bool change_user = process.user.uid != 0 || process.user.gid != 0;
     if (change_user) {
@@ -147,9 +153,13 @@ void set_up_process(const Process& process) {
     set_capabilities(process.capabilities);
 }
 
-void lock_down_process(const Process& process) {
+void lock_down_process(const Process& process, const std::optional<Seccomp>& seccomp) {
     if (process.no_new_privileges) {
         nsrun::sys::set_no_new_privs();
+        if (seccomp) {
+            // Last: from here on only the handshake's send and execve run.
+            SeccompFilter(*seccomp, false).load();
+        }
     }
 }
 
@@ -183,8 +193,8 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         if (terminal) {
             terminal->become_controlling_terminal();
         }
-        set_up_process(spec.process);
-        lock_down_process(spec.process);
+        set_up_process(spec.process, spec.linux.seccomp);
+        lock_down_process(spec.process, spec.linux.seccomp);
         if (spec.nsrun.init) {
             run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
         }
@@ -442,12 +452,15 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
         }
         const Loaded fresh = store.load(c.id); // under the lock
         if (!fresh.record) {
-            if (all || !nsrun::fs::exists(fresh.dir + "/state.json")) {
-                // Garbled, or a directory whose first record was never written.
-                if (all) {
-                    store.remove(c.id);
-                    reclaimed.push_back(c.id);
-                }
+            // Garbled (reclaimed by `gc` only), or a directory whose first
+            // record was never written: its creator holds the names lock from
+            // mkdir until that record is saved, so a free names lock means the
+            // creator died (killed mid-write, it may leave a state.json.tmp.*).
+            const bool never_written = !nsrun::fs::exists(fresh.dir + "/state.json") &&
+                                       nsrun::fs::FileLock::try_acquire(store.root() + ".lock").has_value();
+            if (all || never_written) {
+                store.remove(c.id);
+                reclaimed.push_back(c.id);
             }
             continue;
         }

@@ -42,10 +42,12 @@ int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& 
 /// descriptors close-on-exec, cut the bounding set, become the spec's user,
 /// enter the working directory (refused outside the root), take the spec's
 /// environment and set the capability sets.
-void set_up_process(const Process& process);
+/// Without no_new_privs, the seccomp filter is loaded here, first, while
+/// the process is still root (loading it needs CAP_SYS_ADMIN then).
+void set_up_process(const Process& process, const std::optional<Seccomp>& seccomp);
 
-/// In the child, last before exec: no_new_privs (and the seccomp filter).
-void lock_down_process(const Process& process);
+/// In the child, last before exec: no_new_privs and the seccomp filter.
+void lock_down_process(const Process& process, const std::optional<Seccomp>& seccomp);
 
 /// `nsrun exec`: run `process` in the running container of `record` — in
 /// every one of its namespaces and its cgroup.  Returns docker's status.

@@ -79,8 +79,8 @@ int exec_in_container(const Record& record, const Process& process, bool interac
             if (terminal) {
                 terminal->become_controlling_terminal();
             }
-            set_up_process(process);
-            lock_down_process(process);
+            set_up_process(process, record.spec.linux.seccomp);
+            lock_down_process(process, record.spec.linux.seccomp);
             nsrun::exec_command(process.args, handshake);
         } catch (const nsrun::Error& error) {
             handshake.fail(error);

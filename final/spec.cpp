@@ -121,6 +121,58 @@ std::vector<IdRange> ranges_from_json(const json& a) {
     return ranges;
 }
 
+json seccomp_to_json(const std::optional<Seccomp>& seccomp) {
+    if (!seccomp) {
+        return nullptr; // unconfined
+    }
+    json syscalls = json::array();
+    for (const auto& rule : seccomp->syscalls) {
+        json r = {{"names", rule.names}, {"action", rule.action}};
+        if (rule.errno_ret) {
+            r["errnoRet"] = *rule.errno_ret;
+        }
+        if (!rule.args.empty()) {
+            r["args"] = json::array();
+            for (const auto& a : rule.args) {
+                r["args"].push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+            }
+        }
+        syscalls.push_back(r);
+    }
+    json j = {{"defaultAction", seccomp->default_action},
+              {"architectures", seccomp->architectures},
+              {"syscalls", syscalls}};
+    if (seccomp->default_errno_ret) {
+        j["defaultErrnoRet"] = *seccomp->default_errno_ret;
+    }
+    return j;
+}
+
+std::optional<Seccomp> seccomp_from_json(const json& j) {
+    if (j.is_null()) {
+        return std::nullopt;
+    }
+    Seccomp s;
+    s.default_action = j.at("defaultAction").get<std::string>();
+    if (j.contains("defaultErrnoRet")) {
+        s.default_errno_ret = j.at("defaultErrnoRet").get<unsigned>();
+    }
+    s.architectures = j.value("architectures", std::vector<std::string>{});
+    for (const auto& r : j.value("syscalls", json::array())) {
+        SeccompSyscall rule{r.at("names").get<std::vector<std::string>>(), r.at("action").get<std::string>(),
+                            std::nullopt, {}};
+        if (r.contains("errnoRet")) {
+            rule.errno_ret = r.at("errnoRet").get<unsigned>();
+        }
+        for (const auto& a : r.value("args", json::array())) {
+            rule.args.push_back({a.at("index").get<unsigned>(), a.at("value").get<std::uint64_t>(),
+                                 a.value("valueTwo", std::uint64_t{0}), a.at("op").get<std::string>()});
+        }
+        s.syscalls.push_back(std::move(rule));
+    }
+    return s;
+}
+
 NetworkMode network_from_string(const std::string& name) {
     for (const auto& [mode, text] : network_names()) {
         if (text == name) {
@@ -180,7 +232,8 @@ void to_json(json& j, const ContainerSpec& s) {
           {"resources", resources},
           {"cgroupsPath", s.linux.cgroups_path},
           {"maskedPaths", s.linux.masked_paths},
-          {"readonlyPaths", s.linux.readonly_paths}}},
+          {"readonlyPaths", s.linux.readonly_paths},
+          {"seccomp", seccomp_to_json(s.linux.seccomp)}}},
         {"org.nsrun",
          {{"name", s.nsrun.name},
           {"network", to_string(s.nsrun.network)},
@@ -242,6 +295,7 @@ void from_json(const json& j, ContainerSpec& s) {
     s.linux.cgroups_path = l.at("cgroupsPath").get<std::string>();
     s.linux.masked_paths = l.at("maskedPaths").get<std::vector<std::string>>();
     s.linux.readonly_paths = l.at("readonlyPaths").get<std::vector<std::string>>();
+    s.linux.seccomp = seccomp_from_json(l.value("seccomp", json()));
     const json& x = j.at("org.nsrun");
     s.nsrun.name = x.at("name").get<std::string>();
     s.nsrun.network = network_from_string(x.at("network").get<std::string>());

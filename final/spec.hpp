@@ -88,6 +88,34 @@ struct Resources {
     bool operator==(const Resources&) const = default;
 };
 
+/// OCI linux.seccomp.syscalls[].args[]: compare argument `index` with
+/// `value` (SCMP_CMP_MASKED_EQ: (arg & value) == value_two).
+struct SeccompArg {
+    unsigned index = 0;
+    std::uint64_t value = 0;
+    std::uint64_t value_two = 0;
+    std::string op; ///< "SCMP_CMP_EQ", "SCMP_CMP_NE", "SCMP_CMP_MASKED_EQ", …
+    bool operator==(const SeccompArg&) const = default;
+};
+
+/// OCI linux.seccomp.syscalls[]: `action` for these calls when every arg matches.
+struct SeccompSyscall {
+    std::vector<std::string> names;
+    std::string action;                  ///< "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", …
+    std::optional<unsigned> errno_ret;   ///< for SCMP_ACT_ERRNO (default EPERM)
+    std::vector<SeccompArg> args;
+    bool operator==(const SeccompSyscall&) const = default;
+};
+
+/// OCI linux.seccomp: the filter loaded last before exec.
+struct Seccomp {
+    std::string default_action;
+    std::optional<unsigned> default_errno_ret;
+    std::vector<std::string> architectures; ///< "SCMP_ARCH_X86_64", …
+    std::vector<SeccompSyscall> syscalls;
+    bool operator==(const Seccomp&) const = default;
+};
+
 /// OCI linux.
 struct Linux {
     std::vector<Namespace> namespaces;
@@ -97,6 +125,7 @@ struct Linux {
     std::string cgroups_path;           ///< `nsrun/<id>` under each hierarchy
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
+    std::optional<Seccomp> seccomp; ///< none: unconfined
     bool operator==(const Linux&) const = default;
 
     [[nodiscard]] const Namespace* find(const std::string& type) const;

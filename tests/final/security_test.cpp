@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <sys/stat.h>
@@ -117,12 +118,14 @@ STEP_TEST(Security, MountIsRefusedAndTheHostMountTableIsUnchanged,
 
 STEP_TEST(Security, OpenByHandleIsRefused,
           "open_by_handle_at(2) — the 2014 'shocker' escape, which opens any inode of a filesystem whatever "
-          "the caller's root — fails without CAP_DAC_READ_SEARCH, and works when that is added") {
+          "the caller's root — fails without CAP_DAC_READ_SEARCH (and the seccomp filter refuses it and "
+          "name_to_handle_at too); it works when DAC_READ_SEARCH and SYS_ADMIN are added") {
     const Result r = probe({}, {"try-open-by-handle", "/"});
     ASSERT_EQ(r.status, 0) << r;
     EXPECT_EQ(value(r.out, "ok"), "0") << r;
     EXPECT_EQ(value(r.out, "errno"), "EPERM") << r;
-    const Result relaxed = probe({"--cap-add", "DAC_READ_SEARCH"}, {"try-open-by-handle", "/"});
+    const Result relaxed =
+        probe({"--cap-add", "DAC_READ_SEARCH", "--cap-add", "SYS_ADMIN"}, {"try-open-by-handle", "/"});
     EXPECT_EQ(value(relaxed.out, "ok"), "1") << relaxed;
 }
 
@@ -194,6 +197,78 @@ STEP_TEST(Security, CorePatternCannotBeWrittenAndTheHostKeepsIts,
     const Result privileged = probe({"--privileged"}, {"mounts"});
     EXPECT_EQ(mount_line(privileged, "/proc/sys"), "") << "--privileged: /proc/sys is not a mount of its own" << privileged;
     EXPECT_FALSE(read_only(mount_line(privileged, "/sys"))) << "--privileged: /sys read-write, as docker" << privileged;
+}
+
+// --- seccomp -----------------------------------------------------------------------
+
+STEP_TEST(Security, ASeccompFilterIsLoadedByDefault,
+          "COMMAND runs under one seccomp filter (Seccomp: 2, Seccomp_filters: 1), docker's default profile; "
+          "--security-opt seccomp=unconfined and --privileged run it without one") {
+    const Result r = probe({}, {"security"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "seccomp"), "2") << "mode 2: a filter" << r;
+    EXPECT_EQ(value(r.out, "seccomp_filters"), "1") << r;
+    for (const auto& relax : std::vector<std::vector<std::string>>{{"--security-opt", "seccomp=unconfined"},
+                                                                   {"--privileged"}}) {
+        const Result none = probe(relax, {"security"});
+        EXPECT_EQ(value(none.out, "seccomp"), "0") << relax[0] << none;
+    }
+}
+
+STEP_TEST(Security, NewNamespacesAreRefusedInside,
+          "unshare(CLONE_NEWUSER) — the first move of most kernel exploits since user namespaces opened "
+          "privileged code paths to anyone (CVE-2022-0185 and many since) — and unshare of a mount or network "
+          "namespace fail with EPERM; with --cap-add SYS_ADMIN they work, as under docker") {
+    for (const std::string ns : {"user", "mount", "net"}) {
+        const Result r = probe({}, {"try-unshare", ns});
+        ASSERT_EQ(r.status, 0) << r;
+        EXPECT_EQ(value(r.out, "ok"), "0") << ns << r;
+        EXPECT_EQ(value(r.out, "errno"), "EPERM") << ns << r;
+    }
+    const Result relaxed = probe({"--cap-add", "SYS_ADMIN"}, {"try-unshare", "mount"});
+    EXPECT_EQ(value(relaxed.out, "ok"), "1") << relaxed;
+    const Result unconfined = probe({"--security-opt", "seccomp=unconfined"}, {"try-unshare", "user"});
+    EXPECT_EQ(value(unconfined.out, "ok"), "1") << "without the filter, only the filter stood in the way" << unconfined;
+}
+
+STEP_TEST(Security, AProfileFileReplacesTheDefault,
+          "--security-opt seccomp=FILE.json loads that profile (docker's format): one that refuses uname(2) "
+          "makes `lab-probe hostname` fail with EPERM, while everything else runs") {
+    TempDir dir;
+    const std::string file = dir.path() + "/no-uname.json";
+    std::ofstream(file) << R"({"defaultAction": "SCMP_ACT_ALLOW",
+        "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}],
+        "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})";
+    const Result r = probe({"--security-opt", "seccomp=" + file}, {"hostname"});
+    EXPECT_EQ(r.status, 1) << r;
+    EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r;
+    const Result others = probe({"--security-opt", "seccomp=" + file}, {"security"});
+    EXPECT_EQ(value(others.out, "seccomp_filters"), "1") << others;
+}
+
+STEP_TEST(Security, BadSeccompProfilesAreRefusedBeforeAnythingIsCreated,
+          "a missing profile file, malformed JSON, an unknown action or a system call libseccomp does not know "
+          "is refused with 125, naming the file, and nothing is created") {
+    TempDir dir;
+    const std::map<std::string, std::string> profiles = {
+        {"garbled.json", "{\"defaultAction\": "},
+        {"action.json", R"({"defaultAction": "SCMP_ACT_MAYBE"})"},
+        {"unknown.json", R"({"defaultAction": "SCMP_ACT_ERRNO",
+                             "syscalls": [{"names": ["read", "no_such_call"], "action": "SCMP_ACT_ALLOW"}]})"},
+    };
+    for (const auto& [name, text] : profiles) {
+        std::ofstream(dir.path() + "/" + name) << text;
+    }
+    for (const std::string name : {"garbled.json", "action.json", "unknown.json", "missing.json"}) {
+        const std::string file = dir.path() + "/" + name;
+        const Result r = probe({"--security-opt", "seccomp=" + file}, {"security"});
+        EXPECT_EQ(r.status, 125) << name << r;
+        EXPECT_NE(r.err.find(file), std::string::npos) << "the message names the file" << r;
+        EXPECT_EQ(value(r.out, "seccomp"), "") << "the container must not start" << r;
+    }
+    const Result unknown = probe({"--security-opt", "seccomp=" + dir.path() + "/unknown.json"}, {"security"});
+    EXPECT_NE(unknown.err.find("no_such_call"), std::string::npos) << unknown;
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
 }
 
 // --- no_new_privs --------------------------------------------------------------

@@ -1,0 +1,307 @@
+// Seccomp filters with libseccomp, from OCI-shaped profiles.  libseccomp
+// turns names into each architecture's syscall numbers and writes the BPF:
+// the program first checks seccomp_data.arch — so a 32-bit (int 0x80) or
+// x32 call cannot slip past rules written for x86_64 numbers — then
+// compares the syscall number and arguments.  An architecture the profile
+// does not list is killed outright.
+#include "seccomp.hpp"
+
+#include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace {
+
+nsrun::Error bad_profile(const std::string& file, const std::string& what) {
+    return nsrun::Error{fmt::format("--security-opt seccomp={}: {}", file, what),
+                        "give a seccomp profile in docker's or OCI's JSON format (e.g. docker's default.json)"};
+}
+
+/// "SCMP_ACT_ERRNO" (+ errno) → libseccomp's action value; 0 if unknown.
+std::optional<std::uint32_t> action_of(const std::string& name, std::optional<unsigned> errno_ret) {
+    static const std::map<std::string, std::uint32_t> plain = {
+        {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW},
+        {"SCMP_ACT_KILL", SCMP_ACT_KILL},
+        {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL},
+        {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS},
+        {"SCMP_ACT_TRAP", SCMP_ACT_TRAP},
+        {"SCMP_ACT_LOG", SCMP_ACT_LOG},
+    };
+    if (name == "SCMP_ACT_ERRNO") {
+        return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
+    }
+    if (name == "SCMP_ACT_TRACE") {
+        return SCMP_ACT_TRACE(errno_ret.value_or(EPERM));
+    }
+    const auto it = plain.find(name);
+    return it == plain.end() ? std::nullopt : std::optional{it->second};
+}
+
+std::optional<scmp_compare> op_of(const std::string& name) {
+    static const std::map<std::string, scmp_compare> ops = {
+        {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+    };
+    const auto it = ops.find(name);
+    return it == ops.end() ? std::nullopt : std::optional{it->second};
+}
+
+/// "SCMP_ARCH_X86_64" → libseccomp's token; 0 if unknown.
+std::uint32_t arch_of(const std::string& name) {
+    if (!name.starts_with("SCMP_ARCH_")) {
+        return 0;
+    }
+    std::string lower = name.substr(10);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ::seccomp_arch_resolve_name(lower.c_str());
+}
+
+// --- docker's profile format ---------------------------------------------------
+
+/// The names by which docker's includes/excludes "arches" may mean this machine.
+std::vector<std::string> native_arch_names() {
+    utsname u{};
+    ::uname(&u);
+    const std::string machine = u.machine;
+    if (machine == "x86_64") return {"amd64", "x86_64", "SCMP_ARCH_X86_64"};
+    if (machine == "aarch64") return {"arm64", "aarch64", "SCMP_ARCH_AARCH64"};
+    return {machine};
+}
+
+/// Kernel release "6.1.0-13-amd64" ≥ "4.8"?
+bool kernel_at_least(const std::string& wanted) {
+    utsname u{};
+    ::uname(&u);
+    unsigned have_major = 0, have_minor = 0, want_major = 0, want_minor = 0;
+    std::sscanf(u.release, "%u.%u", &have_major, &have_minor);
+    std::sscanf(wanted.c_str(), "%u.%u", &want_major, &want_minor);
+    return have_major > want_major || (have_major == want_major && have_minor >= want_minor);
+}
+
+bool any_in(const json& list, const std::vector<std::string>& have) {
+    for (const auto& item : list) {
+        if (std::find(have.begin(), have.end(), item.get<std::string>()) != have.end()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool all_in(const json& list, const std::vector<std::string>& have) {
+    for (const auto& item : list) {
+        if (std::find(have.begin(), have.end(), item.get<std::string>()) == have.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// docker's rule filters: includes (all caps held, this arch, kernel new
+/// enough) and excludes (any cap held, this arch).
+bool rule_applies(const json& rule, const std::vector<std::string>& caps) {
+    const auto arches = native_arch_names();
+    if (const auto inc = rule.find("includes"); inc != rule.end()) {
+        if (inc->contains("caps") && !all_in(inc->at("caps"), caps)) return false;
+        if (inc->contains("arches") && !inc->at("arches").empty() && !any_in(inc->at("arches"), arches)) return false;
+        if (inc->contains("minKernel") && !kernel_at_least(inc->at("minKernel").get<std::string>())) return false;
+    }
+    if (const auto exc = rule.find("excludes"); exc != rule.end()) {
+        if (exc->contains("caps") && any_in(exc->at("caps"), caps)) return false;
+        if (exc->contains("arches") && any_in(exc->at("arches"), arches)) return false;
+    }
+    return true;
+}
+
+std::optional<unsigned> optional_errno(const json& j, const char* key) {
+    if (j.contains(key) && !j.at(key).is_null()) {
+        return j.at(key).get<unsigned>();
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<std::string> native_architectures() {
+    utsname u{};
+    ::uname(&u);
+    const std::string machine = u.machine;
+    if (machine == "x86_64") return {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+    if (machine == "aarch64") return {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
+    return {};
+}
+
+Seccomp parse_seccomp_profile(const std::string& text, const std::string& file, const std::vector<std::string>& caps) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw bad_profile(file, fmt::format("not valid JSON: {}", e.what()));
+    }
+    try {
+        if (!j.is_object() || !j.contains("defaultAction")) {
+            throw bad_profile(file, "no \"defaultAction\"");
+        }
+        Seccomp profile;
+        profile.default_action = j.at("defaultAction").get<std::string>();
+        profile.default_errno_ret = optional_errno(j, "defaultErrnoRet");
+        if (j.contains("architectures")) {
+            profile.architectures = j.at("architectures").get<std::vector<std::string>>();
+        }
+        if (j.contains("archMap")) { // docker: this machine's entry and its sub-architectures
+            const auto natives = native_arch_names();
+            for (const auto& entry : j.at("archMap")) {
+                const std::string arch = entry.at("architecture").get<std::string>();
+                if (std::find(natives.begin(), natives.end(), arch) != natives.end()) {
+                    profile.architectures.push_back(arch);
+                    for (const auto& sub : entry.value("subArchitectures", json::array())) {
+                        profile.architectures.push_back(sub.get<std::string>());
+                    }
+                }
+            }
+        }
+        for (const auto& rule : j.value("syscalls", json::array())) {
+            if (!rule_applies(rule, caps)) {
+                continue;
+            }
+            SeccompSyscall s;
+            if (rule.contains("names")) {
+                s.names = rule.at("names").get<std::vector<std::string>>();
+            }
+            if (rule.contains("name")) { // docker's older single-name form
+                s.names.push_back(rule.at("name").get<std::string>());
+            }
+            s.action = rule.at("action").get<std::string>();
+            s.errno_ret = optional_errno(rule, "errnoRet");
+            for (const auto& a : rule.value("args", json::array())) {
+                s.args.push_back({a.at("index").get<unsigned>(), a.at("value").get<std::uint64_t>(),
+                                  a.value("valueTwo", std::uint64_t{0}), a.at("op").get<std::string>()});
+            }
+            profile.syscalls.push_back(std::move(s));
+        }
+        return profile;
+    } catch (const json::exception& e) {
+        throw bad_profile(file, fmt::format("not a seccomp profile: {}", e.what()));
+    }
+}
+
+SeccompFilter::SeccompFilter(const Seccomp& profile, bool strict) {
+    const auto refuse = [](const std::string& what) {
+        return nsrun::Error{fmt::format("seccomp profile: {}", what),
+                            "check the profile against docker's or OCI's format"};
+    };
+    const auto default_action = action_of(profile.default_action, profile.default_errno_ret);
+    if (!default_action) {
+        throw refuse(fmt::format("unknown defaultAction \"{}\"", profile.default_action));
+    }
+    ctx_ = ::seccomp_init(*default_action);
+    if (ctx_ == nullptr) {
+        throw refuse("seccomp_init failed");
+    }
+    // no_new_privs is the runtime's decision (--security-opt), not libseccomp's.
+    ::seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 0);
+    try {
+        for (const auto& name : profile.architectures) {
+            const std::uint32_t arch = arch_of(name);
+            if (arch == 0) {
+                throw refuse(fmt::format("unknown architecture \"{}\"", name));
+            }
+            const int rc = ::seccomp_arch_add(ctx_, arch);
+            if (rc != 0 && rc != -EEXIST) {
+                throw refuse(fmt::format("seccomp_arch_add({}): {}", name, nsrun::errno_text(-rc)));
+            }
+        }
+        std::size_t rules = 0;
+        for (const auto& rule : profile.syscalls) {
+            const auto action = action_of(rule.action, rule.errno_ret);
+            if (!action) {
+                throw refuse(fmt::format("unknown action \"{}\"", rule.action));
+            }
+            std::vector<scmp_arg_cmp> conditions;
+            bool same_index_twice = false;
+            for (const auto& a : rule.args) {
+                const auto op = op_of(a.op);
+                if (!op || a.index > 5) {
+                    throw refuse(fmt::format("bad argument condition (index {}, op \"{}\")", a.index, a.op));
+                }
+                same_index_twice |= std::any_of(conditions.begin(), conditions.end(),
+                                                [&](const scmp_arg_cmp& c) { return c.arg == a.index; });
+                conditions.push_back({a.index, *op, a.value, a.value_two});
+            }
+            for (const auto& name : rule.names) {
+                const int nr = ::seccomp_syscall_resolve_name(name.c_str());
+                if (nr == __NR_SCMP_ERROR) {
+                    if (strict) {
+                        throw refuse(fmt::format("unknown system call \"{}\"", name));
+                    }
+                    continue;
+                }
+                if (*action == *default_action) {
+                    continue; // libseccomp refuses a rule that only repeats the default
+                }
+                // Conditions on one argument are ORed as separate rules (runc
+                // does the same): libseccomp ANDs only distinct arguments.
+                const auto add = [&](const scmp_arg_cmp* c, unsigned n) {
+                    const int rc = ::seccomp_rule_add_array(ctx_, *action, nr, n, c);
+                    if (rc != 0) {
+                        throw refuse(fmt::format("rule for {}: {}", name, nsrun::errno_text(-rc)));
+                    }
+                    ++rules;
+                };
+                if (same_index_twice) {
+                    for (const auto& c : conditions) {
+                        add(&c, 1);
+                    }
+                } else {
+                    add(conditions.data(), static_cast<unsigned>(conditions.size()));
+                }
+            }
+        }
+        summary_ = fmt::format("{} rules, default {}, architectures {}", rules, profile.default_action,
+                               profile.architectures.empty() ? std::string("native") : fmt::format("{}", fmt::join(profile.architectures, ",")));
+    } catch (...) {
+        ::seccomp_release(ctx_);
+        throw;
+    }
+}
+
+SeccompFilter::~SeccompFilter() { ::seccomp_release(ctx_); }
+
+std::string SeccompFilter::bpf() const {
+    const int fd = ::memfd_create("nsrun-seccomp-bpf", MFD_CLOEXEC);
+    if (fd == -1) {
+        throw nsrun::SysError("memfd_create(nsrun-seccomp-bpf)", errno);
+    }
+    std::string program;
+    if (const int rc = ::seccomp_export_bpf(ctx_, fd); rc == 0) {
+        char buffer[4096];
+        ::lseek(fd, 0, SEEK_SET);
+        for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) {
+            program.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    return program;
+}
+
+void SeccompFilter::load() const {
+    const int rc = ::seccomp_load(ctx_);
+    nsrun::explain::note("seccomp(SECCOMP_SET_MODE_FILTER, 0, {{{}}}) {}", summary_,
+                         nsrun::explain::result(rc == 0 ? 0 : -1, -rc));
+    if (rc != 0) {
+        throw nsrun::SysError(fmt::format("seccomp(SECCOMP_SET_MODE_FILTER) [{}]", summary_), -rc);
+    }
+}
