@@ -3,6 +3,7 @@
 /// its own CLI11 app "nsrun SUBCOMMAND" and calling the engine.
 #pragma once
 
+#include "image_store.hpp"
 #include "spec.hpp"
 
 #include <CLI/CLI.hpp>
@@ -56,7 +57,17 @@ struct RunFlags {
     std::vector<std::string> cap_drop;
     bool privileged = false;
     std::vector<std::string> security_opts;
+    // images
+    std::string image;                      ///< --image REF
+    std::string image_root = default_image_root();
+    std::optional<std::string> entrypoint;  ///< --entrypoint ("" clears the image's)
+    std::string image_id;                   ///< filled by resolve_image()
+    std::vector<std::string> image_layers;  ///< the layers' directories, top first
+    std::optional<ImageProcess> image_process; ///< the image's Entrypoint, Cmd, Env, WorkingDir, User (UID:GID)
 };
+
+/// --image REF: read the image from the store into `flags` (cli_image.cpp).
+void resolve_image(RunFlags& flags);
 
 /// Add every `run` option to `app`.
 void add_run_options(CLI::App& app, RunFlags& flags);
@@ -82,6 +93,7 @@ int cli_wait(int argc, char** argv);
 int cli_inspect(int argc, char** argv);
 int cli_rm(int argc, char** argv);
 int cli_gc(int argc, char** argv);
+int cli_image(int argc, char** argv);
 
 /// Parse `app` and run `body`, mapping failures to docker's statuses (a bad
 /// flag or an nsrun::Error → message, hint and 125 or the error's status).

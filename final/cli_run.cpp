@@ -385,7 +385,36 @@ void add_run_options(CLI::App& app, RunFlags& f) {
     app.add_option("--stop-timeout", f.stop_timeout, "seconds `nsrun stop` waits before SIGKILL (default 10)")
         ->type_name("SECONDS")
         ->capture_default_str();
+    // images (nsrun image --help)
+    app.add_option("--image", f.image,
+                   "run an imported image (instead of --rootfs): its layers under an overlay of the container's own;\n"
+                   "without COMMAND its Entrypoint and Cmd run; its Env, WorkingDir and User apply unless given")
+        ->type_name("NAME[:TAG]|ID");
+    app.add_option("--image-root", f.image_root, "where images are stored")->type_name("DIR")->capture_default_str();
+    app.add_option("--entrypoint", f.entrypoint, "with --image: run this instead of the image's Entrypoint (\"\" clears it)")
+        ->type_name("COMMAND");
 }
+
+namespace {
+
+/// docker's rule: Entrypoint + (COMMAND, or the image's Cmd); --entrypoint
+/// replaces the image's Entrypoint and drops its Cmd.
+std::vector<std::string> image_command(const RunFlags& f) {
+    const ImageProcess& image = *f.image_process;
+    std::vector<std::string> args;
+    if (f.entrypoint) {
+        if (!f.entrypoint->empty()) {
+            args.push_back(*f.entrypoint);
+        }
+    } else {
+        args = image.entrypoint;
+    }
+    const auto& rest = !f.command.empty() ? f.command : f.entrypoint ? std::vector<std::string>{} : image.cmd;
+    args.insert(args.end(), rest.begin(), rest.end());
+    return args;
+}
+
+} // namespace
 
 ContainerSpec compile_run(const RunFlags& f) {
     ContainerSpec spec;
@@ -394,17 +423,34 @@ ContainerSpec compile_run(const RunFlags& f) {
     }
     spec.nsrun.name = f.name;
     spec.hostname = f.hostname;
-    spec.root = {f.rootfs, f.read_only};
-    spec.process.args = f.command;
+    spec.root = {f.image_process ? "" : f.rootfs, f.read_only};
+    spec.process.args = f.image_process ? image_command(f) : f.command;
+    if (spec.process.args.empty()) {
+        throw nsrun::Error{"COMMAND is required: what should run inside the container?",
+                           f.image_process ? "the image has no Entrypoint or Cmd: give COMMAND" : "see nsrun run --help"};
+    }
     spec.process.terminal = f.tty;
-    spec.process.cwd = f.workdir.empty() ? "/" : f.workdir;
+    const std::string image_workdir = f.image_process ? f.image_process->working_dir : "";
+    spec.process.cwd = !f.workdir.empty() ? f.workdir : !image_workdir.empty() ? image_workdir : "/";
     if (spec.process.cwd.front() != '/') {
         throw nsrun::Error{fmt::format("-w {}: the working directory must be an absolute path", f.workdir)};
     }
     if (!f.user.empty()) {
         spec.process.user = parse_user(f.user);
+    } else if (f.image_process && !f.image_process->user.empty()) {
+        spec.process.user = parse_user(f.image_process->user);
     }
     spec.process.env = default_env(f.hostname, f.tty);
+    if (f.image_process) {
+        for (const auto& entry : f.image_process->env) {
+            if (entry.find('=') != std::string::npos) {
+                apply_env(spec.process.env, entry); // the image's over the defaults, under -e
+            }
+        }
+        spec.nsrun.image = f.image;
+        spec.nsrun.image_id = f.image_id;
+        spec.nsrun.image_layers = f.image_layers;
+    }
     for (const auto& file : f.env_files) {
         for (const auto& entry : read_env_file(file)) {
             apply_env(spec.process.env, entry);
@@ -453,10 +499,17 @@ int cli_run(int argc, char** argv) {
                  "nsrun run"};
     RunFlags flags;
     nsrun::cli::Command command;
+    command.optional = true; // --image may bring its own
     nsrun::cli::add_command(app, command);
     add_run_options(app, flags);
     return nsrun::cli::run(app, command, argc, argv, [&] {
         flags.command = command.argv;
+        if (!flags.image.empty()) {
+            if (app.count("--rootfs") > 0) {
+                throw nsrun::Error{"--image and --rootfs both give the root filesystem", "give one of them"};
+            }
+            resolve_image(flags);
+        }
         const ContainerSpec spec = compile_run(flags);
         if (spec.nsrun.detach) {
             return run_detached(spec);

@@ -19,6 +19,7 @@
 #include "names.hpp"
 #include "nat.hpp"
 #include "netns.hpp"
+#include "overlay.hpp"
 #include "pid.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
@@ -77,6 +78,8 @@ struct Plan {
     std::optional<LinkPlan> link;
     std::string state_dir; ///< the container's directory (its /etc files)
     bool etc_files = false;
+    std::optional<OverlayPlan> overlay; ///< --image: the rootfs is an overlay of its layers
+    nsrun::UniqueFd overlay_mount;      ///< made by the parent (root), attached by the child
 };
 
 // --- the child: the inside, in order ----------------------------------------
@@ -92,6 +95,15 @@ void join_namespaces(const ContainerSpec& spec) {
 
 void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup) {
     make_mounts_private();
+    if (plan.overlay) {
+        // Rootless: no mount was made for us; make it here, in our user namespace.
+        const nsrun::UniqueFd own = plan.overlay_mount ? nsrun::UniqueFd{} : make_overlay(*plan.overlay);
+        const nsrun::UniqueFd& overlay = plan.overlay_mount ? plan.overlay_mount : own;
+        attach_overlay(overlay, plan.userns.enabled ? "." : plan.overlay->merged);
+        if (plan.userns.enabled) {
+            nsrun::sys::fchdir(overlay.get(), plan.overlay->merged); // "." becomes the overlay's root
+        }
+    }
     // In a user namespace the child starts in the rootfs (the parent's
     // RootfsAsWorkingDirectory) and mounts relative to ".": its host uid may
     // not be allowed to walk the rootfs's path (a 0750 home directory).
@@ -250,8 +262,12 @@ void resolve_joins(const Store& store, ContainerSpec& spec) {
 
 /// Before anything is made: every check that can fail with 125.
 void check_outside(const ContainerSpec& spec, const UserNamespace& userns) {
-    check_rootfs(spec.root);
-    check_rootfs_access(userns, spec.root);
+    if (spec.nsrun.image_layers.empty()) {
+        check_rootfs(spec.root);
+        check_rootfs_access(userns, spec.root);
+    } else {
+        check_image_layers(spec);
+    }
     check_volumes(spec);
     warn_unhonoured_limits(userns, spec.linux.resources);
 }
@@ -346,6 +362,17 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     EndOfLife end{store, record};
     Recorder rec{store, record};
     plan.state_dir = store.dir_of(record.id);
+    if (!spec.nsrun.image_layers.empty()) {
+        // --image: "/" is an overlay of the image's layers and an upper
+        // directory of its own, in the container's directory (gone with it).
+        plan.overlay = plan_overlay(spec, plan.state_dir);
+        spec.root.path = rec->spec.root.path = plan.overlay->merged;
+        rec.save();
+        make_overlay_dirs(*plan.overlay, outside_root_uid(plan.userns), outside_root_gid(plan.userns));
+        if (!plan.userns.rootless) {
+            plan.overlay_mount = make_overlay(*plan.overlay);
+        }
+    }
 
     // The outside, in order: each resource recorded, then made.
     std::optional<Cgroup> cgroup;
@@ -392,6 +419,7 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     });
     in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
+    plan.overlay_mount.reset(); // the child has its copy
     if (cgroup) {
         cgroup->add_process(child.pid());
     }

@@ -250,7 +250,10 @@ void to_json(json& j, const ContainerSpec& s) {
           {"interactive", s.nsrun.interactive},
           {"init", s.nsrun.init},
           {"stopTimeout", s.nsrun.stop_timeout},
-          {"privileged", s.nsrun.privileged}}},
+          {"privileged", s.nsrun.privileged},
+          {"image", s.nsrun.image},
+          {"imageId", s.nsrun.image_id},
+          {"imageLayers", s.nsrun.image_layers}}},
     };
 }
 
@@ -316,4 +319,7 @@ void from_json(const json& j, ContainerSpec& s) {
     s.nsrun.init = x.at("init").get<bool>();
     s.nsrun.stop_timeout = x.at("stopTimeout").get<unsigned>();
     s.nsrun.privileged = x.value("privileged", false);
+    s.nsrun.image = x.value("image", std::string{});
+    s.nsrun.image_id = x.value("imageId", std::string{});
+    s.nsrun.image_layers = x.value("imageLayers", std::vector<std::string>{});
 }

@@ -168,6 +168,9 @@ struct Extensions {
     bool init = false;                     ///< --init
     unsigned stop_timeout = 10;            ///< --stop-timeout, seconds
     bool privileged = false;               ///< --privileged: every capability, no seccomp, no masks
+    std::string image;                     ///< --image REF as given ("": root.path is a directory)
+    std::string image_id;                  ///< that image's id (sha256:…): `image rm` refuses while used
+    std::vector<std::string> image_layers; ///< its layers' directories, top first: overlayfs's lowerdirs
     bool operator==(const Extensions&) const = default;
 };
 

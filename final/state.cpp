@@ -2,6 +2,7 @@
 #include "state.hpp"
 
 #include "names.hpp"
+#include "tree.hpp"
 
 #include <nsrun/container_id.hpp>
 
@@ -253,19 +254,8 @@ std::string Store::resolve(const std::string& name_or_id) const {
 }
 
 void Store::remove(const std::string& id) const {
-    const std::string dir = dir_of(id);
-    DIR* d = ::opendir(dir.c_str());
-    if (d) {
-        while (const dirent* entry = ::readdir(d)) {
-            const std::string name = entry->d_name;
-            if (name != "." && name != "..") {
-                ::unlink((dir + "/" + name).c_str());
-            }
-        }
-        ::closedir(d);
-    }
-    const int rc = ::rmdir(dir.c_str());
-    nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(dir), nsrun::explain::result(rc, errno));
+    // Everything in it, an image's upper and work directories included.
+    remove_tree(dir_of(id));
 }
 
 std::string now_rfc3339() {

@@ -20,14 +20,14 @@ std::string g_program = "nsrun";
 
 /// CLI11's prefix_command() leaves everything from the first word it does
 /// not know in remaining(); turn that into COMMAND, rejecting unknown flags.
-std::vector<std::string> command_words(std::vector<std::string> rest) {
+std::vector<std::string> command_words(std::vector<std::string> rest, bool optional) {
     if (!rest.empty() && rest.front() == "--") {
         rest.erase(rest.begin());
     } else if (!rest.empty() && rest.front().starts_with('-')) {
         throw CLI::ValidationError(
             fmt::format("unknown option {} (put -- before COMMAND if it starts with a dash)", rest.front()));
     }
-    if (rest.empty()) {
+    if (rest.empty() && !optional) {
         throw CLI::ValidationError("COMMAND is required: what should run inside the container?");
     }
     return rest;
@@ -60,7 +60,7 @@ void add_command(CLI::App& app, Command& command) {
 int run(CLI::App& app, Command& command, int argc, char** argv, const std::function<int()>& body) {
     try {
         app.parse(argc, argv);
-        command.argv = command_words(app.remaining());
+        command.argv = command_words(app.remaining(), command.optional);
     } catch (const CLI::CallForHelp&) {
         std::fputs(app.help().c_str(), stdout);
         return 0;

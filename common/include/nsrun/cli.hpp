@@ -26,6 +26,7 @@ namespace nsrun::cli {
 struct Command {
     std::vector<std::string> argv; ///< COMMAND and its arguments
     bool explain = false;          ///< --explain
+    bool optional = false;         ///< COMMAND may be left out (nsrun run --image: the image's own)
 };
 
 /// Set up `app` for the shared contract: --explain, the COMMAND words, the
