@@ -104,6 +104,9 @@ void remove_stale_cgroups(const std::string& parent) noexcept {
     std::vector<std::string> stale;
     const time_t now = ::time(nullptr);
     while (const dirent* entry = ::readdir(dir)) {
+        if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) {
+            continue; // an interface file (cgroup.procs, memory.max, …): no lstat for each at every start
+        }
         const std::string name = entry->d_name;
         const std::string path = parent + "/" + name;
         struct stat st {};

@@ -5,7 +5,10 @@
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -95,19 +98,50 @@ std::string status_text(const Record& record) {
     return fmt::format("Exited ({}) {} ago", record.exit_code.value_or(-1), ago(record.finished));
 }
 
+namespace {
+
+/// A pidfd of the container's supervisor, if it still is the recorded one
+/// (pid *and* start time, checked after opening, so the descriptor cannot
+/// name a later process that got the same pid).
+nsrun::UniqueFd open_owner(const ProcessId& owner) {
+    const long fd = ::syscall(SYS_pidfd_open, owner.pid, 0);
+    nsrun::UniqueFd pidfd{static_cast<int>(fd)};
+    if (fd < 0 || !nsrun::is_alive(owner)) {
+        return nsrun::UniqueFd{};
+    }
+    return pidfd;
+}
+
+} // namespace
+
 std::optional<Record> wait_until_ended(const Store& store, const std::string& id, int timeout_ms) {
-    using namespace std::chrono_literals;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
+    using namespace std::chrono;
+    const auto deadline = steady_clock::now() + milliseconds(timeout_ms);
+    nsrun::UniqueFd owner;
+    for (bool first = true;; first = false) {
         const Loaded loaded = store.load(id);
         if (!loaded.record) {
             return std::nullopt; // removed (--rm), or its record is unreadable
         }
         const Record& r = *loaded.record;
-        if (r.status == Status::exited || r.is_dead() || std::chrono::steady_clock::now() >= deadline) {
+        const auto now = steady_clock::now();
+        if (r.status == Status::exited || r.is_dead() || now >= deadline) {
             return r;
         }
-        std::this_thread::sleep_for(20ms);
+        if (first) {
+            owner = open_owner(r.owner);
+        }
+        // The supervisor exits right after recording the end: sleep until
+        // it does (its pidfd turns readable) rather than on a timer.  The
+        // record is read again every 20 ms all the same, in case it ends
+        // some other way.
+        const int wait_ms = static_cast<int>(std::min<long long>(20, duration_cast<milliseconds>(deadline - now).count() + 1));
+        if (owner) {
+            pollfd exited{owner.get(), POLLIN, 0};
+            (void)::poll(&exited, 1, wait_ms);
+        } else {
+            std::this_thread::sleep_for(milliseconds(wait_ms));
+        }
     }
 }
 

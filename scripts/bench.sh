@@ -19,8 +19,10 @@
 # none of runc's and crun's is left.  Benchmarks are never tests: `make test` does not run this.
 set -euo pipefail
 
-BENCH_RUNS=${BENCH_RUNS:-40}
-BENCH_WARMUP=${BENCH_WARMUP:-5}
+# Few runs: ratios side by side in one run are what matter, and on a shared
+# machine a long run only collects more of everyone else's noise.
+BENCH_RUNS=${BENCH_RUNS:-15}
+BENCH_WARMUP=${BENCH_WARMUP:-3}
 
 die() {
     echo "bench: $*" >&2
@@ -39,8 +41,8 @@ if [[ -z ${NSRUN_BENCH_INSIDE:-} ]]; then
     for tool in hyperfine runc crun bwrap jq strace unshare ip; do
         command -v "$tool" >/dev/null || die "$tool is missing: run 'sudo make bench-deps'"
     done
-    for step in step01-uts step09-port-nat; do
-        [[ -x $BIN/$step ]] || die "$BIN/$step is missing: run 'make build' first"
+    for program in step01-uts step09-port-nat nsrun; do
+        [[ -x $BIN/$program ]] || die "$BIN/$program is missing: run 'make build' first"
     done
     [[ -x $ROOTFS/bin/true ]] || die "the lab rootfs $ROOTFS is missing: run 'make rootfs' first"
     [[ -f $OUTPUT ]] || die "$OUTPUT is missing (it holds the prose around the generated tables)"
@@ -92,8 +94,11 @@ mkdir -p "$WORK/runc-root" "$WORK/crun-root"
 # hyperfine runs each command through /bin/sh and subtracts the shell's own
 # start-up, so `$$` (the shell's pid) gives runc and crun a unique container
 # id per run at no cost.
-names=() commands=()
-add() { names+=("$1"); commands+=("$2"); }
+# Every command has a --prepare command (hyperfine takes one for all, or one
+# per command): `:` for most, and for the detached rows what sets them up.
+names=() commands=() prepares=()
+add() { names+=("$1"); commands+=("$2"); prepares+=("${3:-:}"); }
+NSRUN="$BIN/nsrun"
 for step_bin in "$BIN"/step[0-9][0-9]-*; do
     step=$(basename "$step_bin")
     number=${step:4:2}
@@ -105,11 +110,14 @@ for step_bin in "$BIN"/step[0-9][0-9]-*; do
         add "$step --network none" "$step_bin --rootfs $ROOTFS --network none /bin/true"
     fi
 done
-have_nsrun=0
-if [[ -x $BIN/nsrun ]]; then
-    have_nsrun=1
-    add "nsrun run --network none" "$BIN/nsrun run --rm --network none --rootfs $ROOTFS -- /bin/true"
-fi
+add "nsrun run --network none" "$NSRUN run --network none --rootfs $ROOTFS -- /bin/true"
+# run -d returns once the container runs (its monitor stays); the container
+# sleeps, so the next run's preparation removes it, untimed.  And rm -f of
+# such a running container, prepared by an untimed run -d.
+detached="$NSRUN run -d --name bench-d --network none --rootfs $ROOTFS -- /bin/sleep 1000"
+remove="$NSRUN rm -f bench-d >/dev/null 2>&1"
+add "nsrun run -d --network none (to running)" "$detached" "$remove || true"
+add "nsrun rm -f (a running detached container)" "$remove" "$remove; $detached >/dev/null"
 add "runc run" "runc --root $WORK/runc-root run --bundle $WORK/runc-bundle runc-\$\$"
 # crun 1.8 refuses a hybrid cgroup layout (cgroup2 on /sys/fs/cgroup/unified);
 # it runs in a private mount namespace with an empty tmpfs over that mount.
@@ -124,13 +132,19 @@ hyperfine_args() {
     for i in "${!names[@]}"; do
         printf '%s\0%s\0%s\0' --command-name "${names[$i]}" "${commands[$i]}"
     done
+    if [[ ${1:-} == --prepare ]]; then
+        for i in "${!names[@]}"; do
+            printf '%s\0%s\0' --prepare "${prepares[$i]}"
+        done
+    fi
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-mapfile -d '' args < <(hyperfine_args)
+mapfile -d '' args < <(hyperfine_args --prepare)
 hyperfine --style basic --warmup "$BENCH_WARMUP" --runs "$BENCH_RUNS" \
     --export-json "$WORK/start.json" "${args[@]}" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+"$NSRUN" rm -f bench-d >/dev/null 2>&1 || true # the last timed run's container
 
 # crun's own cost, without the extra mount namespace: the whole hyperfine
 # run in one namespace with the tmpfs already over unified.
@@ -161,21 +175,26 @@ add "mkdir+rmdir ×3 on a tmpfs (the baseline of the next row)" \
 add "mkdir+rmdir of a cgroup in memory, pids, cpu (v1)" \
     "for c in memory pids cpu; do mkdir /sys/fs/cgroup/\$c/$CGROUP_PREFIX-x && rmdir /sys/fs/cgroup/\$c/$CGROUP_PREFIX-x; done"
 add "step09 --help (start-up: loader + CLI11)" "$BIN/step09-port-nat --help"
+add "nsrun --version (start-up: loader, static constructors)" "$NSRUN --version"
 add "busybox true (static start-up)" "$ROOTFS/bin/true"
-add "step09 --network none" "$BIN/step09-port-nat --rootfs $ROOTFS --network none /bin/true"
-add "step09 --network host" "$BIN/step09-port-nat --rootfs $ROOTFS --network host /bin/true"
-add "step09 --network veth" "$BIN/step09-port-nat --rootfs $ROOTFS --network veth /bin/true"
-add "step09 --network bridge" "$BIN/step09-port-nat --rootfs $ROOTFS --network bridge /bin/true"
-add "step09 --network bridge -p 8080:80" "$BIN/step09-port-nat --rootfs $ROOTFS --network bridge -p 8080:80 /bin/true"
-add "step09 --userns --network none" "$BIN/step09-port-nat --rootfs $ROOTFS --userns --network none /bin/true"
+run="$NSRUN run --rootfs $ROOTFS"
+add "nsrun run --network none" "$run --network none -- /bin/true"
+add "nsrun run --network host (no network namespace)" "$run --network host -- /bin/true"
+add "nsrun run --network none --ipc host (no IPC namespace)" "$run --network none --ipc host -- /bin/true"
+add "nsrun run --network none -m 64m --pids-limit 100 (limits written)" "$run --network none -m 64m --pids-limit 100 -- /bin/true"
+add "nsrun run --network none --read-only" "$run --network none --read-only -- /bin/true"
+add "nsrun run --network none --userns" "$run --network none --userns -- /bin/true"
+add "nsrun run --network veth" "$run --network veth -- /bin/true"
+add "nsrun run --network bridge" "$run --network bridge -- /bin/true"
+add "nsrun run --network bridge -p 8080:80 (nftables)" "$run --network bridge -p 8080:80 -- /bin/true"
 mapfile -d '' args < <(hyperfine_args)
 hyperfine --style basic --warmup "$BENCH_WARMUP" --runs "$BENCH_RUNS" -i \
     --export-json "$WORK/primitives.json" "${args[@]}" >&2
 
 # --- 3. one start under strace: time inside each kind of system call --------------
-strace_bin=$BIN/step09-port-nat
-strace_args=(--rootfs "$ROOTFS" --network bridge -p 8080:80 /bin/true)
-strace_label="step09-port-nat --network bridge -p 8080:80"
+strace_bin=$NSRUN
+strace_args=(run --rootfs "$ROOTFS" --network none -- /bin/true)
+strace_label="nsrun run --network none"
 # One file per process (-ff), so no call is split into "unfinished" and
 # "resumed" halves; -yy names what each fd is (NETLINK, a cgroup file …).
 trace() {
@@ -187,11 +206,14 @@ trace() {
 }
 trace strace "$strace_bin" "${strace_args[@]}"
 strace -c -f -qq -o "$WORK/strace-c.txt" "$strace_bin" "${strace_args[@]}" >/dev/null 2>&1 || true
-if [[ $have_nsrun -eq 1 ]]; then
-    trace strace-nsrun "$BIN/nsrun" run --rm --network bridge -p 8080:80 --rootfs "$ROOTFS" -- /bin/true
-fi
-loader_stats=$(LD_DEBUG=statistics "$BIN/step09-port-nat" --help 2>&1 >/dev/null |
-    sed -n 's/^ *[0-9]*:[[:space:]]*//p' | grep -v -e '^$' -e 'runtime linker statistics' | head -8)
+trace strace-nsrun "$NSRUN" run --network bridge -p 8080:80 --rootfs "$ROOTFS" -- /bin/true
+loader() {
+    LD_DEBUG=statistics "$@" 2>&1 >/dev/null |
+        sed -n 's/^ *[0-9]*:[[:space:]]*//p' | grep -v -e '^$' -e 'runtime linker statistics' | head -8
+}
+loader_stats=$(loader "$BIN/step09-port-nat" --help)
+loader_stats_nsrun=$(loader "$NSRUN" --version)
+libraries() { ldd "$1" | awk '$1 !~ /linux-vdso|ld-linux/ { print $1 }' | tr '\n' ' '; }
 
 # Sum strace -T's in-kernel time per kind of call.  ptrace stops inflate
 # every call, so read the sizes relative to each other.
@@ -222,7 +244,7 @@ categorize() {
 # --- 4. the Markdown ------------------------------------------------------------
 median_of() { jq -r --arg n "$2" '.results[] | select(.command == $n) | .median' "$1"; }
 
-reference=$([[ $have_nsrun -eq 1 ]] && echo "nsrun run --network none" || echo "step09-port-nat --network none")
+reference="nsrun run --network none"
 ref_median=$(median_of "$WORK/start.json" "$reference")
 ref_cpu=$(jq -r --arg n "$reference" '.results[] | select(.command == $n) | .user + .system' "$WORK/start.json")
 
@@ -315,6 +337,11 @@ generated=$WORK/generated.md
     echo "5. CPU is the mean user + system time of the runtime and all its children (hyperfine's"
     echo "   rusage): the work a start does, which a busy machine disturbs far less than the wall clock."
     echo "   Kernel work deferred to worker threads (a network namespace's destruction) is not in it."
+    echo "6. \`nsrun run -d\` is timed until it returns, i.e. until the container has exec'd its command"
+    echo "   (\`/bin/sleep 1000\`) under its monitor; the monitor is not the client's child, so its CPU is"
+    echo "   not in the CPU column. Each run's preparation (untimed) removes the previous one. \`nsrun rm -f\`"
+    echo "   is timed on a running detached container made by an untimed \`run -d\`: SIGKILL, the monitor's"
+    echo "   teardown, the record removed."
     echo
     echo "### What each step adds"
     echo
@@ -330,9 +357,9 @@ generated=$WORK/generated.md
     echo "ptrace stops slow every call down, so compare the rows with each other, not with the table above."
     echo
     strace_table "$WORK/strace.txt"
-    if [[ $have_nsrun -eq 1 && -s $WORK/strace-nsrun.txt ]]; then
+    if [[ -s $WORK/strace-nsrun.txt ]]; then
         echo
-        echo "The same for \`nsrun run --rm --network bridge -p 8080:80\`:"
+        echo "The same for \`nsrun run --network bridge -p 8080:80\`:"
         echo
         strace_table "$WORK/strace-nsrun.txt"
     fi
@@ -343,10 +370,18 @@ generated=$WORK/generated.md
     head -n 20 "$WORK/strace-c.txt"
     echo '```'
     echo
-    echo "The dynamic loader's own account of step 09's start-up (\`LD_DEBUG=statistics\`):"
+    echo "The dynamic loader's own account of a start-up (\`LD_DEBUG=statistics\`), step 09 (\`--help\`)"
+    echo "and nsrun (\`--version\`), with the shared libraries each one loads:"
+    echo
+    echo "- step09-port-nat: $(libraries "$BIN/step09-port-nat")"
+    echo "- nsrun: $(libraries "$NSRUN")"
     echo
     echo '```'
+    echo "step09-port-nat --help:"
     echo "$loader_stats"
+    echo
+    echo "nsrun --version:"
+    echo "$loader_stats_nsrun"
     echo '```'
     echo
     echo "<!-- bench:end -->"

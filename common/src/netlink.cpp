@@ -357,11 +357,13 @@ void Socket::move_to_netns(const std::string& name, pid_t pid, const std::string
 }
 
 void Socket::set_up(const std::string& name, bool up) {
-    ifinfomsg info = link_header(link_index(name));
+    // Named by IFLA_IFNAME with index 0: the kernel looks the link up by
+    // name itself, one round trip instead of RTM_GETLINK + RTM_NEWLINK.
+    ifinfomsg info = link_header();
     info.ifi_flags = up ? IFF_UP : 0;
     info.ifi_change = IFF_UP; // only this flag changes
     Message message(RTM_NEWLINK, 0);
-    message.put(info);
+    message.put(info).attr_string(IFLA_IFNAME, name);
     request(message, fmt::format("{} {}", name, up ? "up" : "down"));
 }
 

@@ -67,9 +67,11 @@ int Child::wait() {
             throw SysError(fmt::format("waitpid({})", pid_), errno);
         }
     }
-    explain::note("waitpid({}) = {} ({})", pid_, pid_,
-                  WIFSIGNALED(status) ? fmt::format("killed by {}", flags::signal_name(WTERMSIG(status)))
-                                      : fmt::format("exited with {}", WEXITSTATUS(status)));
+    if (explain::enabled()) { // the arguments cost formatting: only when narrating
+        explain::note("waitpid({}) = {} ({})", pid_, pid_,
+                      WIFSIGNALED(status) ? fmt::format("killed by {}", flags::signal_name(WTERMSIG(status)))
+                                          : fmt::format("exited with {}", WEXITSTATUS(status)));
+    }
     pid_ = -1;
     return status;
 }
@@ -80,8 +82,10 @@ Child clone_child(int flags, const std::function<int()>& body) {
     const pid_t pid = ::clone(child_trampoline, stack.top(), all_flags,
                               const_cast<std::function<int()>*>(&body));
     const int err = errno;
-    explain::note("clone({}) {}", flags::clone_flags(static_cast<unsigned long>(all_flags)),
-                  explain::result(pid, err));
+    if (explain::enabled()) {
+        explain::note("clone({}) {}", flags::clone_flags(static_cast<unsigned long>(all_flags)),
+                      explain::result(pid, err));
+    }
     if (pid == -1) {
         throw SysError(fmt::format("clone({})", flags::clone_flags(static_cast<unsigned long>(all_flags))), err);
     }
@@ -107,7 +111,9 @@ void exec_command(const std::vector<std::string>& argv, Handshake& handshake) {
     } catch (const Error& error) {
         handshake.fail(error);
     }
-    explain::note("execvp({}, {})", explain::quote(argv.front()), explain::quote(argv));
+    if (explain::enabled()) {
+        explain::note("execvp({}, {})", explain::quote(argv.front()), explain::quote(argv));
+    }
     ::execvp(args[0], args.data());
     const int err = errno;
     explain::note("execvp({}) {}", explain::quote(argv.front()), explain::result(-1, err));

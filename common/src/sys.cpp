@@ -5,6 +5,7 @@
 #include "nsrun/flags.hpp"
 
 #include <cerrno>
+#include <type_traits>
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
@@ -27,11 +28,25 @@ namespace {
 
 /// Narrates `call` with its result and throws when it failed.
 /// `rc` is the raw return value; errno is read before anything else runs.
-long checked(long rc, const std::string& call) {
+/// `call` is the call's text, or a function that makes it: it is made only
+/// when narrating or failing, so a start that succeeds without --explain
+/// pays nothing for formatting flag names (docs/bench.md measured 5 % of a
+/// start in signal_name and clone_flags).
+template <typename Call>
+long checked(long rc, const Call& call) {
     const int err = rc == -1 ? errno : 0;
-    explain::note("{} {}", call, explain::result(rc, err));
+    if (rc != -1 && !explain::enabled()) {
+        return rc;
+    }
+    std::string text;
+    if constexpr (std::is_invocable_v<Call>) {
+        text = call();
+    } else {
+        text = call;
+    }
+    explain::note("{} {}", text, explain::result(rc, err));
     if (rc == -1) {
-        throw SysError(call, err);
+        throw SysError(text, err);
     }
     return rc;
 }
@@ -41,47 +56,47 @@ std::string q(const std::string& s) { return explain::quote(std::string_view{s})
 } // namespace
 
 void sethostname(const std::string& name) {
-    checked(::sethostname(name.data(), name.size()), fmt::format("sethostname({})", q(name)));
+    checked(::sethostname(name.data(), name.size()), [&] { return fmt::format("sethostname({})", q(name)); });
 }
 
 void mount(const char* source, const std::string& target, const char* fstype,
            unsigned long flags, const char* data) {
-    std::string call = fmt::format("mount({}, {}, {}, {}", explain::quote(source), q(target),
-                                   explain::quote(fstype), flags::mount_flags(flags));
-    call += data ? fmt::format(", {})", explain::quote(data)) : ")";
-    checked(::mount(source, target.c_str(), fstype, flags, data), call);
+    checked(::mount(source, target.c_str(), fstype, flags, data), [&] {
+        return fmt::format("mount({}, {}, {}, {}{})", explain::quote(source), q(target), explain::quote(fstype),
+                           flags::mount_flags(flags), data ? fmt::format(", {}", explain::quote(data)) : "");
+    });
 }
 
 void umount2(const std::string& target, int flags) {
     checked(::umount2(target.c_str(), flags),
-            fmt::format("umount2({}, {})", q(target), flags::umount_flags(flags)));
+            [&] { return fmt::format("umount2({}, {})", q(target), flags::umount_flags(flags)); });
 }
 
 void pivot_root(const std::string& new_root, const std::string& put_old) {
     checked(::syscall(SYS_pivot_root, new_root.c_str(), put_old.c_str()),
-            fmt::format("pivot_root({}, {})", q(new_root), q(put_old)));
+            [&] { return fmt::format("pivot_root({}, {})", q(new_root), q(put_old)); });
 }
 
 void chdir(const std::string& path) {
-    checked(::chdir(path.c_str()), fmt::format("chdir({})", q(path)));
+    checked(::chdir(path.c_str()), [&] { return fmt::format("chdir({})", q(path)); });
 }
 
 void fchdir(int fd, const std::string& shown_as) {
-    checked(::fchdir(fd), fmt::format("fchdir({} <{}>)", fd, shown_as));
+    checked(::fchdir(fd), [&] { return fmt::format("fchdir({} <{}>)", fd, shown_as); });
 }
 
 UniqueFd open_tree_clone(int dirfd, const std::string& shown_as) {
     const long fd = checked(::open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH),
-                            fmt::format("open_tree({} <{}>, \"\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE|"
+                            [&] { return fmt::format("open_tree({} <{}>, \"\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE|"
                                         "AT_EMPTY_PATH)",
-                                        dirfd, shown_as));
+                                        dirfd, shown_as); });
     return UniqueFd{static_cast<int>(fd)};
 }
 
 void move_mount(int from, int to, const std::string& to_shown_as) {
     checked(::move_mount(from, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
-            fmt::format("move_mount({}, \"\", {} <{}>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)", from,
-                        to, to_shown_as));
+            [&] { return fmt::format("move_mount({}, \"\", {} <{}>, \"\", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)", from,
+                        to, to_shown_as); });
 }
 
 void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
@@ -90,33 +105,33 @@ void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
         explain::note("mkdir({}, {:#o}) = -1 EEXIST (already there, fine)", q(path), mode);
         return;
     }
-    checked(rc, fmt::format("mkdir({}, {:#o})", q(path), mode));
+    checked(rc, [&] { return fmt::format("mkdir({}, {:#o})", q(path), mode); });
 }
 
 void rmdir(const std::string& path) {
-    checked(::rmdir(path.c_str()), fmt::format("rmdir({})", q(path)));
+    checked(::rmdir(path.c_str()), [&] { return fmt::format("rmdir({})", q(path)); });
 }
 
 void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
     checked(::mknod(path.c_str(), S_IFCHR | mode, makedev(major, minor)),
-            fmt::format("mknod({}, S_IFCHR|{:#o}, makedev({}, {}))", q(path), mode, major, minor));
+            [&] { return fmt::format("mknod({}, S_IFCHR|{:#o}, makedev({}, {}))", q(path), mode, major, minor); });
 }
 
 void chmod(const std::string& path, mode_t mode) {
-    checked(::chmod(path.c_str(), mode), fmt::format("chmod({}, {:#o})", q(path), mode));
+    checked(::chmod(path.c_str(), mode), [&] { return fmt::format("chmod({}, {:#o})", q(path), mode); });
 }
 
 void symlink(const std::string& target, const std::string& link_path) {
     checked(::symlink(target.c_str(), link_path.c_str()),
-            fmt::format("symlink({}, {})", q(target), q(link_path)));
+            [&] { return fmt::format("symlink({}, {})", q(target), q(link_path)); });
 }
 
 void unshare(int flags) {
-    checked(::unshare(flags), fmt::format("unshare({})", flags::clone_flags(flags)));
+    checked(::unshare(flags), [&] { return fmt::format("unshare({})", flags::clone_flags(flags)); });
 }
 
 void kill(pid_t pid, int sig) {
-    checked(::kill(pid, sig), fmt::format("kill({}, {})", pid, flags::signal_name(sig)));
+    checked(::kill(pid, sig), [&] { return fmt::format("kill({}, {})", pid, flags::signal_name(sig)); });
 }
 
 UniqueFd open(const std::string& path, int flags, mode_t mode) {
@@ -139,10 +154,10 @@ void write_file(const std::string& path, const std::string& content) {
     const UniqueFd owner{fd};
     const ssize_t n = ::write(fd, content.data(), content.size());
     const int err = errno;
-    const std::string call = fmt::format("write({}, {})", q(path), q(content));
+    const auto call = [&] { return fmt::format("write({}, {})", q(path), q(content)); };
     if (n >= 0 && static_cast<std::size_t>(n) != content.size()) {
-        explain::note("{} = {} (short write)", call, n);
-        throw SysError(call, EIO);
+        explain::note("{} = {} (short write)", call(), n);
+        throw SysError(call(), EIO);
     }
     errno = err;
     checked(n, call);
@@ -195,26 +210,26 @@ void mount_setattr_recursive(const std::string& path, unsigned long long attr_se
         }
     }
     checked(::mount_setattr(AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr, sizeof attr),
-            fmt::format("mount_setattr(AT_FDCWD, {}, AT_RECURSIVE, {{attr_set={}}})", q(path),
-                        names.empty() ? "0" : names));
+            [&] { return fmt::format("mount_setattr(AT_FDCWD, {}, AT_RECURSIVE, {{attr_set={}}})", q(path),
+                        names.empty() ? "0" : names); });
 }
 
 void setresuid(uid_t uid) {
-    checked(::setresuid(uid, uid, uid), fmt::format("setresuid({}, {}, {})", uid, uid, uid));
+    checked(::setresuid(uid, uid, uid), [&] { return fmt::format("setresuid({}, {}, {})", uid, uid, uid); });
 }
 
 void setresgid(gid_t gid) {
-    checked(::setresgid(gid, gid, gid), fmt::format("setresgid({}, {}, {})", gid, gid, gid));
+    checked(::setresgid(gid, gid, gid), [&] { return fmt::format("setresgid({}, {}, {})", gid, gid, gid); });
 }
 
 void clear_groups() { checked(::setgroups(0, nullptr), "setgroups(0, [])"); }
 
 void setdomainname(const std::string& name) {
-    checked(::setdomainname(name.data(), name.size()), fmt::format("setdomainname({})", q(name)));
+    checked(::setdomainname(name.data(), name.size()), [&] { return fmt::format("setdomainname({})", q(name)); });
 }
 
 void setns(int fd, int nstype, const std::string& what) {
-    checked(::setns(fd, nstype), fmt::format("setns({}<{}>, {})", fd, what, flags::namespace_type(nstype)));
+    checked(::setns(fd, nstype), [&] { return fmt::format("setns({}<{}>, {})", fd, what, flags::namespace_type(nstype)); });
 }
 
 void setns(const std::string& path, int nstype) {
@@ -223,7 +238,7 @@ void setns(const std::string& path, int nstype) {
 }
 
 bool flock(int fd, int operation, const std::string& what) {
-    const std::string call = fmt::format("flock({}<{}>, {})", fd, what, flags::flock_operation(operation));
+    const auto call = [&] { return fmt::format("flock({}<{}>, {})", fd, what, flags::flock_operation(operation)); };
     for (;;) {
         const int rc = ::flock(fd, operation);
         const int err = errno;
@@ -231,7 +246,7 @@ bool flock(int fd, int operation, const std::string& what) {
             continue;
         }
         if (rc == -1 && err == EWOULDBLOCK && (operation & LOCK_NB)) {
-            explain::note("{} {} (held by another process)", call, explain::result(-1, err));
+            explain::note("{} {} (held by another process)", call(), explain::result(-1, err));
             return false;
         }
         errno = err;
@@ -243,40 +258,41 @@ bool flock(int fd, int operation, const std::string& what) {
 sigset_t sigprocmask(int how, const sigset_t& set) {
     sigset_t old{};
     checked(::sigprocmask(how, &set, &old),
-            fmt::format("sigprocmask({}, {})", flags::sigprocmask_how(how), flags::signal_set(set)));
+            [&] { return fmt::format("sigprocmask({}, {})", flags::sigprocmask_how(how), flags::signal_set(set)); });
     return old;
 }
 
 UniqueFd signalfd(const sigset_t& mask, int flags) {
-    const std::string flag_names = flags == 0 ? "0"
-                                   : flags == SFD_CLOEXEC ? "SFD_CLOEXEC"
-                                   : flags == (SFD_CLOEXEC | SFD_NONBLOCK) ? "SFD_CLOEXEC|SFD_NONBLOCK"
-                                                                          : fmt::format("{:#x}", flags);
-    return UniqueFd{static_cast<int>(
-        checked(::signalfd(-1, &mask, flags), fmt::format("signalfd(-1, {}, {})", flags::signal_set(mask), flag_names)))};
+    return UniqueFd{static_cast<int>(checked(::signalfd(-1, &mask, flags), [&] {
+        const std::string flag_names = flags == 0                                 ? "0"
+                                       : flags == SFD_CLOEXEC                     ? "SFD_CLOEXEC"
+                                       : flags == (SFD_CLOEXEC | SFD_NONBLOCK) ? "SFD_CLOEXEC|SFD_NONBLOCK"
+                                                                                  : fmt::format("{:#x}", flags);
+        return fmt::format("signalfd(-1, {}, {})", flags::signal_set(mask), flag_names);
+    }))};
 }
 
 UniqueFd pidfd_open(pid_t pid) {
-    return UniqueFd{static_cast<int>(checked(::syscall(SYS_pidfd_open, pid, 0), fmt::format("pidfd_open({}, 0)", pid)))};
+    return UniqueFd{static_cast<int>(checked(::syscall(SYS_pidfd_open, pid, 0), [&] { return fmt::format("pidfd_open({}, 0)", pid); }))};
 }
 
 void pidfd_send_signal(int pidfd, int sig) {
     checked(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0),
-            fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)));
+            [&] { return fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)); });
 }
 
 void set_parent_death_signal(int sig) {
-    checked(::prctl(PR_SET_PDEATHSIG, sig), fmt::format("prctl(PR_SET_PDEATHSIG, {})", flags::signal_name(sig)));
+    checked(::prctl(PR_SET_PDEATHSIG, sig), [&] { return fmt::format("prctl(PR_SET_PDEATHSIG, {})", flags::signal_name(sig)); });
 }
 
 void set_no_new_privs() { checked(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS, 1)"); }
 
 void drop_bounding_capability(int cap, const std::string& name) {
-    checked(::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), fmt::format("prctl(PR_CAPBSET_DROP, {})", name));
+    checked(::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), [&] { return fmt::format("prctl(PR_CAPBSET_DROP, {})", name); });
 }
 
 void set_keep_capabilities(bool on) {
-    checked(::prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), fmt::format("prctl(PR_SET_KEEPCAPS, {})", on ? 1 : 0));
+    checked(::prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0), [&] { return fmt::format("prctl(PR_SET_KEEPCAPS, {})", on ? 1 : 0); });
 }
 
 void clear_ambient_capabilities() {
@@ -285,7 +301,7 @@ void clear_ambient_capabilities() {
 
 void raise_ambient_capability(int cap, const std::string& name) {
     checked(::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0),
-            fmt::format("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})", name));
+            [&] { return fmt::format("prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, {})", name); });
 }
 
 void capset(std::uint64_t effective, std::uint64_t permitted, std::uint64_t inheritable, const std::string& shown_as) {
@@ -296,26 +312,26 @@ void capset(std::uint64_t effective, std::uint64_t permitted, std::uint64_t inhe
         data[word].permitted = static_cast<std::uint32_t>(permitted >> (32 * word));
         data[word].inheritable = static_cast<std::uint32_t>(inheritable >> (32 * word));
     }
-    checked(::syscall(SYS_capset, &header, data), fmt::format("capset({})", shown_as));
+    checked(::syscall(SYS_capset, &header, data), [&] { return fmt::format("capset({})", shown_as); });
 }
 
 void cloexec_from(unsigned first) {
     checked(::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC),
-            fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first));
+            [&] { return fmt::format("close_range({}, ~0U, CLOSE_RANGE_CLOEXEC)", first); });
 }
 
 void close_from(unsigned first) {
-    checked(::syscall(SYS_close_range, first, ~0U, 0), fmt::format("close_range({}, ~0U, 0)", first));
+    checked(::syscall(SYS_close_range, first, ~0U, 0), [&] { return fmt::format("close_range({}, ~0U, 0)", first); });
 }
 
-void unlink(const std::string& path) { checked(::unlink(path.c_str()), fmt::format("unlink({})", q(path))); }
+void unlink(const std::string& path) { checked(::unlink(path.c_str()), [&] { return fmt::format("unlink({})", q(path)); }); }
 
 void rename(const std::string& from, const std::string& to) {
-    checked(::rename(from.c_str(), to.c_str()), fmt::format("rename({}, {})", q(from), q(to)));
+    checked(::rename(from.c_str(), to.c_str()), [&] { return fmt::format("rename({}, {})", q(from), q(to)); });
 }
 
 void fsync(int fd, const std::string& what) {
-    checked(::fsync(fd), fmt::format("fsync({}<{}>)", fd, what));
+    checked(::fsync(fd), [&] { return fmt::format("fsync({}<{}>)", fd, what); });
 }
 
 } // namespace nsrun::sys
