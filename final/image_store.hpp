@@ -45,7 +45,7 @@ struct ImageProcess {
     std::string user;
 };
 
-/// One image of the store (images/<id>.json).
+/// One image of the store (`images/<id>.json`).
 struct Image {
     std::string id;                  ///< "sha256:<hex>" of its config blob
     std::vector<std::string> tags;   ///< "name:tag"

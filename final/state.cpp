@@ -143,10 +143,21 @@ void rename_noreplace(const std::string& from, const std::string& to) {
 nsrun::fs::FileLock Store::create(const std::string& id) {
     nsrun::fs::make_dirs(root_, 0711);
     const std::string unfinished = fmt::format("{}/{}{}", root_, unfinished_prefix, id);
-    nsrun::sys::mkdir(unfinished, 0711, /*exist_ok=*/false);
-    nsrun::fs::FileLock lock(unfinished + "/lock");
-    rename_noreplace(unfinished, dir_of(id)); // the lock file keeps its inode: still ours
-    return lock;
+    // gc removes an unfinished directory whose lock nobody holds (its maker
+    // was killed): it may do so in the instant between our mkdir and our
+    // flock.  Then one of the three calls fails with ENOENT: start again.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            nsrun::sys::mkdir(unfinished, 0711, /*exist_ok=*/false);
+            nsrun::fs::FileLock lock(unfinished + "/lock");
+            rename_noreplace(unfinished, dir_of(id)); // the lock file keeps its inode: still ours
+            return lock;
+        } catch (const nsrun::SysError& e) {
+            if (e.error_number() != ENOENT || attempt == 3) {
+                throw;
+            }
+        }
+    }
 }
 
 void Store::remove_unfinished() const {
@@ -164,13 +175,15 @@ void Store::remove_unfinished() const {
     ::closedir(dir);
     for (const auto& name : names) {
         const std::string path = root_ + "/" + name;
-        // A runtime holds one for microseconds; one of a minute ago is a
-        // leftover.  (Younger ones may not have their lock file yet.)
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == -1 || std::time(nullptr) - st.st_mtime < 60) {
-            continue;
+        // Its maker holds the lock until it renames it: a lock we can take
+        // means the maker was killed.  (One that has only just made it may
+        // not hold the lock yet: Store::create starts again if it loses it.)
+        std::optional<nsrun::fs::FileLock> lock;
+        try {
+            lock = nsrun::fs::FileLock::try_acquire(path + "/lock");
+        } catch (const nsrun::SysError&) {
+            continue; // renamed (finished) or removed meanwhile
         }
-        const auto lock = nsrun::fs::FileLock::try_acquire(path + "/lock");
         if (!lock) {
             continue; // a runtime is making it right now
         }
