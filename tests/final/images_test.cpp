@@ -331,6 +331,59 @@ STEP_TEST(Images, ConcurrentImportsOfOneImageStoreItOnce,
     EXPECT_TRUE(in_store("tmp").empty());
 }
 
+STEP_TEST(Images, RootlessImportAndRunNeedNoRoot,
+          "a user who is not root imports the lab archive into a store of its own and runs it: the layer is theirs, "
+          "writes stay in the container, image rm empties the store, and no mount is left on the host") {
+    // Everything the user touches is theirs: a 0755 directory with the
+    // archive (a clone in a 0750 home would be unreadable to them), their
+    // store and their state directory.
+    const auto user = unprivileged_user();
+    REQUIRE(user.has_value());
+    const std::string home = base_.path() + "/home";
+    fs::create_directories(home);
+    ::chmod(base_.path().c_str(), 0755);
+    fs::copy_file(lab_archive(), home + "/lab.oci.tar");
+    ::chmod((home + "/lab.oci.tar").c_str(), 0644);
+    ASSERT_EQ(::chown(home.c_str(), user->first, user->second), 0);
+    const std::string own_store = home + "/store";
+    const std::string own_state = home + "/state";
+    const auto as_user = [&](std::vector<std::string> args) {
+        Launch launch = host().runtime(std::move(args));
+        launch.as_user = user;
+        return lab::run(launch, 60s);
+    };
+    const auto before = snapshot();
+
+    const Result imported = as_user({"image", "import", "--image-root", own_store, home + "/lab.oci.tar"});
+    REQUIRE(expect_exit(imported, 0, "an unprivileged import works"));
+    const Result inspected = as_user({"image", "inspect", "--image-root", own_store, "lab"});
+    REQUIRE(expect_exit(inspected, 0, "the user's store has the image"));
+    const std::string layer = nlohmann::json::parse(inspected.out)[0]["LayerDirs"][0];
+    struct stat st {};
+    ASSERT_EQ(::lstat((layer + "/bin/busybox").c_str(), &st), 0) << layer;
+    EXPECT_EQ(st.st_uid, user->first) << "the layer's files belong to the user who imported it (the host's view)";
+
+    const std::vector<std::string> run_args{"run", "--image-root", own_store, "--state-dir", own_state, "--image", "lab", "--"};
+    auto with = [&](std::vector<std::string> command) {
+        std::vector<std::string> all = run_args;
+        all.insert(all.end(), command.begin(), command.end());
+        return as_user(all);
+    };
+    const Result r = with({"sh", "-c", "head -1 /etc/os-release; id -u; echo mine > /etc/new; cat /etc/new"});
+    REQUIRE(expect_exit(r, 0, "the user runs the image (a rootless overlay)"));
+    expect_stdout_contains(r, "nsrun lab rootfs", "the image's files are the container's /");
+    expect_stdout_contains(r, "\n0\n", "COMMAND is root of its user namespace");
+    expect_stdout_contains(r, "mine", "the container may write to its /");
+    EXPECT_FALSE(fs::exists(layer + "/etc/new")) << "the write went to the container's upper layer, not the image's";
+    const Result fresh = with({"sh", "-c", "test -e /etc/new && echo leaked || echo clean"});
+    expect_stdout_contains(fresh, "clean", "a new container does not see the previous one's write");
+    EXPECT_EQ(snapshot().mounts, before.mounts) << "no overlay is left on the host";
+
+    const Result removed = as_user({"image", "rm", "--image-root", own_store, "lab"});
+    expect_exit(removed, 0, "the user removes their image");
+    EXPECT_TRUE(fs::is_empty(own_store + "/layers")) << "its layer went with it";
+}
+
 STEP_TEST_ANY_USER(Images, HelpDescribesImages, "nsrun image --help lists import, ls, inspect and rm") {
     const Result r = lab::run({"image", "--help"});
     expect_exit(r, 0, "--help succeeds");
