@@ -363,6 +363,7 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     Recorder rec{store, record};
     plan.state_dir = store.dir_of(record.id);
     if (!spec.nsrun.image_layers.empty()) {
+        confirm_image_layers(spec); // the record names the layers: image rm keeps them from now on
         // --image: "/" is an overlay of the image's layers and an upper
         // directory of its own, in the container's directory (gone with it).
         plan.overlay = plan_overlay(spec, plan.state_dir);

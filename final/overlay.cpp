@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <filesystem>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -140,7 +142,19 @@ void check_image_layers(const ContainerSpec& spec) {
     for (const auto& layer : spec.nsrun.image_layers) {
         if (!nsrun::fs::is_directory(layer)) {
             throw nsrun::Error{fmt::format("--image {}: its layer {} is missing", spec.nsrun.image, layer),
-                               "the image store was changed underneath: import the image again"};
+                               "the image was removed (nsrun image rm) while the container started: import it again"};
         }
     }
+}
+
+void confirm_image_layers(const ContainerSpec& spec) {
+    if (spec.nsrun.image_layers.empty()) {
+        return;
+    }
+    // IMAGE_ROOT/layers/<diff_id>/fs: the store is three levels up (image_store.hpp).
+    const auto root = std::filesystem::path(spec.nsrun.image_layers.front()).parent_path().parent_path().parent_path();
+    const std::string lock_path = (root / "lock").string();
+    const nsrun::UniqueFd lock = nsrun::sys::open(lock_path, O_RDONLY | O_CLOEXEC);
+    nsrun::sys::flock(lock.get(), LOCK_SH, lock_path); // image rm holds it exclusively
+    check_image_layers(spec);
 }

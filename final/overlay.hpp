@@ -57,3 +57,10 @@ void attach_overlay(const nsrun::UniqueFd& overlay, const std::string& target);
 /// In the parent, before anything is made: every layer of the spec is in
 /// the store.  Throws (125) naming the missing one.
 void check_image_layers(const ContainerSpec& spec);
+
+/// In the parent, once the container's record (which names its layers) is
+/// saved: wait for any `nsrun image rm` in progress (a shared flock of the
+/// store's lock) and check the layers again.  An `image rm` that starts
+/// later finds the record and keeps the layers; one that finished earlier
+/// took them, and this throws (125) instead of mounting a half-gone image.
+void confirm_image_layers(const ContainerSpec& spec);

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <thread>
 #include <fstream>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -329,6 +331,32 @@ STEP_TEST(Images, ConcurrentImportsOfOneImageStoreItOnce,
     EXPECT_EQ(in_store("layers").size(), 1U);
     EXPECT_EQ(in_store("images").size(), 1U);
     EXPECT_TRUE(in_store("tmp").empty());
+}
+
+STEP_TEST(Images, RemovedWhileARunStartsIsACleanError,
+          "image rm -f between a run's look-up of the image and its record: the run fails with 125 naming the "
+          "removal, and leaves no container, mount or state behind") {
+    REQUIRE(expect_exit(image("import", {lab_archive()}), 0, "import"));
+    const auto before = snapshot();
+    // The run looks the image up, then records the container under the
+    // state directory's names lock: holding that lock here stops it in
+    // between, exactly where a concurrent image rm would slip in.
+    const std::string run_dir = "/proc/" + std::to_string(host().pid()) + "/root/run/nsrun";
+    fs::create_directories(run_dir);
+    const int names = ::open((run_dir + "/containers.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(names, 0);
+    ASSERT_EQ(::flock(names, LOCK_EX), 0);
+    auto starting = start({"run", "--image-root", store(), "--network", "none", "--image", "lab", "--", "true"});
+    std::this_thread::sleep_for(500ms); // let it resolve the image and block on the lock
+    const Result removed = image("rm", {"-f", "lab"});
+    expect_exit(removed, 0, "nothing has recorded the image's use yet: rm -f removes it");
+    EXPECT_TRUE(in_store("layers").empty()) << "and its layer";
+    ::close(names);
+    const Result r = starting->finish(30s);
+    expect_exit(r, 125, "the run cannot use a removed image");
+    expect_stderr_contains(r, "was removed", "the error says the image went away while the container started");
+    EXPECT_TRUE(state_ids().empty()) << "no container is left" << r;
+    EXPECT_EQ(snapshot().mounts, before.mounts) << "no overlay is left" << r;
 }
 
 STEP_TEST(Images, RootlessImportAndRunNeedNoRoot,
