@@ -12,7 +12,7 @@ step_target = step$(filter $(shell printf '%02d' $(1))-%,$(STEPS))
 quiet_build = cmake --build $(BUILD) -j $(JOBS) --target $(1) -- --no-print-directory >$(BUILD)/build.log 2>&1 \
 	|| { cat $(BUILD)/build.log; echo "build failed (full log: $(BUILD)/build.log)" >&2; exit 1; }
 
-.PHONY: all doctor deps bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
+.PHONY: all doctor deps oci-deps oci-test bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -26,6 +26,9 @@ doctor: ## what of the course works on this machine, and how to fix the rest
 
 deps: ## install the packages nsrun needs (apt, dnf or pacman; only the missing ones)
 	@scripts/deps.sh
+
+oci-deps: ## install the real OCI clients the OCI tests drive nsrun with: podman, containerd (and runc)
+	@scripts/oci-deps.sh
 
 bench-deps: ## install what make bench needs: hyperfine, runc, crun, bubblewrap, jq, perf, strace
 	@scripts/bench-deps.sh
@@ -55,7 +58,7 @@ rootfs: probe ## build the lab root filesystem (rootfs/lab) from busybox-static,
 	  rootfs/build.sh $(ROOTFS) $(BUILD)/bin/lab-probe && cat rootfs/build.sh rootfs/oci-archive.sh | sha1sum > $(ROOTFS).built; \
 	fi
 
-test: deps build rootfs ## every test, then every step on a cgroup-v2 kernel in qemu (needs root: sudo make test)
+test: deps oci-deps build rootfs ## every test, then every step on a cgroup-v2 kernel in qemu (needs root: sudo make test)
 	@scripts/check-steps.sh
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 	@BUILD=$(BUILD) scripts/test-vm.sh
@@ -65,6 +68,10 @@ test-vm: deps build rootfs ## every step's suite on a cgroup-v2-only kernel unde
 
 unit-test: build ## only the unit tests of common/
 	@cd $(BUILD) && ctest --output-on-failure -L unit
+
+oci-test: oci-deps configure rootfs ## podman and containerd drive runc and nsrun (tests/oci; sudo make oci-test)
+	@$(call quiet_build,oci-client-tests nsrun lab-probe)
+	@cd $(BUILD) && ctest --output-on-failure -L oci-clients
 
 test-step-%: configure rootfs ## the cumulative tests of step N: make test-step-4
 	@$(call quiet_build,$(call step_target,$*) lab-probe step-tests)

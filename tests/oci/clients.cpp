@@ -1,0 +1,225 @@
+// Shared plumbing of the OCI client suites: scratch directories, the logging
+// runtime wrapper, cgroup paths on v1 and v2, what was left running.
+#include "clients.hpp"
+
+#include "../needs_root.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace lab::oci {
+
+Scratch::Scratch() {
+    std::string tmpl = "/tmp/nsrun-oci-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw std::runtime_error(fmt::format("mkdtemp({}): {}", tmpl, std::strerror(errno)));
+    }
+    path_ = tmpl;
+    ::chmod(path_.c_str(), 0755); // containers (and their users) walk into the bundles below
+}
+
+Scratch::~Scratch() {
+    if (std::getenv("NSRUN_OCI_KEEP") != nullptr) { // to read calls.log and the engines' logs after a run
+        std::cout << "NSRUN_OCI_KEEP: kept " << path_ << "\n";
+        return;
+    }
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+void write_file(const std::string& path, const std::string& text, unsigned mode) {
+    {
+        std::ofstream out(path, std::ios::trunc);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write " + path);
+    }
+    ::chmod(path.c_str(), mode);
+}
+
+std::string runtime_path() {
+    if (config().bin.empty()) return "";
+    const std::string& bin = config().bin.front();
+    if (bin.find('/') != std::string::npos) {
+        return ::access(bin.c_str(), X_OK) == 0 ? bin : "";
+    }
+    std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
+    dirs += ":/usr/local/sbin:/usr/sbin:/sbin";
+    std::istringstream in(dirs);
+    for (std::string dir; std::getline(in, dir, ':');) {
+        if (dir.empty()) continue;
+        const std::string candidate = dir + "/" + bin;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return "";
+}
+
+std::string write_runtime_wrapper(const Scratch& dir) {
+    // The words after the runtime's path in --bin (e.g. `--debug`) come first.
+    std::string real = shell_quote(runtime_path());
+    for (std::size_t i = 1; i < config().bin.size(); ++i) real += " " + shell_quote(config().bin[i]);
+    const std::string script = fmt::format(R"SH(#!/bin/sh
+# One call of the OCI runtime by a client (containerd's shim, conmon, podman):
+# logged to calls.log, then the real runtime runs in this very process (exec),
+# so the client sees it exactly as it would without the log.
+log={log}
+stdin=$(readlink /proc/$$/fd/0) stdout=$(readlink /proc/$$/fd/1) stderr=$(readlink /proc/$$/fd/2)
+others=$(for f in /proc/$$/fd/*; do n=${{f##*/}}; case $n in 0|1|2) ;; *) printf ' %s=%s' "$n" "$(readlink "$f")" ;; esac; done)
+{{
+  printf '%s pid %s ppid %s:' "$(date -u +%H:%M:%S.%N)" $$ $PPID
+  for a in "$@"; do printf ' %s' "$a"; done
+  printf '\n  cwd %s\n  stdin %s, stdout %s, stderr %s\n  other fds:%s\n' "$(pwd)" "$stdin" "$stdout" "$stderr" "$others"
+  env | sort | grep -E '^(_OCI|_CONTAINERS|CONTAINERS_|NOTIFY_SOCKET|LISTEN_|XDG_RUNTIME_DIR|TTRPC_ADDRESS|GRPC_ADDRESS|NAMESPACE|MAX_SHIM|GOMAXPROCS|TMPDIR|HOME|TERM|container)' | sed 's/^/  env /'
+}} >>"$log" 2>/dev/null
+exec {real} "$@"
+)SH",
+                                           fmt::arg("log", shell_quote(dir / "calls.log")), fmt::arg("real", real));
+    const std::string path = dir / "runtime";
+    write_file(path, script, 0755);
+    write_file(dir / "calls.log", "");
+    return path;
+}
+
+std::size_t calls_size(const Scratch& dir) {
+    std::error_code ec;
+    const auto size = fs::file_size(dir / "calls.log", ec);
+    return ec ? 0 : static_cast<std::size_t>(size);
+}
+
+std::string calls_since(const Scratch& dir, std::size_t from) {
+    const std::string all = read_file(dir / "calls.log");
+    return from < all.size() ? all.substr(from) : "";
+}
+
+bool cgroup_v2() {
+    return fs::exists("/sys/fs/cgroup/cgroup.controllers");
+}
+
+std::string cgroup_file(const std::string& controller, const std::string& path, const std::string& v1_file,
+                        const std::string& v2_file) {
+    if (cgroup_v2()) return "/sys/fs/cgroup" + path + "/" + v2_file;
+    return "/sys/fs/cgroup/" + controller + path + "/" + v1_file;
+}
+
+namespace {
+/// The hierarchies' mount points: /sys/fs/cgroup (v2) or /sys/fs/cgroup/* (v1).
+std::vector<std::string> hierarchies() {
+    if (cgroup_v2()) return {"/sys/fs/cgroup"};
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+        if (entry.is_directory(ec) && !entry.is_symlink(ec)) out.push_back(entry.path().string());
+    }
+    return out;
+}
+
+void remove_bottom_up(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.is_directory(ec) && !entry.is_symlink(ec)) remove_bottom_up(entry.path());
+    }
+    ::rmdir(dir.c_str());
+}
+} // namespace
+
+std::vector<std::string> cgroup_dirs(const std::string& path) {
+    std::vector<std::string> out;
+    for (const auto& h : hierarchies()) {
+        if (fs::is_directory(h + path)) out.push_back(h + path);
+    }
+    return out;
+}
+
+bool remove_cgroup_tree(const std::string& path) {
+    for (const auto& dir : cgroup_dirs(path)) remove_bottom_up(dir);
+    return cgroup_dirs(path).empty();
+}
+
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+    std::vector<pid_t> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string cmdline = read_file(entry.path() / "cmdline");
+        for (char& c : cmdline) {
+            if (c == '\0') c = ' ';
+        }
+        const pid_t pid = std::stoi(name);
+        if (pid != ::getpid() && cmdline.find(text) != std::string::npos) out.push_back(pid);
+    }
+    return out;
+}
+
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!ready()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(100ms);
+    }
+    return true;
+}
+
+std::string missing_tools(const std::vector<std::string>& tools) {
+    std::string missing;
+    for (const auto& tool : tools) {
+        const std::string check = "command -v " + shell_quote(tool) + " >/dev/null 2>&1";
+        if (std::system(check.c_str()) != 0) missing += (missing.empty() ? "" : ", ") + tool;
+    }
+    return missing.empty() ? "" : missing + " not installed: run `sudo make oci-deps` (or `sudo make deps`)";
+}
+
+std::vector<std::string> lines_with(const std::string& text, const std::string& word) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(word) != std::string::npos) out.push_back(line);
+    }
+    return out;
+}
+
+void ClientTest::require(const std::vector<std::string>& tools, const std::string& suite_error) {
+    NSRUN_REQUIRE_ROOT("starts a private container engine");
+    std::string missing = missing_tools(tools);
+    if (runtime_path().empty()) {
+        missing += (missing.empty() ? "" : "; ") +
+                   fmt::format("the runtime under test `{}` is not found (runc: `sudo make oci-deps`)",
+                               config().bin.empty() ? "" : config().bin.front());
+    }
+    if (!missing.empty()) {
+        const char* ci = std::getenv("CI");
+        if (ci != nullptr && std::string_view(ci) == "true") {
+            FAIL() << missing << "; in CI (CI=true) a skipped test is a failure";
+        }
+        GTEST_SKIP() << missing;
+    }
+    ASSERT_TRUE(suite_error.empty()) << "the suite's private engine did not come up: " << suite_error;
+}
+
+void ClientTest::show_calls_on_failure(const Scratch* scratch) {
+    if (!HasFailure() || scratch == nullptr) return;
+    std::string calls = calls_since(*scratch, calls_from_);
+    if (calls.size() > 12000) calls = "…\n" + calls.substr(calls.size() - 12000);
+    std::cout << "\nThe runtime calls this test caused (" << scratch->path() << "/calls.log):\n" << calls << "\n";
+}
+
+} // namespace lab::oci

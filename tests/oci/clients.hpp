@@ -1,0 +1,94 @@
+/// @file clients.hpp
+/// @brief Real OCI clients (containerd, podman) driving the runtime under test.
+///
+/// The runtime under test is `--bin=PATH` (runc, crun, build/bin/nsrun): the
+/// clients call it exactly as they call runc.  Every client runs privately:
+///  - inside a throwaway host (netfixture.hpp): its own network namespace and
+///    mount namespace with its own /run (and, for podman, its own /var/lib),
+///    so bridges, iptables rules, netns files, shim sockets and CNI leases are
+///    the test's alone and vanish with it;
+///  - with its own configuration, storage and sockets under a scratch
+///    directory on /tmp, removed at the end;
+///  - with the containers' cgroups under a parent named for the test run,
+///    removed at the end.
+/// The runtime is wrapped by a logging script (`Scratch/runtime`) that records
+/// every call — argv, working directory, the stdio descriptors, environment —
+/// in `Scratch/calls.log`, then execs the real runtime; a failing test prints
+/// the calls it caused.
+#pragma once
+
+#include "../steps/netfixture.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lab::oci {
+
+/// A fresh directory /tmp/nsrun-oci-XXXXXX, removed (with everything in it) on destruction.
+class Scratch {
+public:
+    Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    ~Scratch();
+    [[nodiscard]] const std::string& path() const { return path_; }
+    [[nodiscard]] std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text, unsigned mode = 0644);
+
+/// The real runtime under test, an absolute path (config().bin, looked up in
+/// PATH and /usr/sbin when it is a bare name); "" when it cannot be found.
+std::string runtime_path();
+/// Writes DIR/runtime, the logging wrapper around the runtime under test
+/// (records into DIR/calls.log); returns its path.
+std::string write_runtime_wrapper(const Scratch& dir);
+/// What DIR/calls.log holds from byte `from` on (the calls of one test).
+std::string calls_since(const Scratch& dir, std::size_t from);
+/// The size of DIR/calls.log now.
+std::size_t calls_size(const Scratch& dir);
+
+/// Whether the machine has cgroup v2 only (the unified hierarchy at /sys/fs/cgroup).
+bool cgroup_v2();
+/// A cgroup's control file on the host: controller "memory", the cgroup
+/// `path` (as in config.json's cgroupsPath, "/parent/name"), v1 file name
+/// and its v2 name ("memory.limit_in_bytes" / "memory.max").
+std::string cgroup_file(const std::string& controller, const std::string& path, const std::string& v1_file,
+                        const std::string& v2_file);
+/// The directories of cgroup `path` that exist, in every hierarchy.
+std::vector<std::string> cgroup_dirs(const std::string& path);
+/// Removes cgroup `path` and everything below it (bottom up) in every hierarchy; false if one stayed.
+bool remove_cgroup_tree(const std::string& path);
+
+/// Processes on the machine whose command line mentions `text` (a scratch
+/// directory): what a client left running.
+std::vector<pid_t> processes_mentioning(const std::string& text);
+
+/// Polls `ready` every 100 ms until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& ready, std::chrono::milliseconds timeout = 20s);
+
+/// The tools a suite needs are installed; else a message with the fix.
+std::string missing_tools(const std::vector<std::string>& tools);
+
+/// The lines of `text` that contain `word`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& word);
+
+/// Base of the client suites: root, the client installed, the suite's
+/// private instance up; on failure, the runtime calls of the test are shown.
+class ClientTest : public ::testing::Test {
+protected:
+    /// Checks root and tools, then `suite_error` (the suite's set-up error).
+    void require(const std::vector<std::string>& tools, const std::string& suite_error);
+    /// Prints the runtime calls of a failed test (from `scratch`'s calls.log).
+    void show_calls_on_failure(const Scratch* scratch);
+
+    std::size_t calls_from_ = 0;
+};
+
+} // namespace lab::oci

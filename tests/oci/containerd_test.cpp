@@ -1,0 +1,303 @@
+// containerd drives the runtime under test: a private containerd (its own
+// config, root, state and socket under a scratch directory, in a throwaway
+// host) and `ctr run --runc-binary RUNTIME`.  containerd's runc shim (v2)
+// calls the runtime as it calls runc: create with a pid file, start, exec
+// --process --detach, ps, pause/resume, kill, delete (--force), every call
+// prefixed with `--root /run/containerd/runc/NAMESPACE --log BUNDLE/log.json
+// --log-format json`.
+#include "clients.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+namespace lab::oci {
+namespace {
+
+const std::string image = "lab:latest"; // rootfs/oci-archive.sh names it so (io.containerd.image.name)
+
+/// A containerd of the test's own, stopped (SIGTERM, then SIGKILL) by pid at the end.
+class PrivateContainerd {
+public:
+    PrivateContainerd();
+    PrivateContainerd(const PrivateContainerd&) = delete;
+    PrivateContainerd& operator=(const PrivateContainerd&) = delete;
+    ~PrivateContainerd();
+
+    /// `ctr --address SOCK ARGS…` inside the throwaway host.
+    [[nodiscard]] Result ctr(std::vector<std::string> args, std::chrono::milliseconds timeout = 60s) const {
+        return host_->exec(ctr_argv(std::move(args)), timeout);
+    }
+    /// The same, in the background (an attached `ctr run`).
+    [[nodiscard]] std::unique_ptr<Runtime> ctr_background(std::vector<std::string> args) const {
+        return host_->spawn(ctr_argv(std::move(args)));
+    }
+    [[nodiscard]] std::vector<std::string> ctr_argv(std::vector<std::string> args) const {
+        std::vector<std::string> argv{"ctr", "--address", dir / "containerd.sock"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    }
+    /// `run OPTIONS… --runc-binary WRAPPER --cgroup PARENT/ID lab:latest ID CMD…`
+    [[nodiscard]] std::vector<std::string> run(std::vector<std::string> options, const std::string& id,
+                                               const std::vector<std::string>& cmd) const {
+        std::vector<std::string> args{"run"};
+        args.insert(args.end(), options.begin(), options.end());
+        args.insert(args.end(), {"--runc-binary", runtime_, "--cgroup", cgroup(id), image, id});
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        return args;
+    }
+    /// The container's cgroup (config.json's cgroupsPath).
+    [[nodiscard]] std::string cgroup(const std::string& id) const { return parent_ + "/" + id; }
+    /// The shim's --root for the runtime, in the throwaway host's private /run.
+    static constexpr const char* runtime_root = "/run/containerd/runc/default";
+    [[nodiscard]] const Namespaces& host() const { return *host_; }
+
+    Scratch dir; // first: everything below lives in it and is removed last
+
+private:
+    std::string runtime_;
+    std::string parent_;
+    std::unique_ptr<Namespaces> host_;
+    std::unique_ptr<Runtime> daemon_;
+};
+
+PrivateContainerd::PrivateContainerd()
+    : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique("containerd")) {
+    const std::string archive = config().rootfs + ".oci.tar";
+    if (!std::filesystem::exists(archive)) {
+        throw std::runtime_error(archive + " is missing: run `make rootfs`");
+    }
+    // No CRI plugin (it would want CNI); root, state and sockets are ours.
+    write_file(dir / "config.toml", fmt::format(R"(version = 2
+root = "{0}/root"
+state = "{0}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "{0}/containerd.sock"
+[ttrpc]
+  address = "{0}/containerd.sock.ttrpc"
+)",
+                                                dir.path()));
+    host_ = std::make_unique<Namespaces>();
+    host_->exec({"ip", "link", "set", "lo", "up"});
+    daemon_ = host_->spawn({"/bin/sh", "-c",
+                            fmt::format("exec containerd --config {} >{} 2>&1", shell_quote(dir / "config.toml"),
+                                        shell_quote(dir / "containerd.log"))});
+    if (!eventually([&] { return ctr({"version"}, 5s).status == 0; }, 30s)) {
+        throw std::runtime_error("containerd did not answer on its socket within 30 s; its log:\n" +
+                                 read_file(dir / "containerd.log"));
+    }
+    const Result imported = ctr({"images", "import", archive}, 120s);
+    if (imported.status != 0) {
+        throw std::runtime_error("ctr images import failed:\n" + describe_run(imported));
+    }
+}
+
+PrivateContainerd::~PrivateContainerd() {
+    // Every container the tests left: its task killed and deleted, then it.
+    std::istringstream ids(ctr({"containers", "ls", "-q"}).out);
+    for (std::string id; std::getline(ids, id);) {
+        if (id.empty()) continue;
+        (void)ctr({"task", "kill", "-s", "SIGKILL", id});
+        (void)ctr({"task", "rm", "-f", id});
+        (void)ctr({"containers", "rm", id});
+    }
+    daemon_->signal(SIGTERM);
+    (void)daemon_->finish(15s); // SIGKILL after that
+    // Shims outlive containerd by design: any one of ours still there is a failure.
+    std::this_thread::sleep_for(500ms);
+    for (const pid_t pid : processes_mentioning(dir.path())) {
+        ADD_FAILURE() << "left running after the suite: pid " << pid << ": " << read_file(fmt::format("/proc/{}/cmdline", pid))
+                      << " (killed now)";
+        ::kill(pid, SIGKILL);
+    }
+    host_.reset();
+    if (!eventually([&] { return remove_cgroup_tree(parent_); }, 5s)) {
+        ADD_FAILURE() << "the cgroups under " << parent_ << " could not be removed";
+    }
+}
+
+/// A row of `ctr task ls`: TASK PID STATUS.
+struct Task {
+    pid_t pid = 0;
+    std::string status; ///< RUNNING, PAUSED, STOPPED; "" when not listed
+};
+
+} // namespace
+
+class Containerd : public ClientTest {
+protected:
+    static void SetUpTestSuite() {
+        if (::geteuid() != 0 || !missing_tools({"containerd", "ctr"}).empty() || runtime_path().empty()) return;
+        try {
+            env_ = std::make_unique<PrivateContainerd>();
+        } catch (const std::exception& e) {
+            error_ = e.what();
+        }
+    }
+    static void TearDownTestSuite() { env_.reset(); }
+
+    void SetUp() override {
+        require({"containerd", "ctr", "containerd-shim-runc-v2", "script"}, error_);
+        if (env_) calls_from_ = calls_size(env_->dir);
+    }
+    void TearDown() override { show_calls_on_failure(env_ ? &env_->dir : nullptr); }
+
+    static PrivateContainerd& env() { return *env_; }
+
+    static Task task(const std::string& id) {
+        std::istringstream rows(env().ctr({"task", "ls"}).out);
+        for (std::string row; std::getline(rows, row);) {
+            std::istringstream words(row);
+            std::string name, pid, status;
+            if (words >> name >> pid >> status && name == id) return {std::stoi(pid), status};
+        }
+        return {};
+    }
+    static bool task_is(const std::string& id, const std::string& status) {
+        return eventually([&] { return task(id).status == status; });
+    }
+    /// The freezer's state of the container's cgroup: FROZEN/THAWED (v1) or 1/0 (v2).
+    static std::string freezer_state(const std::string& id) {
+        const std::string text =
+            read_file(cgroup_file("freezer", env().cgroup(id), "freezer.state", "cgroup.freeze"));
+        return text.substr(0, text.find('\n'));
+    }
+
+    static inline std::unique_ptr<PrivateContainerd> env_;
+    static inline std::string error_;
+};
+
+TEST_F(Containerd, RunPrintsTheOutputAndTheExitStatus) {
+    const std::string id = unique("run");
+    const Result r = env().ctr(env().run({"--rm"}, id, {"sh", "-c", "echo hello from pid $$; exit 3"}));
+    EXPECT_EQ(r.status, 3) << "ctr run exits with the container's status\n" << r;
+    EXPECT_NE(r.out.find("hello from pid 1"), std::string::npos)
+        << "the container's stdout (the pipes the shim gave create) reaches ctr\n" << r;
+    const Result ok = env().ctr(env().run({"--rm"}, unique("ok"), {"true"}));
+    EXPECT_EQ(ok.status, 0) << ok;
+}
+
+TEST_F(Containerd, AFailedCreateShowsTheRuntimesErrorAndLeavesNothing) {
+    const std::string id = unique("bad");
+    const Result r = env().ctr(env().run({"--rm"}, id, {"/no/such/program"}));
+    EXPECT_NE(r.status, 0) << r;
+    // The shim reads the last error line of --log (json) and returns it to ctr.
+    EXPECT_NE(r.err.find("/no/such/program"), std::string::npos)
+        << "the runtime's error, from its --log-format json file, names the missing program\n" << r;
+    EXPECT_TRUE(eventually([&] { return env().ctr({"containers", "ls", "-q"}).out.find(id) == std::string::npos; }))
+        << "ctr run --rm removes the container after a failed create";
+    const Result root = env().host().exec({"ls", "-A", PrivateContainerd::runtime_root});
+    EXPECT_EQ(root.out.find(id), std::string::npos) << "no state of it under the runtime's --root\n" << root;
+    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
+        << "its cgroup is gone: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+}
+
+TEST_F(Containerd, TaskLsExecPsPauseResumeAndKill) {
+    const std::string id = unique("task");
+    auto attached = env().ctr_background(env().run({"--rm"}, id, {"sleep", "300"}));
+    ASSERT_TRUE(task_is(id, "RUNNING")) << "ctr task ls shows the task RUNNING\n" << attached->record();
+    const pid_t pid = task(id).pid;
+    ASSERT_GT(pid, 0);
+    EXPECT_TRUE(process_exists(pid)) << "the pid ctr reports (from create's --pid-file) is alive";
+    const std::string nspid = proc_status(pid, "NSpid");
+    EXPECT_EQ(nspid.substr(nspid.rfind('\t') + 1), "1") << "it is PID 1 of its own PID namespace: " << nspid;
+
+    const Result exec = env().ctr({"task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo from exec; exit 4"});
+    EXPECT_EQ(exec.status, 4) << "task exec returns the process's status\n" << exec;
+    EXPECT_NE(exec.out.find("from exec"), std::string::npos) << exec;
+
+    const Result ps = env().ctr({"task", "ps", id});
+    EXPECT_EQ(ps.status, 0) << ps;
+    EXPECT_NE(ps.out.find(std::to_string(pid)), std::string::npos) << "task ps (runtime ps --format json) lists init\n" << ps;
+
+    const Result pause = env().ctr({"task", "pause", id});
+    EXPECT_EQ(pause.status, 0) << pause;
+    EXPECT_TRUE(task_is(id, "PAUSED")) << env().ctr({"task", "ls"});
+    EXPECT_TRUE(freezer_state(id) == "FROZEN" || freezer_state(id) == "1")
+        << "the cgroup is frozen on the host: " << freezer_state(id);
+    const Result resume = env().ctr({"task", "resume", id});
+    EXPECT_EQ(resume.status, 0) << resume;
+    EXPECT_TRUE(task_is(id, "RUNNING")) << env().ctr({"task", "ls"});
+    EXPECT_TRUE(freezer_state(id) == "THAWED" || freezer_state(id) == "0")
+        << "the cgroup is thawed: " << freezer_state(id);
+
+    const Result kill = env().ctr({"task", "kill", "-s", "SIGKILL", id});
+    EXPECT_EQ(kill.status, 0) << kill;
+    const Result ended = attached->finish(30s);
+    EXPECT_EQ(ended.status, 137) << "a task killed by SIGKILL exits 128+9\n" << ended;
+    EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 5s));
+}
+
+TEST_F(Containerd, SigtermLetsTheContainerExitWithItsOwnStatus) {
+    const std::string id = unique("term");
+    auto attached = env().ctr_background(
+        env().run({"--rm"}, id, {"sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done"}));
+    ASSERT_TRUE(attached->wait_for_output("ready")) << attached->record();
+    const Result kill = env().ctr({"task", "kill", id}); // SIGTERM
+    EXPECT_EQ(kill.status, 0) << kill;
+    const Result ended = attached->finish(30s);
+    EXPECT_EQ(ended.status, 42) << "the container's trap ran: its exit status reaches ctr\n" << ended;
+}
+
+TEST_F(Containerd, MemoryLimitIsOnTheCgroupThatExecJoinsToo) {
+    const std::string id = unique("mem");
+    auto attached = env().ctr_background(env().run({"--rm", "--memory-limit", "33554432"}, id, {"sleep", "300"}));
+    ASSERT_TRUE(task_is(id, "RUNNING")) << attached->record();
+    const std::string host_file = cgroup_file("memory", env().cgroup(id), "memory.limit_in_bytes", "memory.max");
+    EXPECT_EQ(read_file(host_file), "33554432\n") << "the limit on the host: " << host_file;
+    // ctr's default spec mounts no cgroupfs inside (CRI adds one): the
+    // container shows it is in that cgroup through /proc/self/cgroup.
+    const Result inside = env().ctr({"task", "exec", "--exec-id", "m1", id, "cat", "/proc/self/cgroup"});
+    EXPECT_EQ(inside.status, 0) << inside;
+    EXPECT_NE(inside.out.find(env().cgroup(id)), std::string::npos)
+        << "exec joined the container's cgroup " << env().cgroup(id) << "\n" << inside;
+    (void)env().ctr({"task", "kill", "-s", "SIGKILL", id});
+    EXPECT_EQ(attached->finish(30s).status, 137);
+}
+
+TEST_F(Containerd, NothingIsLeftAfterTaskRmAndContainerRm) {
+    const std::string id = unique("gone");
+    const Result run = env().ctr(env().run({"-d"}, id, {"sleep", "300"}));
+    ASSERT_EQ(run.status, 0) << run;
+    ASSERT_TRUE(task_is(id, "RUNNING")) << env().ctr({"task", "ls"});
+    const pid_t pid = task(id).pid;
+    EXPECT_FALSE(cgroup_dirs(env().cgroup(id)).empty()) << "a running task has its cgroup " << env().cgroup(id);
+    EXPECT_EQ(env().ctr({"task", "kill", "-s", "SIGKILL", id}).status, 0);
+    EXPECT_TRUE(task_is(id, "STOPPED")) << env().ctr({"task", "ls"});
+    const Result rm = env().ctr({"task", "rm", id});
+    EXPECT_EQ(rm.status, 0) << rm;
+    EXPECT_NE(rm.err.find("exit code 137"), std::string::npos) << "the status the shim saw: SIGKILL\n" << rm;
+    const Result crm = env().ctr({"containers", "rm", id});
+    EXPECT_EQ(crm.status, 0) << crm;
+
+    EXPECT_FALSE(process_exists(pid)) << "init " << pid << " is gone";
+    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
+        << "no cgroup left: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+    const Result root = env().host().exec({"ls", "-A", PrivateContainerd::runtime_root});
+    EXPECT_EQ(root.out.find(id), std::string::npos) << "no state left under the shim's --root\n" << root;
+    const Result state = env().host().exec({runtime_path(), "--root", PrivateContainerd::runtime_root, "state", id});
+    EXPECT_NE(state.status, 0) << "the runtime knows the container no more\n" << state;
+    EXPECT_TRUE(eventually([&] { return processes_mentioning("-id " + id + " ").empty(); }, 5s))
+        << "its shim has exited";
+}
+
+TEST_F(Containerd, TtyRunGetsAPseudoTerminalThroughTheConsoleSocket) {
+    const std::string id = unique("tty");
+    std::string command;
+    for (const auto& word : env().ctr_argv(env().run({"-t", "--rm"}, id, {"sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 7"}))) {
+        command += (command.empty() ? "" : " ") + shell_quote(word);
+    }
+    // script(1) gives ctr a terminal of its own, as a user's shell would.
+    const Result r = env().host().exec({"script", "-qec", command, "/dev/null"}, 60s);
+    EXPECT_EQ(r.status, 7) << r;
+    EXPECT_NE(r.out.find("/dev/pts/"), std::string::npos) << "the container's stdio is a pty\n" << r;
+    EXPECT_NE(r.out.find("stdin-is-a-tty"), std::string::npos) << r;
+    EXPECT_NE(calls_since(env().dir, calls_from_).find("--console-socket"), std::string::npos)
+        << "the shim passed create a --console-socket";
+}
+
+} // namespace lab::oci

@@ -1,0 +1,316 @@
+// podman drives the runtime under test: `podman --runtime RUNTIME` with its
+// own storage (--root, --runroot, vfs), configuration (CONTAINERS_CONF,
+// CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF) and cgroupfs, inside a
+// throwaway host whose /run and /var/lib are private: the bridge, iptables
+// rules, network namespaces and CNI leases podman makes stay there.  podman
+// runs the runtime through conmon: create --bundle --pid-file
+// [--console-socket], start, exec --detach --process, kill, pause/resume,
+// update --resources, delete --force.
+#include "clients.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <sys/resource.h>
+#include <thread>
+
+namespace lab::oci {
+namespace {
+
+const std::string image = "localhost/lab:latest"; // what `podman load` names rootfs/lab.oci.tar
+
+/// podman with everything of its own, under a scratch directory.
+class PrivatePodman {
+public:
+    PrivatePodman();
+    PrivatePodman(const PrivatePodman&) = delete;
+    PrivatePodman& operator=(const PrivatePodman&) = delete;
+    ~PrivatePodman();
+
+    [[nodiscard]] std::vector<std::string> podman_argv(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv{"env",
+                                      "CONTAINERS_CONF=" + dir / "containers.conf",
+                                      "CONTAINERS_STORAGE_CONF=" + dir / "storage.conf",
+                                      "CONTAINERS_REGISTRIES_CONF=" + dir / "registries.conf",
+                                      "podman",
+                                      "--root", dir / "root",
+                                      "--runroot", dir / "runroot",
+                                      "--storage-driver", "vfs",
+                                      "--cgroup-manager", "cgroupfs",
+                                      "--events-backend", "file",
+                                      "--runtime", runtime_};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return argv;
+    }
+    [[nodiscard]] Result podman(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 120s) const {
+        return host_->exec(podman_argv(args), timeout);
+    }
+    /// `run --cgroup-parent PARENT OPTIONS… IMAGE CMD…`
+    [[nodiscard]] std::vector<std::string> run(const std::vector<std::string>& options,
+                                               const std::vector<std::string>& cmd) const {
+        std::vector<std::string> args{"run", "--cgroup-parent", parent_};
+        args.insert(args.end(), options.begin(), options.end());
+        args.push_back(image);
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        return args;
+    }
+    /// The cgroup podman asks for a container (config.json's cgroupsPath).
+    [[nodiscard]] std::string cgroup(const std::string& id) const { return parent_ + "/libpod-" + id; }
+    [[nodiscard]] const Namespaces& host() const { return *host_; }
+
+    Scratch dir; // first: everything below lives in it and is removed last
+
+private:
+    std::string runtime_;
+    std::string parent_;
+    std::unique_ptr<Namespaces> host_;
+};
+
+PrivatePodman::PrivatePodman() : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique("podman")) {
+    const std::string archive = config().rootfs + ".oci.tar";
+    if (!std::filesystem::exists(archive)) {
+        throw std::runtime_error(archive + " is missing: run `make rootfs`");
+    }
+    // podman (as root) asks for RLIMIT_NOFILE 1048576 and a large RLIMIT_NPROC
+    // in every container; where the caller's hard limits are lower and it
+    // lacks CAP_SYS_RESOURCE (VMs, CI runners) the runtime cannot set them and
+    // create fails with EPERM.  Ask for what this process has.
+    rlimit nofile{};
+    ::getrlimit(RLIMIT_NOFILE, &nofile);
+    const auto files = nofile.rlim_max == RLIM_INFINITY ? 1048576UL : static_cast<unsigned long>(nofile.rlim_max);
+    write_file(dir / "containers.conf", fmt::format(R"([containers]
+default_ulimits = ["nofile={1}:{1}", "nproc=4096:4096"]
+[engine]
+tmp_dir = "{0}/tmp"
+image_copy_tmp_dir = "{0}/tmp"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "{0}/events.log"
+[network]
+network_config_dir = "{0}/cni"
+)",
+                                                    dir.path(), files));
+    write_file(dir / "storage.conf", fmt::format(R"([storage]
+driver = "vfs"
+graphroot = "{0}/root"
+runroot = "{0}/runroot"
+)",
+                                                 dir.path()));
+    write_file(dir / "registries.conf", "unqualified-search-registries = []\n"); // no registry is asked for anything
+    host_ = std::make_unique<Namespaces>();
+    // CNI keeps leases and results under /var/lib/cni: a private /var/lib.
+    for (const auto& argv : std::vector<std::vector<std::string>>{{"mount", "-t", "tmpfs", "tmpfs", "/var/lib"},
+                                                                  {"ip", "link", "set", "lo", "up"}}) {
+        const Result r = host_->exec(argv);
+        if (r.status != 0) throw std::runtime_error("throwaway host set-up failed:\n" + describe_run(r));
+    }
+    const Result loaded = podman({"load", "-i", archive});
+    if (loaded.status != 0 || loaded.out.find(image) == std::string::npos) {
+        throw std::runtime_error("podman load failed:\n" + describe_run(loaded));
+    }
+}
+
+PrivatePodman::~PrivatePodman() {
+    (void)podman({"rm", "--all", "--force", "--time", "0"});
+    std::this_thread::sleep_for(500ms);
+    for (const pid_t pid : processes_mentioning(dir.path())) {
+        ADD_FAILURE() << "left running after the suite: pid " << pid << ": "
+                      << read_file(fmt::format("/proc/{}/cmdline", pid)) << " (killed now)";
+        ::kill(pid, SIGKILL);
+    }
+    host_.reset();
+    if (!eventually([&] { return remove_cgroup_tree(parent_); }, 5s)) {
+        ADD_FAILURE() << "the cgroups under " << parent_ << " could not be removed";
+    }
+}
+
+} // namespace
+
+class Podman : public ClientTest {
+protected:
+    static void SetUpTestSuite() {
+        if (::geteuid() != 0 || !missing_tools({"podman", "conmon"}).empty() || runtime_path().empty()) return;
+        try {
+            env_ = std::make_unique<PrivatePodman>();
+        } catch (const std::exception& e) {
+            error_ = e.what();
+        }
+    }
+    static void TearDownTestSuite() { env_.reset(); }
+
+    void SetUp() override {
+        require({"podman", "conmon", "script"}, error_);
+        if (env_) calls_from_ = calls_size(env_->dir);
+    }
+    void TearDown() override { show_calls_on_failure(env_ ? &env_->dir : nullptr); }
+
+    static PrivatePodman& env() { return *env_; }
+    static Result podman(const std::vector<std::string>& args) { return env().podman(args); }
+
+    /// `podman inspect --format FORMAT NAME`, trimmed.
+    static std::string inspect(const std::string& name, const std::string& format) {
+        std::string out = podman({"inspect", "--format", format, name}).out;
+        while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+        return out;
+    }
+    /// `run -d --name NAME OPTIONS… IMAGE CMD…`: the container's full id ("" if it did not start).
+    static std::string detach(const std::string& name, std::vector<std::string> options,
+                              const std::vector<std::string>& cmd) {
+        options.insert(options.begin(), {"-d", "--name", name});
+        const Result r = podman(env().run(options, cmd));
+        EXPECT_EQ(r.status, 0) << r;
+        std::string id = r.out.substr(0, r.out.find('\n'));
+        return r.status == 0 ? id : "";
+    }
+    static std::string freezer_state(const std::string& id) {
+        const std::string text = read_file(cgroup_file("freezer", env().cgroup(id), "freezer.state", "cgroup.freeze"));
+        return text.substr(0, text.find('\n'));
+    }
+    /// `script -qec COMMAND`: the podman command line run on a terminal of its own.
+    static Result on_a_terminal(const std::vector<std::string>& args) {
+        std::string command;
+        for (const auto& word : env().podman_argv(args)) command += (command.empty() ? "" : " ") + shell_quote(word);
+        return env().host().exec({"script", "-qec", command, "/dev/null"}, 120s);
+    }
+
+    static inline std::unique_ptr<PrivatePodman> env_;
+    static inline std::string error_;
+};
+
+TEST_F(Podman, RunPrintsTheOutputAndMapsExitStatuses) {
+    const Result r = podman(env().run({"--rm"}, {"sh", "-c", "echo hello from pid $$; exit 3"}));
+    EXPECT_EQ(r.status, 3) << "podman run exits with the container's status\n" << r;
+    EXPECT_NE(r.out.find("hello from pid 1"), std::string::npos) << "conmon relays the container's stdout\n" << r;
+    const Result ok = podman(env().run({"--rm"}, {"true"}));
+    EXPECT_EQ(ok.status, 0) << ok;
+    // podman reads the runtime's error text: "executable file not found" /
+    // "no such file or directory" → 127, "permission denied" → 126.
+    const Result missing = podman(env().run({"--rm"}, {"/no/such/program"}));
+    EXPECT_EQ(missing.status, 127) << "a program that does not exist: 127\n" << missing;
+    EXPECT_NE(missing.err.find("/no/such/program"), std::string::npos) << "the runtime's error names it\n" << missing;
+    const Result denied = podman(env().run({"--rm"}, {"/etc/passwd"}));
+    EXPECT_EQ(denied.status, 126) << "a file that cannot be executed: 126\n" << denied;
+}
+
+TEST_F(Podman, DetachedRunWithLogsInspectPsAndExec) {
+    const std::string id = detach("web", {}, {"sh", "-c", "echo started; exec sleep 300"});
+    ASSERT_EQ(id.size(), 64u) << "run -d prints the container's id: [" << id << "]";
+    EXPECT_TRUE(eventually([&] { return podman({"logs", "web"}).out.find("started") != std::string::npos; }))
+        << "podman logs shows what the container printed\n" << podman({"logs", "web"});
+    EXPECT_EQ(inspect("web", "{{.State.Status}}"), "running");
+    const pid_t pid = std::stoi("0" + inspect("web", "{{.State.Pid}}"));
+    ASSERT_GT(pid, 0);
+    EXPECT_TRUE(process_exists(pid)) << "the pid podman got from create's --pid-file is alive";
+    const std::string nspid = proc_status(pid, "NSpid");
+    EXPECT_EQ(nspid.substr(nspid.rfind('\t') + 1), "1") << nspid;
+    const Result ps = podman({"ps"});
+    EXPECT_NE(ps.out.find("web"), std::string::npos) << ps;
+    const Result exec = podman({"exec", "web", "sh", "-c", "echo from exec; exit 5"});
+    EXPECT_EQ(exec.status, 5) << "podman exec returns the process's status\n" << exec;
+    EXPECT_NE(exec.out.find("from exec"), std::string::npos) << exec;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "web"}).status, 0);
+}
+
+TEST_F(Podman, StopSendsSigtermAndKeepsTheContainersStatus) {
+    ASSERT_FALSE(detach("stopper", {}, {"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.1; done"}).empty());
+    const Result stop = podman({"stop", "-t", "20", "stopper"});
+    EXPECT_EQ(stop.status, 0) << stop;
+    EXPECT_EQ(inspect("stopper", "{{.State.Status}} {{.State.ExitCode}}"), "exited 42")
+        << "SIGTERM reached the container's trap";
+    EXPECT_EQ(podman({"rm", "stopper"}).status, 0);
+}
+
+TEST_F(Podman, KillEndsTheContainerWith137) {
+    ASSERT_FALSE(detach("killed", {}, {"sleep", "300"}).empty());
+    const Result kill = podman({"kill", "killed"});
+    EXPECT_EQ(kill.status, 0) << kill;
+    const Result wait = podman({"wait", "killed"});
+    EXPECT_EQ(wait.out, "137\n") << "podman wait: 128+SIGKILL\n" << wait;
+    EXPECT_EQ(inspect("killed", "{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
+    EXPECT_EQ(podman({"rm", "killed"}).status, 0);
+}
+
+TEST_F(Podman, RmLeavesNoProcessNoRuntimeStateAndNoCgroup) {
+    const std::string id = detach("doomed", {}, {"sleep", "300"});
+    ASSERT_FALSE(id.empty());
+    const pid_t pid = std::stoi("0" + inspect("doomed", "{{.State.Pid}}"));
+    EXPECT_GT(pid, 0);
+    EXPECT_FALSE(cgroup_dirs(env().cgroup(id)).empty()) << "a running container has its cgroup " << env().cgroup(id);
+    const Result state = env().host().exec({runtime_path(), "state", id});
+    EXPECT_EQ(state.status, 0) << "the runtime knows the running container\n" << state;
+    EXPECT_NE(state.out.find("\"running\""), std::string::npos) << state;
+
+    const Result rm = podman({"rm", "-f", "-t", "0", "doomed"});
+    EXPECT_EQ(rm.status, 0) << rm;
+    EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 5s)) << "init " << pid << " is gone";
+    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
+        << "no cgroup left: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+    const Result after = env().host().exec({runtime_path(), "state", id});
+    EXPECT_NE(after.status, 0) << "delete --force removed the runtime's state\n" << after;
+    EXPECT_TRUE(processes_mentioning(id).empty()) << "no conmon or container process of it is left";
+}
+
+TEST_F(Podman, PauseFreezesAndUnpauseThaws) {
+    const std::string id = detach("frozen", {}, {"sleep", "300"});
+    ASSERT_FALSE(id.empty());
+    const Result pause = podman({"pause", "frozen"});
+    EXPECT_EQ(pause.status, 0) << pause;
+    EXPECT_EQ(inspect("frozen", "{{.State.Status}}"), "paused");
+    EXPECT_TRUE(freezer_state(id) == "FROZEN" || freezer_state(id) == "1") << freezer_state(id);
+    const Result unpause = podman({"unpause", "frozen"});
+    EXPECT_EQ(unpause.status, 0) << unpause;
+    EXPECT_EQ(inspect("frozen", "{{.State.Status}}"), "running");
+    EXPECT_TRUE(freezer_state(id) == "THAWED" || freezer_state(id) == "0") << freezer_state(id);
+    const Result exec = podman({"exec", "frozen", "echo", "alive"});
+    EXPECT_EQ(exec.out, "alive\n") << exec;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "frozen"}).status, 0);
+}
+
+TEST_F(Podman, UpdateChangesTheLiveMemoryLimit) {
+    const std::string id = detach("grown", {"-m", "64m"}, {"sleep", "300"});
+    ASSERT_FALSE(id.empty());
+    const std::string file = cgroup_file("memory", env().cgroup(id), "memory.limit_in_bytes", "memory.max");
+    EXPECT_EQ(read_file(file), "67108864\n") << file;
+    const Result update = podman({"update", "--memory", "128m", "grown"});
+    EXPECT_EQ(update.status, 0) << "podman update → runtime update --resources FILE\n" << update;
+    EXPECT_EQ(read_file(file), "134217728\n") << "the live cgroup has the new limit: " << file;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "grown"}).status, 0);
+}
+
+TEST_F(Podman, InteractiveRunAndExecGetATerminal) {
+    const Result run = on_a_terminal(env().run({"-it", "--rm"}, {"sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 7"}));
+    EXPECT_EQ(run.status, 7) << run;
+    EXPECT_NE(run.out.find("/dev/pts/"), std::string::npos) << "the pty came through --console-socket\n" << run;
+    EXPECT_NE(run.out.find("stdin-is-a-tty"), std::string::npos) << run;
+    ASSERT_FALSE(detach("shell", {}, {"sleep", "300"}).empty());
+    const Result exec = on_a_terminal({"exec", "-it", "shell", "sh", "-c", "tty; exit 2"});
+    EXPECT_EQ(exec.status, 2) << exec;
+    EXPECT_NE(exec.out.find("/dev/pts/"), std::string::npos) << "exec --tty --console-socket\n" << exec;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "shell"}).status, 0);
+}
+
+TEST_F(Podman, PublishedPortReachesHttpdInside) {
+    ASSERT_FALSE(detach("www", {"-p", "8080:80"}, {"httpd", "-f", "-p", "80", "-h", "/srv/www"}).empty());
+    // From the throwaway host (the only place the port is published), with
+    // the lab's static probe as the client.
+    const std::string probe = config().probe_dir + "/lab-probe";
+    Result get;
+    EXPECT_TRUE(eventually([&] {
+        get = env().host().exec({probe, "http-get", "127.0.0.1", "8080", "/"});
+        return value(get.out, "status") == "200" &&
+               get.out.find("Hello from an nsrun container") != std::string::npos;
+    })) << "the page through podman's port mapping (CNI portmap)\n" << get;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "www"}).status, 0);
+}
+
+TEST_F(Podman, MemoryAndPidsLimitsAreVisibleInside) {
+    const Result r = podman(env().run({"--rm", "-m", "32m", "--pids-limit", "20"},
+                                      {"sh", "-c",
+                                       "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; "
+                                       "cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max"}));
+    EXPECT_EQ(r.status, 0) << r;
+    EXPECT_EQ(r.out, "33554432\n20\n") << "the container sees its own cgroup's limits at /sys/fs/cgroup\n" << r;
+}
+
+} // namespace lab::oci
