@@ -146,7 +146,7 @@ void set_up_process(const Process& process, const std::optional<Seccomp>& seccom
     if (seccomp && !process.no_new_privileges) {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: while
         // still root, before the uid and the capabilities change (runc's order).
-        SeccompFilter(*seccomp, false).load();
+        load_seccomp(*seccomp);
     }
     restrict_bounding_set(process.capabilities);
     const bool change_user = process.user.uid != 0 || process.user.gid != 0;
@@ -170,7 +170,7 @@ void lock_down_process(const Process& process, const std::optional<Seccomp>& sec
         nsrun::sys::set_no_new_privs();
         if (seccomp) {
             // Last: from here on only the handshake's send and execve run.
-            SeccompFilter(*seccomp, false).load();
+            load_seccomp(*seccomp);
         }
     }
 }
@@ -414,6 +414,10 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
     if (plan.userns.enabled) {
         in_rootfs.emplace(spec.root);
+    }
+    if (spec.linux.seccomp) {
+        // Compiled (or read from the cache) here, loaded by the child.
+        prepare_seccomp(*spec.linux.seccomp, spec.nsrun.state_dir + "/seccomp");
     }
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);

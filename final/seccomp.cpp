@@ -6,13 +6,21 @@
 // does not list is killed outright.
 #include "seccomp.hpp"
 
+#include "sha256.hpp"
+
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/fs.hpp>
+#include <nsrun/sys.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <optional>
 #include <seccomp.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -303,5 +311,85 @@ void SeccompFilter::load() const {
                          nsrun::explain::result(rc == 0 ? 0 : -1, -rc));
     if (rc != 0) {
         throw nsrun::SysError(fmt::format("seccomp(SECCOMP_SET_MODE_FILTER) [{}]", summary_), -rc);
+    }
+}
+
+namespace {
+
+/// Every field of the profile, for the cache file's name.
+std::string profile_text(const Seccomp& profile) {
+    const auto errno_text = [](const std::optional<unsigned>& e) { return e ? std::to_string(*e) : std::string("-"); };
+    std::string text = fmt::format("{} {} [{}]\n", profile.default_action, errno_text(profile.default_errno_ret),
+                                   fmt::join(profile.architectures, ","));
+    for (const auto& rule : profile.syscalls) {
+        text += fmt::format("{} {} [{}]", rule.action, errno_text(rule.errno_ret), fmt::join(rule.names, ","));
+        for (const auto& a : rule.args) {
+            text += fmt::format(" {}:{}:{}:{}", a.index, a.op, a.value, a.value_two);
+        }
+        text += '\n';
+    }
+    return text;
+}
+
+/// The compiled program of one profile, made by the parent before clone.
+struct Prepared {
+    Seccomp profile;
+    std::string program; ///< struct sock_filter instructions
+    std::string summary;
+};
+std::optional<Prepared> prepared;
+
+/// A cached program is used only if it can be one: whole instructions, and
+/// no more than the kernel accepts.
+bool plausible_program(const std::string& program) {
+    return !program.empty() && program.size() % sizeof(sock_filter) == 0 &&
+           program.size() / sizeof(sock_filter) <= BPF_MAXINSNS;
+}
+
+} // namespace
+
+void prepare_seccomp(const Seccomp& profile, const std::string& cache_dir) {
+    const scmp_version* version = ::seccomp_version();
+    const std::string key = Sha256::of(fmt::format("libseccomp {}.{}.{}\n{}", version->major, version->minor,
+                                                   version->micro, profile_text(profile)));
+    const std::string file = fmt::format("{}/{}.bpf", cache_dir, key);
+    Prepared ready{profile, {}, {}};
+    try {
+        ready.program = nsrun::sys::read_file(file);
+    } catch (const nsrun::Error&) {
+        ready.program.clear(); // not cached yet
+    }
+    if (!plausible_program(ready.program)) {
+        const SeccompFilter filter(profile, false);
+        ready.program = filter.bpf();
+        if (!plausible_program(ready.program)) {
+            return; // load_seccomp() compiles and reports libseccomp's error
+        }
+        try {
+            nsrun::fs::make_dirs(cache_dir, 0700);
+            nsrun::fs::write_file_atomic(file, ready.program, 0600);
+        } catch (const nsrun::Error&) {
+            // a read-only or foreign state directory: compile each time
+        }
+    }
+    ready.summary = fmt::format("{} BPF instructions, default {}, compiled once into {}",
+                                ready.program.size() / sizeof(sock_filter), profile.default_action, file);
+    prepared = std::move(ready);
+}
+
+void load_seccomp(const Seccomp& profile) {
+    if (!prepared || !(prepared->profile == profile)) {
+        SeccompFilter(profile, false).load();
+        return;
+    }
+    sock_fprog program{};
+    program.len = static_cast<unsigned short>(prepared->program.size() / sizeof(sock_filter));
+    program.filter = reinterpret_cast<sock_filter*>(prepared->program.data());
+    const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program);
+    const int error = rc == 0 ? 0 : errno;
+    nsrun::explain::note("seccomp(SECCOMP_SET_MODE_FILTER, 0, {{{}}}) {}", prepared->summary,
+                         nsrun::explain::result(rc == 0 ? 0 : -1, error));
+    if (rc != 0) {
+        throw nsrun::SysError(fmt::format("seccomp(SECCOMP_SET_MODE_FILTER) [{}]", prepared->summary), error);
     }
 }

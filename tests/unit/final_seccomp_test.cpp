@@ -11,12 +11,17 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -237,4 +242,47 @@ TEST(FinalSeccomp, EveryNameOfTheDefaultProfileIsKnownToLibseccomp) {
             EXPECT_NE(::seccomp_syscall_resolve_name(name.c_str()), __NR_SCMP_ERROR) << name;
         }
     }
+}
+
+TEST(FinalSeccomp, EachProfileIsCompiledOnceIntoTheCacheAndLoadedFromIt) {
+    char pattern[] = "/tmp/nsrun-seccomp-cache-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    const std::string dir = pattern;
+    const auto files = [&] {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            names.push_back(entry.path().string());
+        }
+        return names;
+    };
+    const auto read = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    };
+    const Seccomp profile = default_seccomp_profile(default_capabilities());
+    prepare_seccomp(profile, dir);
+    ASSERT_EQ(files().size(), 1u);
+    const std::string cached = files()[0];
+    EXPECT_EQ(read(cached), default_bpf(default_capabilities())) << "the file is libseccomp's program";
+
+    prepare_seccomp(default_seccomp_profile(with(default_capabilities(), "CAP_SYS_ADMIN")), dir);
+    EXPECT_EQ(files().size(), 2u) << "another profile, another file";
+
+    { std::ofstream(cached, std::ios::trunc) << "xyz"; } // not whole instructions: compiled again
+    prepare_seccomp(profile, dir);
+    EXPECT_EQ(read(cached), default_bpf(default_capabilities()));
+
+    // The child loads the prepared program: unshare is refused, getpid is not.
+    const pid_t child = ::fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        load_seccomp(profile);
+        const bool refused = ::unshare(CLONE_NEWUTS) == -1 && errno == EPERM;
+        ::_exit(refused && ::getpid() > 0 ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    std::filesystem::remove_all(dir);
 }
