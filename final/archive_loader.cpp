@@ -1,6 +1,6 @@
 // libarchive, opened when `nsrun image import` first calls it, not linked.
 //
-// Linked, libarchive.so.13 and what it pulls in (libxml2 and ICU, libcrypto,
+// Linked, libarchive.so.13 and what it pulls in (libxml2 and ICU, libnettle,
 // liblzma, libzstd, liblz4, libbz2, libacl, libstdc++…) would be mapped and
 // relocated by the dynamic loader at every start of nsrun, most of them
 // `nsrun run`, which never reads an archive: the loader's work was most of
