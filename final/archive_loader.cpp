@@ -7,7 +7,8 @@
 // the difference between nsrun and bwrap (docs/bench.md).  So nsrun needs
 // only libc to start (`ldd build/bin/nsrun`).
 //
-// This file defines the libarchive functions final/image_*.cpp call, with
+// This file defines the libarchive functions final/image_*.cpp and
+// cli_export.cpp call, with
 // libarchive's own signatures: each one looks its real function up once in
 // libarchive.so.13 (dlopen on the first call, dlsym) and calls it.  The call
 // sites read as plain libarchive.  Only the nsrun executable links this
@@ -128,5 +129,36 @@ void archive_entry_set_hardlink(struct archive_entry* e, const char* target) {
 la_int64_t archive_entry_size(struct archive_entry* e) { return NSRUN_REAL(archive_entry_size)(e); }
 dev_t archive_entry_rdevmajor(struct archive_entry* e) { return NSRUN_REAL(archive_entry_rdevmajor)(e); }
 dev_t archive_entry_rdevminor(struct archive_entry* e) { return NSRUN_REAL(archive_entry_rdevminor)(e); }
+
+// nsrun export: a directory tree read from disk, written as a tar.
+struct archive* archive_read_disk_new(void) { return NSRUN_REAL(archive_read_disk_new)(); }
+int archive_read_disk_set_symlink_physical(struct archive* a) {
+    return NSRUN_REAL(archive_read_disk_set_symlink_physical)(a);
+}
+int archive_read_disk_set_behavior(struct archive* a, int flags) {
+    return NSRUN_REAL(archive_read_disk_set_behavior)(a, flags);
+}
+int archive_read_disk_open(struct archive* a, const char* path) { return NSRUN_REAL(archive_read_disk_open)(a, path); }
+int archive_read_disk_descend(struct archive* a) { return NSRUN_REAL(archive_read_disk_descend)(a); }
+int archive_read_next_header2(struct archive* a, struct archive_entry* entry) {
+    return NSRUN_REAL(archive_read_next_header2)(a, entry);
+}
+struct archive* archive_write_new(void) { return NSRUN_REAL(archive_write_new)(); }
+int archive_write_set_format_pax_restricted(struct archive* a) {
+    return NSRUN_REAL(archive_write_set_format_pax_restricted)(a);
+}
+int archive_write_open_fd(struct archive* a, int fd) { return NSRUN_REAL(archive_write_open_fd)(a, fd); }
+la_ssize_t archive_write_data(struct archive* a, const void* buffer, size_t size) {
+    return NSRUN_REAL(archive_write_data)(a, buffer, size);
+}
+struct archive_entry* archive_entry_new(void) { return NSRUN_REAL(archive_entry_new)(); }
+void archive_entry_free(struct archive_entry* e) { NSRUN_REAL(archive_entry_free)(e); }
+struct archive_entry* archive_entry_clear(struct archive_entry* e) { return NSRUN_REAL(archive_entry_clear)(e); }
+la_int64_t archive_entry_uid(struct archive_entry* e) { return NSRUN_REAL(archive_entry_uid)(e); }
+la_int64_t archive_entry_gid(struct archive_entry* e) { return NSRUN_REAL(archive_entry_gid)(e); }
+void archive_entry_set_uid(struct archive_entry* e, la_int64_t id) { NSRUN_REAL(archive_entry_set_uid)(e, id); }
+void archive_entry_set_gid(struct archive_entry* e, la_int64_t id) { NSRUN_REAL(archive_entry_set_gid)(e, id); }
+void archive_entry_set_uname(struct archive_entry* e, const char* name) { NSRUN_REAL(archive_entry_set_uname)(e, name); }
+void archive_entry_set_gname(struct archive_entry* e, const char* name) { NSRUN_REAL(archive_entry_set_gname)(e, name); }
 
 } // extern "C"

@@ -94,6 +94,7 @@ int cli_inspect(int argc, char** argv);
 int cli_rm(int argc, char** argv);
 int cli_gc(int argc, char** argv);
 int cli_image(int argc, char** argv);
+int cli_export(int argc, char** argv);
 
 /// Parse `app` and run `body`, mapping failures to docker's statuses (a bad
 /// flag or an nsrun::Error → message, hint and 125 or the error's status).

@@ -25,6 +25,7 @@ constexpr Subcommand subcommands[] = {
     {"inspect", "Display detailed information on a container (JSON)", cli_inspect},
     {"rm", "Remove one or more containers", cli_rm},
     {"gc", "Reclaim what crashed runtimes or monitors left behind", cli_gc},
+    {"export", "Export a container's filesystem as a tar archive", cli_export},
     {"image", "Manage images: import, ls, inspect, rm", cli_image},
 };
 

@@ -103,8 +103,10 @@ nsrun::UniqueFd make_overlay(const OverlayPlan& plan) {
     for (const auto& lower : plan.lowers) {
         set_string(fs.get(), "lowerdir+", lower);
     }
-    set_string(fs.get(), "upperdir", plan.upper);
-    set_string(fs.get(), "workdir", plan.work);
+    if (!plan.upper.empty()) { // none: a read-only overlay (nsrun export of a stopped container)
+        set_string(fs.get(), "upperdir", plan.upper);
+        set_string(fs.get(), "workdir", plan.work);
+    }
     if (plan.userxattr) {
         const int rc = ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0);
         nsrun::explain::note("fsconfig({}, FSCONFIG_SET_FLAG, \"userxattr\", NULL, 0) {}", fs.get(),

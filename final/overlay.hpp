@@ -25,7 +25,7 @@
 /// The overlay's directories for a container whose directory is `container_dir`.
 struct OverlayPlan {
     std::vector<std::string> lowers; ///< the layers' directories, top first
-    std::string upper;
+    std::string upper; ///< "" (and no work): a read-only overlay of the lowers
     std::string work;
     std::string merged;
     bool userxattr = false; ///< rootless: trusted.* is out of reach

@@ -8,6 +8,8 @@
 #include "fixture.hpp"
 
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <thread>
 #include <fstream>
 #include <fcntl.h>
@@ -410,6 +412,60 @@ STEP_TEST(Images, RootlessImportAndRunNeedNoRoot,
     const Result removed = as_user({"image", "rm", "--image-root", own_store, "lab"});
     expect_exit(removed, 0, "the user removes their image");
     EXPECT_TRUE(fs::is_empty(own_store + "/layers")) << "its layer went with it";
+}
+
+STEP_TEST(Images, ExportWritesTheContainersFilesystemForImport,
+          "nsrun export of a stopped image container (its changes and deletions) and of a running one (its mounts left "
+          "out): tars that image import reads back into an image with the same files") {
+    REQUIRE(expect_exit(image("import", {lab_archive()}), 0, "import"));
+    const auto names = [&](const std::string& tar) {
+        const Result listed = host().exec({"tar", "-tf", tar});
+        EXPECT_EQ(listed.status, 0) << listed;
+        std::set<std::string> entries;
+        std::istringstream lines(listed.out);
+        for (std::string line; std::getline(lines, line);) {
+            entries.insert(line);
+        }
+        return entries;
+    };
+    // Stopped: the overlay is stacked again just for the export.
+    REQUIRE(expect_exit(run({"--name", "changed", "--image", "lab", "--", "sh", "-c",
+                             "echo made > /etc/new; rm /etc/os-release"}),
+                        0, "the container makes its changes and stops"));
+    const auto before = snapshot();
+    const Result exported = nsrun({"export", "-o", file("changed.tar"), "changed"});
+    REQUIRE(expect_exit(exported, 0, "a stopped container exports"));
+    EXPECT_EQ(snapshot().mounts, before.mounts) << "the export's overlay was never on the host";
+    const auto stopped = names(file("changed.tar"));
+    EXPECT_TRUE(stopped.contains("etc/new")) << "the container's new file is in the export";
+    EXPECT_FALSE(stopped.contains("etc/os-release")) << "and the file it deleted is not";
+    EXPECT_TRUE(stopped.contains("bin/busybox")) << "the image's files are";
+    REQUIRE(expect_exit(image("import", {"--name", "copy", file("changed.tar")}), 0, "the export imports as an image"));
+    const Result copy = run({"--image", "copy", "--", "sh", "-c", "cat /etc/new; test -e /etc/os-release || echo gone"});
+    EXPECT_EQ(copy.out, "made\ngone\n") << "the image made from the export has the container's files" << copy;
+
+    // Running: its root as its init sees it, without what is mounted there.
+    const std::string volume = base_.path() + "/volume";
+    fs::create_directories(volume);
+    write_file(volume + "/host-secret", "not the container's\n");
+    const std::string id = detach({"--image-root", store(), "--network", "none", "--image", "lab", "-v",
+                                   volume + ":/mnt/vol", "--", "sh", "-c", "echo live > /root/live; sleep 100"});
+    Result live;
+    for (int i = 0; i < 50; ++i) {
+        live = nsrun({"exec", id, "cat", "/root/live"});
+        if (live.out == "live\n") break;
+        std::this_thread::sleep_for(100ms);
+    }
+    REQUIRE(expect_exit(nsrun({"export", "-o", file("running.tar"), id}), 0, "a running container exports"));
+    const auto running = names(file("running.tar"));
+    EXPECT_TRUE(running.contains("root/live")) << "a file the running container wrote is in the export";
+    EXPECT_TRUE(running.contains("mnt/vol/")) << "the volume's mount point is";
+    EXPECT_FALSE(running.contains("mnt/vol/host-secret")) << "but not the volume's content";
+    EXPECT_FALSE(running.contains("proc/self")) << "nor /proc's";
+
+    const Result missing = nsrun({"export", "-o", file("none.tar"), "no-such-container"});
+    expect_exit(missing, 125, "an unknown container is an error");
+    EXPECT_FALSE(fs::exists(file("none.tar")) || fs::exists(file("none.tar.partial"))) << "and writes no file";
 }
 
 STEP_TEST_ANY_USER(Images, HelpDescribesImages, "nsrun image --help lists import, ls, inspect and rm") {
