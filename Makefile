@@ -104,8 +104,9 @@ run-step-%: step-% rootfs ## open a shell in step N's container: make run-step-4
 demo: deps build rootfs ## a guided tour of every finished step
 	@scripts/demo.sh $(BUILD)
 
-bench: bench-deps build rootfs ## time container starts vs runc, crun, bwrap, unshare; writes docs/bench.md
+bench: bench-deps build rootfs ## time container starts vs runc, crun, bwrap, unshare, and image import vs tar; writes docs/bench.md
 	@scripts/bench.sh $(BUILD) $(ROOTFS) docs/bench.md
+	@scripts/bench-images.sh $(BUILD) $(ROOTFS) docs/bench.md
 
 docs: configure ## the Doxygen site (build/docs/html/index.html)
 	@cmake --build $(BUILD) --target docs
