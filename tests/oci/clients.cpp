@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -149,9 +150,109 @@ std::vector<std::string> cgroup_dirs(const std::string& path) {
     return out;
 }
 
+namespace {
+void find_named(const fs::path& dir, const std::string& name, int depth, std::vector<std::string>& out) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (!entry.is_directory(ec) || entry.is_symlink(ec)) continue;
+        if (entry.path().filename() == name) out.push_back(entry.path().string());
+        if (depth > 1) find_named(entry.path(), name, depth - 1, out);
+    }
+}
+} // namespace
+
+std::vector<std::string> cgroups_named(const std::string& name) {
+    std::vector<std::string> out;
+    for (const auto& h : hierarchies()) find_named(h, name, 4, out);
+    return out;
+}
+
 bool remove_cgroup_tree(const std::string& path) {
     for (const auto& dir : cgroup_dirs(path)) remove_bottom_up(dir);
     return cgroup_dirs(path).empty();
+}
+
+namespace {
+/// /proc/PID/cgroup as (controllers, path) pairs: ("memory", "/a/b"), ("", "/a/b") for v2.
+std::vector<std::pair<std::string, std::string>> cgroup_lines(pid_t pid) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream in(read_file(fmt::format("/proc/{}/cgroup", pid)));
+    for (std::string line; std::getline(in, line);) {
+        const auto first = line.find(':');
+        const auto second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) continue;
+        out.emplace_back(line.substr(first + 1, second - first - 1), line.substr(second + 1));
+    }
+    return out;
+}
+
+/// The mount point of a v1 hierarchy named by its controllers field ("cpu,cpuacct", "name=systemd").
+std::string hierarchy_dir(const std::string& controllers) {
+    std::vector<std::string> candidates{"/sys/fs/cgroup/" + controllers};
+    std::istringstream names(controllers);
+    for (std::string name; std::getline(names, name, ',');) {
+        candidates.push_back("/sys/fs/cgroup/" + (name.starts_with("name=") ? name.substr(5) : name));
+    }
+    for (const auto& dir : candidates) {
+        if (fs::is_directory(dir)) return dir;
+    }
+    return "";
+}
+} // namespace
+
+std::string cgroup_dir_of(pid_t pid, const std::string& controller) {
+    for (const auto& [controllers, path] : cgroup_lines(pid)) {
+        if (cgroup_v2()) {
+            if (controllers.empty()) return "/sys/fs/cgroup" + path;
+            continue;
+        }
+        std::istringstream names(controllers);
+        for (std::string name; std::getline(names, name, ',');) {
+            if (name == controller) {
+                const std::string root = hierarchy_dir(controllers);
+                return root.empty() ? "" : root + path;
+            }
+        }
+    }
+    return "";
+}
+
+std::vector<std::string> cgroup_dirs_of(pid_t pid) {
+    std::vector<std::string> out;
+    for (const auto& [controllers, path] : cgroup_lines(pid)) {
+        if (controllers.empty() != cgroup_v2()) continue; // v1: skip the empty v2 line of a hybrid machine
+        const std::string root = controllers.empty() ? "/sys/fs/cgroup" : hierarchy_dir(controllers);
+        if (!root.empty() && path != "/") out.push_back(root + path);
+    }
+    return out;
+}
+
+std::vector<std::string> own_cgroup_dirs(pid_t pid) {
+    const std::string ppid = proc_status(pid, "PPid");
+    std::vector<std::string> parents;
+    if (!ppid.empty()) parents = cgroup_dirs_of(std::stoi(ppid));
+    std::vector<std::string> out;
+    for (const auto& dir : cgroup_dirs_of(pid)) {
+        if (std::find(parents.begin(), parents.end(), dir) == parents.end()) out.push_back(dir);
+    }
+    return out;
+}
+
+std::string control_file(const std::string& dir, const std::string& v1_file, const std::string& v2_file) {
+    return dir + "/" + (cgroup_v2() ? v2_file : v1_file);
+}
+
+std::string still_there(const std::vector<std::string>& dirs) {
+    std::string out;
+    for (const auto& dir : dirs) {
+        if (fs::is_directory(dir)) out += (out.empty() ? "" : " ") + dir;
+    }
+    return out;
+}
+
+std::string first_line_of(const std::string& path) {
+    const std::string text = read_file(path);
+    return text.substr(0, text.find('\n'));
 }
 
 std::vector<pid_t> processes_mentioning(const std::string& text) {

@@ -63,8 +63,29 @@ std::string cgroup_file(const std::string& controller, const std::string& path, 
                         const std::string& v2_file);
 /// The directories of cgroup `path` that exist, in every hierarchy.
 std::vector<std::string> cgroup_dirs(const std::string& path);
+/// Every cgroup directory on the machine whose name is `name` (4 levels deep at most).
+std::vector<std::string> cgroups_named(const std::string& name);
 /// Removes cgroup `path` and everything below it (bottom up) in every hierarchy; false if one stayed.
 bool remove_cgroup_tree(const std::string& path);
+
+/// The host directory of the cgroup process `pid` is in: in the v1
+/// hierarchy of `controller` ("memory", "freezer", "pids"), or in the v2 tree
+/// (controller ignored).  Read from /proc/PID/cgroup by the test, outside
+/// any cgroup namespace of the container, so it is the host's full path.
+/// "" when the process or the hierarchy is not there.
+std::string cgroup_dir_of(pid_t pid, const std::string& controller);
+/// Every cgroup directory `pid` is in on the host (one per v1 hierarchy, or the v2 one).
+std::vector<std::string> cgroup_dirs_of(pid_t pid);
+/// The cgroup directories of `pid` that its parent (the client's monitor:
+/// the shim, conmon) is not in: the container's own.  In a v1 hierarchy the
+/// runtime does not manage, the container stays in its caller's cgroup.
+std::vector<std::string> own_cgroup_dirs(pid_t pid);
+/// DIR/V1_FILE on cgroup v1, DIR/V2_FILE on v2.
+std::string control_file(const std::string& dir, const std::string& v1_file, const std::string& v2_file);
+/// Those of `dirs` that still exist, space separated ("" when none does).
+std::string still_there(const std::vector<std::string>& dirs);
+/// The first line of a file, without its newline ("" if unreadable).
+std::string first_line_of(const std::string& path);
 
 /// Processes on the machine whose command line mentions `text` (a scratch
 /// directory): what a client left running.

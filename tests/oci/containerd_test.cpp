@@ -160,12 +160,12 @@ protected:
     static bool task_is(const std::string& id, const std::string& status) {
         return eventually([&] { return task(id).status == status; });
     }
-    /// The freezer's state of the container's cgroup: FROZEN/THAWED (v1) or 1/0 (v2).
-    static std::string freezer_state(const std::string& id) {
-        const std::string text =
-            read_file(cgroup_file("freezer", env().cgroup(id), "freezer.state", "cgroup.freeze"));
-        return text.substr(0, text.find('\n'));
+    /// The freezer's state of the cgroup `pid` is in: FROZEN/THAWED (v1) or 1/0 (v2).
+    static std::string freezer_state(pid_t pid) {
+        return first_line_of(control_file(cgroup_dir_of(pid, "freezer"), "freezer.state", "cgroup.freeze"));
     }
+    /// The container's init, as `ctr task ls` reports it once it runs (0 if it does not).
+    static pid_t running_init(const std::string& id) { return task_is(id, "RUNNING") ? task(id).pid : 0; }
 
     static inline std::unique_ptr<PrivateContainerd> env_;
     static inline std::string error_;
@@ -192,8 +192,8 @@ TEST_F(Containerd, AFailedCreateShowsTheRuntimesErrorAndLeavesNothing) {
         << "ctr run --rm removes the container after a failed create";
     const Result root = env().host().exec({"ls", "-A", PrivateContainerd::runtime_root});
     EXPECT_EQ(root.out.find(id), std::string::npos) << "no state of it under the runtime's --root\n" << root;
-    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
-        << "its cgroup is gone: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+    EXPECT_TRUE(eventually([&] { return cgroups_named(id).empty(); }, 5s))
+        << "no cgroup of it is left: " << fmt::format("{}", fmt::join(cgroups_named(id), " "));
 }
 
 TEST_F(Containerd, TaskLsExecPsPauseResumeAndKill) {
@@ -217,13 +217,13 @@ TEST_F(Containerd, TaskLsExecPsPauseResumeAndKill) {
     const Result pause = env().ctr({"task", "pause", id});
     EXPECT_EQ(pause.status, 0) << pause;
     EXPECT_TRUE(task_is(id, "PAUSED")) << env().ctr({"task", "ls"});
-    EXPECT_TRUE(freezer_state(id) == "FROZEN" || freezer_state(id) == "1")
-        << "the cgroup is frozen on the host: " << freezer_state(id);
+    EXPECT_TRUE(freezer_state(pid) == "FROZEN" || freezer_state(pid) == "1")
+        << "init's cgroup is frozen on the host: [" << freezer_state(pid) << "] in " << cgroup_dir_of(pid, "freezer");
     const Result resume = env().ctr({"task", "resume", id});
     EXPECT_EQ(resume.status, 0) << resume;
     EXPECT_TRUE(task_is(id, "RUNNING")) << env().ctr({"task", "ls"});
-    EXPECT_TRUE(freezer_state(id) == "THAWED" || freezer_state(id) == "0")
-        << "the cgroup is thawed: " << freezer_state(id);
+    EXPECT_TRUE(freezer_state(pid) == "THAWED" || freezer_state(pid) == "0")
+        << "init's cgroup is thawed: [" << freezer_state(pid) << "] in " << cgroup_dir_of(pid, "freezer");
 
     const Result kill = env().ctr({"task", "kill", "-s", "SIGKILL", id});
     EXPECT_EQ(kill.status, 0) << kill;
@@ -246,15 +246,50 @@ TEST_F(Containerd, SigtermLetsTheContainerExitWithItsOwnStatus) {
 TEST_F(Containerd, MemoryLimitIsOnTheCgroupThatExecJoinsToo) {
     const std::string id = unique("mem");
     auto attached = env().ctr_background(env().run({"--rm", "--memory-limit", "33554432"}, id, {"sleep", "300"}));
-    ASSERT_TRUE(task_is(id, "RUNNING")) << attached->record();
-    const std::string host_file = cgroup_file("memory", env().cgroup(id), "memory.limit_in_bytes", "memory.max");
-    EXPECT_EQ(read_file(host_file), "33554432\n") << "the limit on the host: " << host_file;
-    // ctr's default spec mounts no cgroupfs inside (CRI adds one): the
-    // container shows it is in that cgroup through /proc/self/cgroup.
-    const Result inside = env().ctr({"task", "exec", "--exec-id", "m1", id, "cat", "/proc/self/cgroup"});
+    const pid_t pid = running_init(id);
+    ASSERT_GT(pid, 0) << attached->record();
+    // The cgroup init is in, wherever the runtime made it (CgroupIsTheOneTheClientNamed checks where).
+    const std::string file = control_file(cgroup_dir_of(pid, "memory"), "memory.limit_in_bytes", "memory.max");
+    EXPECT_EQ(read_file(file), "33554432\n") << "--memory-limit (linux.resources.memory.limit) on init's cgroup: " << file;
+    // An exec'd process is in the same cgroup as init (as the container sees both).
+    const Result inside = env().ctr({"task", "exec", "--exec-id", "m1", id, "sh", "-c",
+                                     "cat /proc/1/cgroup; echo --; cat /proc/self/cgroup"});
     EXPECT_EQ(inside.status, 0) << inside;
-    EXPECT_NE(inside.out.find(env().cgroup(id)), std::string::npos)
-        << "exec joined the container's cgroup " << env().cgroup(id) << "\n" << inside;
+    const auto split = inside.out.find("--\n");
+    ASSERT_NE(split, std::string::npos) << inside;
+    EXPECT_EQ(inside.out.substr(0, split), inside.out.substr(split + 3)) << "exec joined init's cgroups\n" << inside;
+    (void)env().ctr({"task", "kill", "-s", "SIGKILL", id});
+    EXPECT_EQ(attached->finish(30s).status, 137);
+}
+
+TEST_F(Containerd, CgroupIsTheOneTheClientNamed) {
+    const std::string id = unique("cgpath");
+    auto attached = env().ctr_background(env().run({"--rm"}, id, {"sleep", "300"}));
+    const pid_t pid = running_init(id);
+    ASSERT_GT(pid, 0) << attached->record();
+    // ctr run --cgroup P/ID → linux.cgroupsPath "P/ID": kubelet and
+    // containerd's metrics find the container there.
+    const std::string dir = cgroup_dir_of(pid, "memory");
+    EXPECT_TRUE(dir.ends_with(env().cgroup(id))) << "init's cgroup is linux.cgroupsPath " << env().cgroup(id)
+                                                 << ", not " << dir;
+    (void)env().ctr({"task", "kill", "-s", "SIGKILL", id});
+    EXPECT_EQ(attached->finish(30s).status, 137);
+}
+
+TEST_F(Containerd, OnlyTheNamespacesTheSpecListsAreNew) {
+    const std::string id = unique("ns");
+    auto attached = env().ctr_background(env().run({"--rm"}, id, {"sleep", "300"}));
+    const pid_t pid = running_init(id);
+    ASSERT_GT(pid, 0) << attached->record();
+    // ctr's spec lists pid, ipc, uts, mount and network: those are new; no
+    // cgroup and no user namespace was asked for, so init shares the shim's.
+    for (const std::string ns : {"pid", "ipc", "uts", "mnt", "net"}) {
+        EXPECT_NE(namespace_of(pid, ns), namespace_of(env().host().pid(), ns)) << ns << " is a new namespace";
+    }
+    for (const std::string ns : {"cgroup", "user"}) {
+        EXPECT_EQ(namespace_of(pid, ns), namespace_of(env().host().pid(), ns))
+            << "config.json lists no " << ns << " namespace: the container must not get one";
+    }
     (void)env().ctr({"task", "kill", "-s", "SIGKILL", id});
     EXPECT_EQ(attached->finish(30s).status, 137);
 }
@@ -265,7 +300,8 @@ TEST_F(Containerd, NothingIsLeftAfterTaskRmAndContainerRm) {
     ASSERT_EQ(run.status, 0) << run;
     ASSERT_TRUE(task_is(id, "RUNNING")) << env().ctr({"task", "ls"});
     const pid_t pid = task(id).pid;
-    EXPECT_FALSE(cgroup_dirs(env().cgroup(id)).empty()) << "a running task has its cgroup " << env().cgroup(id);
+    const std::vector<std::string> cgroups = own_cgroup_dirs(pid);
+    EXPECT_FALSE(cgroups.empty()) << "a running task has cgroups of its own";
     EXPECT_EQ(env().ctr({"task", "kill", "-s", "SIGKILL", id}).status, 0);
     EXPECT_TRUE(task_is(id, "STOPPED")) << env().ctr({"task", "ls"});
     const Result rm = env().ctr({"task", "rm", id});
@@ -275,8 +311,8 @@ TEST_F(Containerd, NothingIsLeftAfterTaskRmAndContainerRm) {
     EXPECT_EQ(crm.status, 0) << crm;
 
     EXPECT_FALSE(process_exists(pid)) << "init " << pid << " is gone";
-    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
-        << "no cgroup left: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+    EXPECT_TRUE(eventually([&] { return still_there(cgroups).empty(); }, 5s))
+        << "no cgroup of it is left: " << still_there(cgroups);
     const Result root = env().host().exec({"ls", "-A", PrivateContainerd::runtime_root});
     EXPECT_EQ(root.out.find(id), std::string::npos) << "no state left under the shim's --root\n" << root;
     const Result state = env().host().exec({runtime_path(), "--root", PrivateContainerd::runtime_root, "state", id});

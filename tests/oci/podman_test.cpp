@@ -163,10 +163,12 @@ protected:
         std::string id = r.out.substr(0, r.out.find('\n'));
         return r.status == 0 ? id : "";
     }
-    static std::string freezer_state(const std::string& id) {
-        const std::string text = read_file(cgroup_file("freezer", env().cgroup(id), "freezer.state", "cgroup.freeze"));
-        return text.substr(0, text.find('\n'));
+    /// The freezer's state of the cgroup `pid` is in: FROZEN/THAWED (v1) or 1/0 (v2).
+    static std::string freezer_state(pid_t pid) {
+        return first_line_of(control_file(cgroup_dir_of(pid, "freezer"), "freezer.state", "cgroup.freeze"));
     }
+    /// The host pid of a running container's init (0 if podman does not know it).
+    static pid_t init_of(const std::string& name) { return std::stoi("0" + inspect(name, "{{.State.Pid}}")); }
     /// `script -qec COMMAND`: the podman command line run on a terminal of its own.
     static Result on_a_terminal(const std::vector<std::string>& args) {
         std::string command;
@@ -234,9 +236,10 @@ TEST_F(Podman, KillEndsTheContainerWith137) {
 TEST_F(Podman, RmLeavesNoProcessNoRuntimeStateAndNoCgroup) {
     const std::string id = detach("doomed", {}, {"sleep", "300"});
     ASSERT_FALSE(id.empty());
-    const pid_t pid = std::stoi("0" + inspect("doomed", "{{.State.Pid}}"));
+    const pid_t pid = init_of("doomed");
     EXPECT_GT(pid, 0);
-    EXPECT_FALSE(cgroup_dirs(env().cgroup(id)).empty()) << "a running container has its cgroup " << env().cgroup(id);
+    const std::vector<std::string> cgroups = own_cgroup_dirs(pid);
+    EXPECT_FALSE(cgroups.empty()) << "a running container has cgroups of its own";
     const Result state = env().host().exec({runtime_path(), "state", id});
     EXPECT_EQ(state.status, 0) << "the runtime knows the running container\n" << state;
     EXPECT_NE(state.out.find("\"running\""), std::string::npos) << state;
@@ -244,8 +247,8 @@ TEST_F(Podman, RmLeavesNoProcessNoRuntimeStateAndNoCgroup) {
     const Result rm = podman({"rm", "-f", "-t", "0", "doomed"});
     EXPECT_EQ(rm.status, 0) << rm;
     EXPECT_TRUE(eventually([&] { return !process_exists(pid); }, 5s)) << "init " << pid << " is gone";
-    EXPECT_TRUE(eventually([&] { return cgroup_dirs(env().cgroup(id)).empty(); }, 5s))
-        << "no cgroup left: " << fmt::format("{}", fmt::join(cgroup_dirs(env().cgroup(id)), " "));
+    EXPECT_TRUE(eventually([&] { return still_there(cgroups).empty(); }, 5s))
+        << "no cgroup of it is left: " << still_there(cgroups);
     const Result after = env().host().exec({runtime_path(), "state", id});
     EXPECT_NE(after.status, 0) << "delete --force removed the runtime's state\n" << after;
     EXPECT_TRUE(processes_mentioning(id).empty()) << "no conmon or container process of it is left";
@@ -254,14 +257,18 @@ TEST_F(Podman, RmLeavesNoProcessNoRuntimeStateAndNoCgroup) {
 TEST_F(Podman, PauseFreezesAndUnpauseThaws) {
     const std::string id = detach("frozen", {}, {"sleep", "300"});
     ASSERT_FALSE(id.empty());
+    const pid_t pid = init_of("frozen");
+    ASSERT_GT(pid, 0);
     const Result pause = podman({"pause", "frozen"});
     EXPECT_EQ(pause.status, 0) << pause;
     EXPECT_EQ(inspect("frozen", "{{.State.Status}}"), "paused");
-    EXPECT_TRUE(freezer_state(id) == "FROZEN" || freezer_state(id) == "1") << freezer_state(id);
+    EXPECT_TRUE(freezer_state(pid) == "FROZEN" || freezer_state(pid) == "1")
+        << "init's cgroup is frozen: [" << freezer_state(pid) << "] in " << cgroup_dir_of(pid, "freezer");
     const Result unpause = podman({"unpause", "frozen"});
     EXPECT_EQ(unpause.status, 0) << unpause;
     EXPECT_EQ(inspect("frozen", "{{.State.Status}}"), "running");
-    EXPECT_TRUE(freezer_state(id) == "THAWED" || freezer_state(id) == "0") << freezer_state(id);
+    EXPECT_TRUE(freezer_state(pid) == "THAWED" || freezer_state(pid) == "0")
+        << "init's cgroup is thawed: [" << freezer_state(pid) << "] in " << cgroup_dir_of(pid, "freezer");
     const Result exec = podman({"exec", "frozen", "echo", "alive"});
     EXPECT_EQ(exec.out, "alive\n") << exec;
     EXPECT_EQ(podman({"rm", "-f", "-t", "0", "frozen"}).status, 0);
@@ -270,12 +277,34 @@ TEST_F(Podman, PauseFreezesAndUnpauseThaws) {
 TEST_F(Podman, UpdateChangesTheLiveMemoryLimit) {
     const std::string id = detach("grown", {"-m", "64m"}, {"sleep", "300"});
     ASSERT_FALSE(id.empty());
-    const std::string file = cgroup_file("memory", env().cgroup(id), "memory.limit_in_bytes", "memory.max");
+    const pid_t pid = init_of("grown");
+    ASSERT_GT(pid, 0);
+    const std::string file = control_file(cgroup_dir_of(pid, "memory"), "memory.limit_in_bytes", "memory.max");
     EXPECT_EQ(read_file(file), "67108864\n") << file;
     const Result update = podman({"update", "--memory", "128m", "grown"});
     EXPECT_EQ(update.status, 0) << "podman update → runtime update --resources FILE\n" << update;
     EXPECT_EQ(read_file(file), "134217728\n") << "the live cgroup has the new limit: " << file;
     EXPECT_EQ(podman({"rm", "-f", "-t", "0", "grown"}).status, 0);
+}
+
+TEST_F(Podman, CgroupAndNetworkNamespaceAreTheOnesPodmanNamed) {
+    const std::string id = detach("placed", {}, {"sleep", "300"});
+    ASSERT_FALSE(id.empty());
+    const pid_t pid = init_of("placed");
+    ASSERT_GT(pid, 0);
+    // --cgroup-parent P → linux.cgroupsPath "P/libpod-ID": podman stats and
+    // top read the container's cgroup there.
+    const std::string dir = cgroup_dir_of(pid, "memory");
+    EXPECT_TRUE(dir.ends_with(env().cgroup(id))) << "init's cgroup is linux.cgroupsPath " << env().cgroup(id)
+                                                 << ", not " << dir;
+    // podman made the network namespace (and wired it with CNI) before
+    // create: linux.namespaces has {"type":"network","path":"/run/netns/…"}.
+    const std::string netns = inspect("placed", "{{.NetworkSettings.SandboxKey}}");
+    const Result inode = env().host().exec({"stat", "-L", "-c", "%i", netns});
+    ASSERT_EQ(inode.status, 0) << inode;
+    EXPECT_EQ(namespace_of(pid, "net"), "net:[" + inode.out.substr(0, inode.out.find('\n')) + "]")
+        << "init joined podman's network namespace " << netns;
+    EXPECT_EQ(podman({"rm", "-f", "-t", "0", "placed"}).status, 0);
 }
 
 TEST_F(Podman, InteractiveRunAndExecGetATerminal) {
