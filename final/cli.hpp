@@ -12,9 +12,24 @@
 #include <string>
 #include <vector>
 
-/// Where containers' state lives by default: /run/nsrun for root; for
-/// anyone else $XDG_RUNTIME_DIR/nsrun, or /tmp/nsrun-UID (rootless
-/// containers cannot write to /run).
+/// The options given before the subcommand, as runc has them (podman and
+/// containerd's shim pass them on every call).
+struct GlobalFlags {
+    std::string root;      ///< --root DIR: the state directory ("": the default)
+    std::string log;       ///< --log FILE: errors (and --debug notes) are appended there too
+    bool log_json = false; ///< --log-format json: one {"level","msg","time"} object per line
+    bool debug = false;    ///< --debug: debug notes in the log
+};
+GlobalFlags& global_flags();
+/// Parse the global options at the front of argv; returns how many
+/// arguments they took.  Throws nsrun::Error on an unknown or refused one.
+int parse_global_flags(int argc, char** argv);
+/// Append one line to the --log file, if one was given (text or json).
+void log_line(const char* level, const std::string& message);
+
+/// Where containers' state lives by default: --root if given; else
+/// /run/nsrun for root; for anyone else $XDG_RUNTIME_DIR/nsrun, or
+/// /tmp/nsrun-UID (rootless containers cannot write to /run).
 std::string default_state_dir();
 
 /// Every flag of `nsrun run`, as given (compile_run turns them into a spec).
@@ -95,6 +110,15 @@ int cli_rm(int argc, char** argv);
 int cli_gc(int argc, char** argv);
 int cli_image(int argc, char** argv);
 int cli_export(int argc, char** argv);
+// The OCI runtime interface (runc's command line).
+int cli_create(int argc, char** argv);
+int cli_start(int argc, char** argv);
+int cli_state(int argc, char** argv);
+int cli_delete(int argc, char** argv);
+int cli_list(int argc, char** argv);
+int cli_pause(int argc, char** argv);
+int cli_resume(int argc, char** argv);
+int cli_update(int argc, char** argv);
 
 /// Parse `app` and run `body`, mapping failures to docker's statuses (a bad
 /// flag or an nsrun::Error → message, hint and 125 or the error's status).

@@ -6,14 +6,102 @@
 #include <nsrun/explain.hpp>
 
 #include <algorithm>
+#include <ctime>
+#include <fcntl.h>
+#include <optional>
+#include <string_view>
 #include <cstdlib>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+GlobalFlags& global_flags() {
+    static GlobalFlags flags;
+    return flags;
+}
+
+namespace {
+
+/// RFC 3339 in UTC, to the second: the time field runc's json log has.
+std::string log_time() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+} // namespace
+
+void log_line(const char* level, const std::string& message) {
+    const GlobalFlags& flags = global_flags();
+    if (flags.log.empty()) {
+        return;
+    }
+    const std::string line = flags.log_json
+                                 ? fmt::format("{{\"level\":\"{}\",\"msg\":{},\"time\":\"{}\"}}\n", level,
+                                               nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), log_time())
+                                 : fmt::format("{} {}: {}\n", log_time(), level, message);
+    const int fd = ::open(flags.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        (void)::write(fd, line.data(), line.size()); // one write: whole lines even if others log too
+        ::close(fd);
+    }
+}
+
+int parse_global_flags(int argc, char** argv) {
+    GlobalFlags& flags = global_flags();
+    int i = 1;
+    const auto value_of = [&](std::string_view arg, std::string_view name) -> std::optional<std::string> {
+        if (arg == name) {
+            if (i + 1 >= argc) {
+                throw nsrun::Error{fmt::format("{} needs a value", name), "see nsrun --help"};
+            }
+            return std::string(argv[++i]);
+        }
+        if (arg.starts_with(name) && arg.size() > name.size() && arg[name.size()] == '=') {
+            return std::string(arg.substr(name.size() + 1));
+        }
+        return std::nullopt;
+    };
+    for (; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (!arg.starts_with("--") || arg == "--help" || arg == "--version") {
+            break;
+        }
+        if (auto v = value_of(arg, "--root")) {
+            flags.root = *v;
+        } else if (auto v = value_of(arg, "--log")) {
+            flags.log = *v;
+        } else if (auto v = value_of(arg, "--log-format")) {
+            if (*v != "json" && *v != "text") {
+                throw nsrun::Error{fmt::format("--log-format {}: not text or json", *v)};
+            }
+            flags.log_json = *v == "json";
+        } else if (arg == "--debug") {
+            flags.debug = true;
+        } else if (auto v = value_of(arg, "--rootless")) {
+            // runc's --rootless true|false|auto: nsrun decides from the euid, as "auto" does.
+        } else if (arg == "--systemd-cgroup") {
+            throw nsrun::Error{"--systemd-cgroup: nsrun drives cgroupfs itself and has no systemd cgroup manager",
+                               "configure the caller for cgroupfs (podman: --cgroup-manager=cgroupfs; containerd: "
+                               "SystemdCgroup = false)"};
+        } else {
+            throw nsrun::Error{fmt::format("unknown global option {}", arg),
+                               "global options are --root, --log, --log-format, --debug; see nsrun --help"};
+        }
+    }
+    return i - 1;
+}
 
 std::string default_state_dir() {
+    if (!global_flags().root.empty()) {
+        return global_flags().root;
+    }
     if (::geteuid() == 0) {
         return "/run/nsrun";
     }
@@ -38,15 +126,22 @@ int run_subcommand(CLI::App& app, int argc, char** argv, const std::function<int
         return 0;
     } catch (const CLI::ParseError& e) {
         nsrun::cli::print_error(e.what(), fmt::format("see {} --help", app.get_name()));
+        log_line("error", fmt::format("{}: {}", app.get_name(), e.what()));
         return nsrun::exit_code::runtime_error;
+    }
+    if (global_flags().debug) {
+        log_line("debug", fmt::format("{}: started", app.get_name()));
     }
     try {
         return body();
     } catch (const nsrun::Error& e) {
         nsrun::cli::print_error(e.what(), e.hint());
+        // Last in the log: podman and the containerd shim show only that line.
+        log_line("error", e.hint().empty() ? std::string(e.what()) : fmt::format("{} (hint: {})", e.what(), e.hint()));
         return e.exit_status();
     } catch (const std::exception& e) {
         nsrun::cli::print_error(e.what());
+        log_line("error", e.what());
         return nsrun::exit_code::runtime_error;
     }
 }

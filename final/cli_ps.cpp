@@ -1,7 +1,13 @@
 // nsrun ps [-a] [-q]: the containers, as docker ps shows them.
 #include "cli.hpp"
 
+#include "oci.hpp"
 #include "state.hpp"
+
+#include <nsrun/sys.hpp>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include <nsrun/explain.hpp>
 
@@ -27,19 +33,50 @@ std::string ports_of(const Record& r) {
     return text;
 }
 
+/// `ps ID` (runc's): the processes in the container's cgroup.
+int processes_of(const Store& store, const std::string& id, const std::string& format) {
+    const Record record = load_container(store, id);
+    const std::vector<pid_t> pids = container_pids(record);
+    if (format == "json") {
+        std::puts(nlohmann::json(pids).dump().c_str());
+        return 0;
+    }
+    std::printf("%-8s %s\n", "PID", "CMD");
+    for (const pid_t pid : pids) {
+        std::string cmd;
+        try {
+            cmd = nsrun::sys::read_file(fmt::format("/proc/{}/cmdline", pid));
+        } catch (const std::exception&) {
+            continue; // ended meanwhile
+        }
+        std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+        std::printf("%-8d %s\n", pid, cmd.c_str());
+    }
+    return 0;
+}
+
 } // namespace
 
 int cli_ps(int argc, char** argv) {
-    CLI::App app{"List containers (running ones; -a: all)", "nsrun ps"};
+    CLI::App app{"List containers (running ones; -a: all) — or, given an ID, the processes in that container",
+                 "nsrun ps"};
     CommonFlags common;
     bool all = false;
     bool quiet = false;
+    std::string id;
+    std::string format = "table";
     add_common_options(app, common);
     app.add_flag("-a,--all", all, "show all containers (default: only running ones)");
     app.add_flag("-q,--quiet", quiet, "only display container ids");
+    app.add_option("-f,--format", format, "with ID: table or json (a list of pids)")
+        ->check(CLI::IsMember({"table", "json"}));
+    app.add_option("ID", id, "a container: list its processes (as runc ps does)");
     return run_subcommand(app, argc, argv, [&] {
         nsrun::explain::enable(common.explain);
         const Store store(common.state_dir);
+        if (!id.empty()) {
+            return processes_of(store, id, format);
+        }
         if (!quiet) {
             std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", "CONTAINER ID", "NAME", "STATUS", "CREATED", "COMMAND",
                         "PORTS");

@@ -1,6 +1,8 @@
 // nsrun stop / kill / wait: signals to a running container, and its end.
 #include "cli.hpp"
 
+#include "oci.hpp"
+
 #include "state.hpp"
 
 #include <nsrun/error.hpp>
@@ -15,23 +17,6 @@
 #include <fmt/format.h>
 
 namespace {
-
-/// "TERM", "SIGTERM" or "15" → 15.
-int parse_signal(const std::string& text) {
-    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-        const int sig = std::atoi(text.c_str());
-        if (sig >= 1 && sig <= SIGRTMAX) {
-            return sig;
-        }
-    }
-    const std::string name = text.starts_with("SIG") ? text : "SIG" + text;
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (nsrun::flags::signal_name(sig) == name) {
-            return sig;
-        }
-    }
-    throw nsrun::Error{fmt::format("invalid signal: {}", text), "give a name (TERM, SIGKILL) or a number (1-64)"};
-}
 
 /// The running container's PID 1, or a clear error.
 ProcessId running_init(const Record& r, const char* verb) {
@@ -80,22 +65,61 @@ int cli_stop(int argc, char** argv) {
     });
 }
 
+namespace {
+
+/// `kill [--all] ID [SIGNAL]` on an OCI container: created, running or
+/// paused (a frozen process gets the signal when thawed; SIGKILL kills it).
+void kill_oci(const Record& r, int sig, bool all) {
+    const std::string status = oci_status(r);
+    if (status == "stopped" || status == "creating") {
+        throw nsrun::Error{fmt::format("cannot kill container {}: it is {}", r.id, status),
+                           fmt::format("delete it with: nsrun delete {}", r.id)};
+    }
+    if (!all) {
+        nsrun::sys::kill(r.init.pid, sig);
+        return;
+    }
+    for (const pid_t pid : container_pids(r)) {
+        ::kill(pid, sig); // one may have ended meanwhile
+    }
+}
+
+} // namespace
+
 int cli_kill(int argc, char** argv) {
-    CLI::App app{"Send a signal to running containers (default SIGKILL)", "nsrun kill"};
+    CLI::App app{"Send a signal to containers: docker's kill [-s SIG] NAME..., or the OCI kill [--all] ID [SIGNAL]",
+                 "nsrun kill"};
     CommonFlags common;
     std::string signal = "KILL";
+    bool all = false;
     std::vector<std::string> names;
     add_common_options(app, common);
-    app.add_option("-s,--signal", signal, "the signal: a name (TERM) or a number")->capture_default_str();
-    app.add_option("CONTAINER", names, "names or ids")->required();
+    app.add_option("-s,--signal", signal, "the signal: a name (TERM, SIGTERM) or a number")->capture_default_str();
+    app.add_flag("-a,--all", all, "OCI: send the signal to every process in the container's cgroup");
+    app.add_option("CONTAINER", names, "names or ids; an OCI container's id may be followed by a SIGNAL (default TERM)")
+        ->required();
     return run_subcommand(app, argc, argv, [&] {
         nsrun::explain::enable(common.explain);
-        const int sig = parse_signal(signal);
         const Store store(common.state_dir);
+        // runc's form: kill ID [SIGNAL], the signal defaulting to SIGTERM.
+        if (names.size() <= 2 && container_exists(store, names.front())) {
+            const Record r = load_container(store, names.front());
+            if (r.oci) {
+                const bool given = app.count("--signal") > 0;
+                const std::string text = names.size() == 2 ? names[1] : (given ? signal : "TERM");
+                kill_oci(r, parse_signal(text), all);
+                return 0;
+            }
+        }
+        const int sig = parse_signal(signal);
         int status = 0;
         for (const auto& name : names) {
             try {
                 const Record r = find_container(store, name);
+                if (r.oci) {
+                    kill_oci(r, sig, all);
+                    continue;
+                }
                 nsrun::sys::kill(running_init(r, "kill").pid, sig);
                 std::printf("%s\n", name.c_str());
             } catch (const nsrun::Error& e) {

@@ -42,6 +42,7 @@
 #include <grp.h>
 #include <optional>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,10 @@ struct Plan {
     bool etc_files = false;
     std::optional<OverlayPlan> overlay; ///< --image: the rootfs is an overlay of its layers
     nsrun::UniqueFd overlay_mount;      ///< made by the parent (root), attached by the child
+    /// OCI create: an O_PATH descriptor of the exec fifo, on which the init
+    /// waits for `start` before exec; none for `run`.
+    nsrun::UniqueFd exec_fifo;
+    unsigned preserve_fds = 0; ///< OCI --preserve-fds
 };
 
 // --- the child: the inside, in order ----------------------------------------
@@ -177,6 +182,76 @@ void lock_down_process(const Process& process, const std::optional<Seccomp>& sec
 
 namespace {
 
+/// OCI create: find COMMAND now, so a wrong path fails `create` (127, 126)
+/// as runc's does, not the later `start` — in runc's words, which podman
+/// matches to choose its exit code ("executable file not found in $PATH",
+/// "no such file or directory": 127; "permission denied": 126).
+void check_command_exists(const std::vector<std::string>& argv) {
+    const std::string& name = argv.front();
+    const auto refuse = [&](const std::string& why, int status) {
+        return nsrun::Error{fmt::format("exec: \"{}\": {}", name, why),
+                            "check process.args[0] in config.json: a path inside the rootfs, or a program on the "
+                            "container's PATH",
+                            status};
+    };
+    const auto check_path = [&](const std::string& path) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) == -1) {
+            return errno;
+        }
+        return S_ISDIR(st.st_mode) || ::access(path.c_str(), X_OK) == -1 ? EACCES : 0;
+    };
+    if (name.find('/') != std::string::npos) {
+        const int err = check_path(name);
+        if (err == EACCES) {
+            throw refuse("permission denied", nsrun::exit_code::cannot_execute);
+        }
+        if (err != 0) {
+            throw refuse(fmt::format("stat {}: no such file or directory", name), nsrun::exit_code::not_found);
+        }
+        return;
+    }
+    const char* path = ::getenv("PATH");
+    const std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        if (check_path(dirs.substr(start, end - start) + "/" + name) == 0) {
+            return;
+        }
+        start = end + 1;
+    }
+    throw refuse("executable file not found in $PATH", nsrun::exit_code::not_found);
+}
+
+/// OCI create, last in the init: tell `create` we are ready, block until
+/// `start` opens the fifo, then exec COMMAND.  The fifo is reopened through
+/// /proc/self/fd: its path is the host's, outside our root.
+[[noreturn]] void wait_for_start_then_exec(const ContainerSpec& spec, const Plan& plan, nsrun::Handshake& handshake) {
+    for (unsigned fd = 3; fd < 3 + plan.preserve_fds; ++fd) {
+        (void)::fcntl(static_cast<int>(fd), F_SETFD, 0); // set_up_process marked every fd close-on-exec
+    }
+    check_command_exists(spec.process.args);
+    handshake.ready(); // `create` returns now; its end of the handshake closes
+    const std::string fifo = fmt::format("/proc/self/fd/{}", plan.exec_fifo.get());
+    const int start = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC); // blocks until `start` opens it
+    if (start == -1 || ::write(start, "0", 1) != 1) {
+        const std::string why = nsrun::errno_text(errno);
+        std::fprintf(stderr, "nsrun: error: the init could not wait for start on %s: %s\n", fifo.c_str(), why.c_str());
+        ::_exit(nsrun::exit_code::runtime_error);
+    }
+    ::close(start);
+    std::vector<char*> args;
+    for (const auto& arg : spec.process.args) {
+        args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    const int err = errno;
+    // Nobody reads the handshake any more: the container's stderr is where this goes.
+    std::fprintf(stderr, "nsrun: error: exec %s: %s\n", args[0], nsrun::errno_text(err).c_str());
+    ::_exit(err == ENOENT ? nsrun::exit_code::not_found : nsrun::exit_code::cannot_execute);
+}
+
 void redirect_stdio(const Stdio& stdio) {
     for (const auto& [from, to] : {std::pair{stdio.in, 0}, std::pair{stdio.out, 1}, std::pair{stdio.err, 2}}) {
         if (from >= 0 && ::dup2(from, to) == -1) {
@@ -191,8 +266,11 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
     handshake.in_child();
     try {
         // The container dies with its supervisor (runtime or monitor): a
-        // killed supervisor never leaves it running unrecorded.
-        plan.lifeline->die_with_parent();
+        // killed supervisor never leaves it running unrecorded.  An OCI
+        // container has none: `create` exits and the caller adopts it.
+        if (!plan.exec_fifo) {
+            plan.lifeline->die_with_parent();
+        }
         handshake.wait_for_parent();
         signals.restore_mask_in_child();
         become_root(plan.userns);
@@ -207,6 +285,9 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         }
         set_up_process(spec.process, spec.linux.seccomp);
         lock_down_process(spec.process, spec.linux.seccomp);
+        if (plan.exec_fifo) {
+            wait_for_start_then_exec(spec, plan, handshake);
+        }
         if (spec.nsrun.init) {
             run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
         }
@@ -305,7 +386,12 @@ public:
     EndOfLife(const Store& store, Record& record) : store_(store), record_(record) {}
     EndOfLife(const EndOfLife&) = delete;
     EndOfLife& operator=(const EndOfLife&) = delete;
+    /// OCI create succeeded: the container lives on, `delete` ends it.
+    void keep() noexcept { kept_ = true; }
     ~EndOfLife() {
+        if (kept_) {
+            return;
+        }
         teardown(record_);
         try {
             const auto lock = store_.lock(record_.id);
@@ -328,14 +414,50 @@ public:
 private:
     const Store& store_;
     Record& record_;
+    bool kept_ = false;
 };
 
 } // namespace
 
-int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started) {
+void write_pid_file(const std::string& path, pid_t pid) {
+    const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+    const std::string text = std::to_string(pid);
+    const nsrun::UniqueFd file{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+    if (!file || ::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        const int err = errno;
+        throw nsrun::Error{fmt::format("--pid-file {}: writing {}: {}", path, tmp, nsrun::errno_text(err)),
+                           "give --pid-file a path in a writable directory"};
+    }
+    if (::rename(tmp.c_str(), path.c_str()) == -1) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw nsrun::Error{fmt::format("rename({}, {}): {}", tmp, path, nsrun::errno_text(err)),
+                           "give --pid-file a path in a writable directory"};
+    }
+}
+
+namespace {
+
+/// The OCI container's cgroup v1 freezer (`pause`), when the memory, cpu and
+/// pids controllers are v1 hierarchies and a freezer hierarchy exists.
+std::optional<std::string> freezer_dir_to_make(const std::vector<std::string>& cgroups, const std::string& id) {
+    const std::string freezer = "/sys/fs/cgroup/freezer";
+    constexpr long cgroup_v1_magic = 0x27e0eb; // CGROUP_SUPER_MAGIC
+    if (cgroups.empty() || nsrun::fs::exists(cgroups.front() + "/cgroup.freeze") || !nsrun::fs::is_directory(freezer) ||
+        static_cast<long>(nsrun::sys::statfs_type(freezer)) != cgroup_v1_magic) {
+        return std::nullopt;
+    }
+    return fmt::format("{}/nsrun/{}", freezer, id);
+}
+
+/// Run (`request` null) or create (OCI) a container: one path, two ends.
+int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started,
+                   const CreateRequest* request) {
     Store store(spec.nsrun.state_dir);
     // Plan: pure decisions and checks, nothing made yet.
-    collect_garbage(spec.nsrun.state_dir, false);
+    if (!request) {
+        collect_garbage(spec.nsrun.state_dir, false);
+    }
     resolve_joins(store, spec);
     Plan plan;
     plan.userns = user_namespace_of(spec);
@@ -346,16 +468,24 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
 
     // Record: the container's directory and its first record.
     Record record;
-    record.id = nsrun::make_container_id();
+    record.id = request ? request->id : nsrun::make_container_id();
     record.name = spec.nsrun.name;
     spec.linux.cgroups_path = "nsrun/" + record.id;
-    record.spec = spec;
     record.created = now_rfc3339();
     record.owner = ProcessId::self();
+    if (request) {
+        record.oci = true;
+        record.bundle = request->bundle;
+    }
     {
         nsrun::fs::make_dirs(store.root(), 0711);
         const auto names = nsrun::fs::FileLock(store.root() + ".lock");
         check_unique_name(store, spec.nsrun.name);
+        if (request && nsrun::fs::exists(store.dir_of(record.id))) {
+            throw nsrun::Error{fmt::format("container {} already exists", record.id),
+                               fmt::format("choose another id, or remove it first: nsrun delete --force {}", record.id)};
+        }
+        record.spec = spec;
         const auto lock = store.create(record.id);
         store.save(record);
     }
@@ -384,6 +514,17 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
             rec.save();
         });
     }
+    std::optional<std::string> freezer;
+    if (request && cgroup) {
+        freezer = freezer_dir_to_make(rec->resources.cgroups, record.id);
+        if (freezer) {
+            rec->resources.cgroups.push_back(*freezer);
+            rec->resources.cgroup_parents.push_back(freezer->substr(0, freezer->rfind('/')));
+            rec.save();
+            nsrun::sys::mkdir(rec->resources.cgroup_parents.back(), 0755, /*exist_ok=*/true);
+            nsrun::sys::mkdir(*freezer, 0755, /*exist_ok=*/false);
+        }
+    }
     std::optional<nl::Cidr> address;
     if (spec.nsrun.network == NetworkMode::bridge) {
         address = join_bridge(spec, record.owner, [&](const std::string& lease, const nl::Cidr& leased) {
@@ -400,9 +541,17 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
         rec->resources.veth = plan.link->host_name;
         rec.save();
     }
-    if (!plan.userns.rootless) {
+    if (!plan.userns.rootless && !request) { // OCI: the caller's mounts bring /etc/hosts, if any
         write_etc_files(plan.state_dir, spec.hostname, plan.link ? plan.link->container_address.ip() : "");
         plan.etc_files = true;
+    }
+    if (request) {
+        const std::string fifo = exec_fifo_path(store, record.id);
+        if (::mkfifo(fifo.c_str(), 0622) == -1) {
+            throw nsrun::SysError(fmt::format("mkfifo({})", fifo), errno);
+        }
+        plan.exec_fifo = nsrun::sys::open(fifo, O_PATH | O_CLOEXEC);
+        plan.preserve_fds = request->preserve_fds;
     }
     std::optional<TerminalChannel> terminal;
     if (spec.process.terminal) {
@@ -428,6 +577,9 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     if (cgroup) {
         cgroup->add_process(child.pid());
     }
+    if (freezer) {
+        join_cgroups({*freezer}, child.pid());
+    }
     write_id_maps(plan.userns, child.pid());
     if (plan.link) {
         attach_veth(*plan.link, child.pid());
@@ -439,8 +591,30 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
         add_port_mapping(spec, *address);
     }
     rec->init = identity_of(child.pid());
+    if (request) {
+        rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
+    }
     rec.save();
     handshake.release_child();
+    if (request) {
+        if (terminal) {
+            send_console(request->console_socket, terminal->receive_master());
+        }
+        try {
+            handshake.expect(nsrun::Handshake::Message::ready); // throws the child's own report if it failed
+        } catch (const nsrun::Error&) {
+            child.wait();
+            throw;
+        }
+        rec->status = Status::created;
+        rec.save();
+        if (!request->pid_file.empty()) {
+            write_pid_file(request->pid_file, child.pid());
+        }
+        end.keep();
+        child.reaped(); // not ours to wait for: the caller adopts it when we exit
+        return 0;
+    }
     std::optional<TerminalSession> session;
     if (terminal) {
         session.emplace(terminal->receive_master(), spec.nsrun.interactive, stdio.terminal_out,
@@ -459,6 +633,27 @@ int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_st
     const int wait_status = session ? session->relay(child, signals) : signals.wait_forwarding(child);
     return finish(record, wait_status, cgroup);
 }
+
+} // namespace
+
+int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started) {
+    return make_container(std::move(spec), stdio, on_started, nullptr);
+}
+
+void create_container(ContainerSpec spec, const CreateRequest& request) {
+    // The caller made the network namespace (a path) or wants the host's: no veth, no bridge.
+    const Namespace* net = spec.linux.find("network");
+    spec.nsrun.network = net ? NetworkMode::none : NetworkMode::host;
+    spec.nsrun.auto_remove = true; // a failed create leaves nothing behind, as runc's; success keeps the record
+    spec.nsrun.init = false;
+    if (spec.process.terminal && request.console_socket.empty()) {
+        throw nsrun::Error{"process.terminal is true but no --console-socket was given",
+                           "give --console-socket SOCKET (where the pty master is sent), or set terminal to false"};
+    }
+    (void)make_container(std::move(spec), Stdio{}, {}, &request);
+}
+
+std::string exec_fifo_path(const Store& store, const std::string& id) { return store.dir_of(id) + "/exec.fifo"; }
 
 void teardown(const Record& record) noexcept {
     const HostResources& r = record.resources;
@@ -498,8 +693,8 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
             continue;
         }
         Record record = *fresh.record;
-        if (nsrun::is_alive(record.owner)) {
-            continue; // its supervisor is on it
+        if (nsrun::is_alive(record.owner) || record.oci) {
+            continue; // its supervisor is on it; an OCI container's end is `delete`'s
         }
         // The owner is gone: whatever it did not undo, undo now.
         teardown(record);

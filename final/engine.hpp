@@ -38,6 +38,32 @@ using OnStarted = std::function<void(const Record&)>;
 /// teardown.  A container with nsrun.auto_remove leaves no record behind.
 int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& on_started = {});
 
+/// What `nsrun create ID` (the OCI interface) asks beyond the spec.
+struct CreateRequest {
+    std::string id;             ///< the caller's container id
+    std::string bundle;         ///< absolute path of the bundle directory
+    std::string pid_file;       ///< where the init's host pid is written ("" = nowhere)
+    std::string console_socket; ///< process.terminal: the pty master goes there (SCM_RIGHTS)
+    unsigned preserve_fds = 0;  ///< fds 3 … 3+N-1 pass to the container's process
+};
+
+/// `nsrun create`: the same setup as run_container — the same plan, record,
+/// outside and inside lists — but the init stops before exec: it blocks on
+/// the exec fifo (`STATE/containers/<id>/exec.fifo`) until `nsrun start`
+/// opens it.  This process then exits: the init is not supervised by nsrun
+/// (no lifeline to us, no monitor); the caller, a child subreaper (conmon,
+/// the containerd shim), inherits it and waits for it.  Its stdio is this
+/// process's, or a pty whose master is sent over `request.console_socket`.
+/// On failure everything made is torn down and the error thrown.
+void create_container(ContainerSpec spec, const CreateRequest& request);
+
+/// OCI --pid-file: `pid` written atomically (a temporary file renamed), so
+/// the caller, which may read it at once, never sees it half-written.
+void write_pid_file(const std::string& path, pid_t pid);
+
+/// The exec fifo of an OCI container.
+std::string exec_fifo_path(const Store& store, const std::string& id);
+
 /// In the child, near the end (run and exec): mark the runtime's
 /// descriptors close-on-exec, cut the bounding set, become the spec's user,
 /// enter the working directory (refused outside the root), take the spec's
@@ -49,9 +75,18 @@ void set_up_process(const Process& process, const std::optional<Seccomp>& seccom
 /// In the child, last before exec: no_new_privs and the seccomp filter.
 void lock_down_process(const Process& process, const std::optional<Seccomp>& seccomp);
 
+/// OCI `exec --detach`: nsrun returns once the process exec'd, leaving it to
+/// the caller (a child subreaper adopts it), as `create` does with the init.
+struct ExecDetach {
+    std::string pid_file;       ///< its host pid goes there ("" = nowhere)
+    std::string console_socket; ///< with a terminal: where the pty master goes
+};
+
 /// `nsrun exec`: run `process` in the running container of `record` — in
-/// every one of its namespaces and its cgroup.  Returns docker's status.
-int exec_in_container(const Record& record, const Process& process, bool interactive);
+/// every one of its namespaces and its cgroup.  Returns docker's status, or
+/// 0 as soon as it exec'd when `detach` is given.
+int exec_in_container(const Record& record, const Process& process, bool interactive,
+                      const ExecDetach* detach = nullptr);
 
 /// Undo every host resource of `record`, in the reverse order of creation:
 /// nft entries, veth, lease, cgroups.  Idempotent and never throws: the

@@ -39,7 +39,7 @@ void set_namespace(const JoinedNamespace& ns, pid_t pid) {
 
 } // namespace
 
-int exec_in_container(const Record& record, const Process& process, bool interactive) {
+int exec_in_container(const Record& record, const Process& process, bool interactive, const ExecDetach* detach) {
     const pid_t pid = record.init.pid;
     // Open every namespace first, then check that the pid is still *the*
     // container's PID 1 (same start time): the descriptors then are its.
@@ -66,7 +66,9 @@ int exec_in_container(const Record& record, const Process& process, bool interac
     nsrun::Child child = nsrun::clone_child(0, [&]() -> int {
         handshake.in_child();
         try {
-            lifeline.die_with_parent();
+            if (!detach) {
+                lifeline.die_with_parent(); // detached, it outlives us: the caller adopts it
+            }
             handshake.wait_for_parent();
             signals.restore_mask_in_child();
             for (const auto& ns : namespaces) {
@@ -92,12 +94,21 @@ int exec_in_container(const Record& record, const Process& process, bool interac
     join_cgroups(record.resources.cgroups, child.pid());
     handshake.release_child();
     std::optional<TerminalSession> session;
-    if (terminal) {
+    if (terminal && detach) {
+        send_console(detach->console_socket, terminal->receive_master());
+    } else if (terminal) {
         session.emplace(terminal->receive_master(), interactive);
     }
     if (auto failure = handshake.wait_for_exec()) {
         child.wait();
         throw *failure;
+    }
+    if (detach) {
+        if (!detach->pid_file.empty()) {
+            write_pid_file(detach->pid_file, child.pid());
+        }
+        child.reaped(); // the caller's now
+        return 0;
     }
     const int status = session ? session->relay(child, signals) : signals.wait_forwarding(child);
     return nsrun::exit_status_of(status);

@@ -2,6 +2,9 @@
 // subcommand is its own CLI11 app in its own file (cli_*.cpp).
 #include "cli.hpp"
 
+#include <nsrun/cli.hpp>
+#include <nsrun/error.hpp>
+
 #include <cstdio>
 #include <cstring>
 #include <string_view>
@@ -27,6 +30,15 @@ constexpr Subcommand subcommands[] = {
     {"gc", "Reclaim what crashed runtimes or monitors left behind", cli_gc},
     {"export", "Export a container's filesystem as a tar archive", cli_export},
     {"image", "Manage images: import, ls, inspect, rm", cli_image},
+    // The OCI runtime interface: runc's commands, as podman and containerd call them.
+    {"create", "OCI: create a container from a bundle; its init waits for start", cli_create},
+    {"start", "OCI: start a created container (its init execs process.args)", cli_start},
+    {"state", "OCI: print a container's state as JSON", cli_state},
+    {"delete", "OCI: delete a stopped container and all it had (--force: any)", cli_delete},
+    {"list", "OCI: list containers with their status and bundle", cli_list},
+    {"pause", "OCI: freeze every process of a container", cli_pause},
+    {"resume", "OCI: thaw a paused container", cli_resume},
+    {"update", "OCI: change a running container's limits", cli_update},
 };
 
 void usage(std::FILE* out) {
@@ -37,6 +49,13 @@ void usage(std::FILE* out) {
     for (const auto& s : subcommands) {
         std::fprintf(out, "  %-9s %s\n", s.name, s.summary);
     }
+    std::fputs("\nGlobal options (before COMMAND, as runc has them):\n"
+               "  --root DIR          the state directory (default /run/nsrun for root)\n"
+               "  --log FILE          append errors (and --debug notes) to FILE too\n"
+               "  --log-format FMT    text (default) or json: {\"level\",\"msg\",\"time\"} per line\n"
+               "  --debug             debug notes in the log\n"
+               "  --systemd-cgroup    refused: nsrun drives cgroupfs itself\n",
+               out);
     std::fputs("\nRun 'nsrun COMMAND --help' for more information on a command.\n"
                "Exit status: 125 when nsrun fails, 126 when COMMAND cannot be executed,\n"
                "127 when it is not found, else COMMAND's own (128+N: killed by signal N).\n",
@@ -46,6 +65,15 @@ void usage(std::FILE* out) {
 } // namespace
 
 int main(int argc, char** argv) {
+    try {
+        const int globals = parse_global_flags(argc, argv);
+        argv += globals;
+        argc -= globals;
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_error(e.what(), e.hint());
+        log_line("error", e.what());
+        return nsrun::exit_code::runtime_error;
+    }
     if (argc < 2) {
         usage(stderr);
         return 125;
@@ -55,8 +83,8 @@ int main(int argc, char** argv) {
         usage(stdout);
         return 0;
     }
-    if (first == "--version") {
-        std::puts("nsrun " NSRUN_VERSION);
+    if (first == "--version" || first == "-v" || first == "version") {
+        std::puts("nsrun version " NSRUN_VERSION "\nspec: 1.0.2");
         return 0;
     }
     for (const auto& s : subcommands) {
@@ -65,5 +93,6 @@ int main(int argc, char** argv) {
         }
     }
     std::fprintf(stderr, "nsrun: error: unknown command '%s'\nnsrun: hint: see nsrun --help\n", argv[1]);
+    log_line("error", std::string("unknown command ") + argv[1]);
     return 125;
 }

@@ -37,7 +37,9 @@ ProcessId identity_of(pid_t pid) { return ProcessId::of(pid).value_or(ProcessId{
 std::string to_string(Status status) {
     switch (status) {
     case Status::creating: return "creating";
+    case Status::created: return "created";
     case Status::running: return "running";
+    case Status::paused: return "paused";
     case Status::exited: return "exited";
     }
     return "unknown";
@@ -46,7 +48,7 @@ std::string to_string(Status status) {
 namespace {
 
 Status status_from_string(const std::string& text) {
-    for (const Status s : {Status::creating, Status::running, Status::exited}) {
+    for (const Status s : {Status::creating, Status::created, Status::running, Status::paused, Status::exited}) {
         if (to_string(s) == text) {
             return s;
         }
@@ -91,6 +93,9 @@ void to_json(json& j, const Record& r) {
           {"mounts", r.resources.mounts}}},
         {"spec", r.spec},
     };
+    if (r.oci) {
+        j["oci"] = {{"bundle", r.bundle}};
+    }
 }
 
 void from_json(const json& j, Record& r) {
@@ -117,6 +122,19 @@ void from_json(const json& j, Record& r) {
     r.resources.nft_elements = res.at("nftElements").get<std::vector<std::string>>();
     r.resources.mounts = res.at("mounts").get<std::vector<std::string>>();
     r.spec = j.at("spec").get<ContainerSpec>();
+    if (j.contains("oci")) {
+        r.oci = true;
+        r.bundle = j.at("oci").at("bundle").get<std::string>();
+    }
+}
+
+bool is_store_id(const std::string& name) {
+    if (nsrun::is_container_id(name)) {
+        return true;
+    }
+    return !name.empty() && name.size() <= 1024 && name.front() != '.' &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") ==
+               std::string::npos;
 }
 
 // --- the store --------------------------------------------------------------
@@ -168,7 +186,7 @@ void Store::remove_unfinished() const {
     std::vector<std::string> names;
     while (const dirent* entry = ::readdir(dir)) {
         const std::string name = entry->d_name;
-        if (name.starts_with(unfinished_prefix) && nsrun::is_container_id(name.substr(unfinished_prefix.size()))) {
+        if (name.starts_with(unfinished_prefix) && is_store_id(name.substr(unfinished_prefix.size()))) {
             names.push_back(name);
         }
     }
@@ -230,7 +248,7 @@ std::vector<Loaded> Store::list() const {
     std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir)) {
         const std::string name = entry->d_name;
-        if (nsrun::is_container_id(name) && nsrun::fs::is_directory(dir_of(name))) {
+        if (is_store_id(name) && nsrun::fs::is_directory(dir_of(name))) {
             ids.push_back(name);
         }
     }

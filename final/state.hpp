@@ -28,7 +28,9 @@ ProcessId identity_of(pid_t pid);
 /// Where a container is in its life.
 enum class Status {
     creating, ///< setup in progress
+    created,  ///< OCI `create` done: the init waits on the exec fifo for `start`
     running,  ///< COMMAND was exec'd
+    paused,   ///< OCI `pause`: its cgroup is frozen
     exited,   ///< it ended; exit_code is set
 };
 
@@ -60,6 +62,11 @@ struct Record {
     bool oom_killed = false;
     std::string error;              ///< why setup failed, if it did
     HostResources resources;
+    /// Made by the OCI interface (`create`): no supervisor of nsrun's; the
+    /// caller (conmon, the containerd shim) is the init's parent, and the
+    /// record stays until `delete` (gc leaves it alone).
+    bool oci = false;
+    std::string bundle; ///< OCI: the bundle directory `create` was given
     bool operator==(const Record&) const = default;
 
     /// "running", "exited", or "dead" when the record says it is alive but
@@ -116,6 +123,10 @@ public:
 private:
     std::string root_; ///< STATE_DIR/containers
 };
+
+/// A directory name of the store: a 12-hex id of `nsrun run`, or an OCI
+/// container id (letters, digits, `_ . + -`, not starting with a dot).
+bool is_store_id(const std::string& name);
 
 /// Now, RFC 3339 with nanoseconds, UTC: "2026-12-04T20:15:03.123456789Z".
 std::string now_rfc3339();

@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,26 @@ void TerminalChannel::become_controlling_terminal() {
     }
     send_fd(child_end_.get(), master.get());
     child_end_.reset();
+}
+
+void send_console(const std::string& socket_path, nsrun::UniqueFd master) {
+    if (!master) {
+        return; // the child failed before making it: the handshake says why
+    }
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof address.sun_path) {
+        throw nsrun::Error{fmt::format("--console-socket {}: the path is too long for a unix socket", socket_path),
+                           "give a shorter path"};
+    }
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size());
+    const nsrun::UniqueFd sock{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+    if (!sock || ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == -1) {
+        throw nsrun::Error{fmt::format("connect({}): {}", socket_path, nsrun::errno_text(errno)),
+                           "--console-socket must name a listening unix socket"};
+    }
+    nsrun::explain::note("sendmsg({}, SCM_RIGHTS pty master)", nsrun::explain::quote(socket_path));
+    send_fd(sock.get(), master.get());
 }
 
 nsrun::UniqueFd TerminalChannel::receive_master() {

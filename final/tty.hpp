@@ -13,6 +13,7 @@
 #include <nsrun/process.hpp>
 
 #include <optional>
+#include <string>
 #include <termios.h>
 #include <unistd.h>
 
@@ -33,6 +34,12 @@ private:
     nsrun::UniqueFd parent_end_;
     nsrun::UniqueFd child_end_;
 };
+
+/// OCI --console-socket: connect to the unix socket at `socket_path` and
+/// send `master` over it (SCM_RIGHTS), as runc does; the caller (conmon, the
+/// containerd shim) then owns the container's terminal.  An invalid `master`
+/// is not sent (the child failed first).
+void send_console(const std::string& socket_path, nsrun::UniqueFd master);
 
 /// A terminal's size in characters; 0x0 when unknown.
 struct WindowSize {

@@ -1,0 +1,597 @@
+// The OCI runtime interface, driven the way podman's conmon and containerd's
+// runc shim drive it: global --root/--log/--log-format before the command,
+// `create` with pipes as the container's stdio and a pid file, `start`,
+// `state`, `kill`, `delete`, a console socket, `exec --process --detach`,
+// pause/resume and update.  The test process is a child subreaper (main.cpp),
+// as those callers are: the container's init must become *its* child when
+// `create` exits, so the test waits for it with waitpid and reads its exit
+// status.  Nothing here runs in a throwaway host: the callers make the
+// network namespace, and these bundles ask for a new, empty one.
+#include "fixture.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace fs = std::filesystem;
+
+namespace lab {
+namespace {
+
+/// A pipe whose ends close with it.
+struct Pipe {
+    int read = -1;
+    int write = -1;
+    Pipe() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) == 0) {
+            read = fds[0];
+            write = fds[1];
+        }
+    }
+    ~Pipe() {
+        close_read();
+        close_write();
+    }
+    void close_read() {
+        if (read >= 0) ::close(read);
+        read = -1;
+    }
+    void close_write() {
+        if (write >= 0) ::close(write);
+        write = -1;
+    }
+};
+
+/// Everything `fd` gives until end-of-file or `timeout`.
+std::string read_until_eof(int fd, std::chrono::milliseconds timeout = 10s) {
+    std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return text;
+        }
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            continue;
+        }
+        char buf[4096];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+/// Read `fd` until `text` shows up (true) or `timeout` passes.
+bool read_until(int fd, const std::string& text, std::string& seen, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (seen.find(text) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+            return false;
+        }
+        char buf[4096];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            return false;
+        }
+        seen.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/// The parent pid of `pid` (field 4 of /proc/PID/stat), or -1.
+pid_t parent_of(pid_t pid) {
+    const std::string stat = slurp(fmt::format("/proc/{}/stat", pid));
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+/// waitpid with a deadline: the raw status, or nullopt if `pid` did not end.
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) return status;
+        if (r < 0 || std::chrono::steady_clock::now() > deadline) return std::nullopt;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+/// One run of nsrun, as the callers make it.
+struct Ran {
+    int status = -1;
+    std::string out;
+    std::string err;
+    std::string command;
+};
+std::ostream& operator<<(std::ostream& os, const Ran& r) {
+    return os << "\n$ " << r.command << "\nexit " << r.status << "\nstdout: " << r.out << "\nstderr: " << r.err;
+}
+
+class Oci : public KernelTest {
+protected:
+    void SetUp() override {
+        KernelTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
+        root_ = tmp_.path() + "/state";
+        bundle_ = tmp_.path() + "/bundle";
+        fs::create_directories(bundle_);
+    }
+
+    void TearDown() override {
+        for (const auto& id : made_) {
+            (void)nsrun({"delete", "--force", id});
+        }
+        for (const pid_t pid : adopted_) {
+            (void)wait_for_exit(pid, 5s); // reap what we adopted
+        }
+    }
+
+    /// A config.json shaped like `runc spec`'s, running `args`.
+    void write_bundle(const std::vector<std::string>& args, bool terminal = false) {
+        nlohmann::json config = {
+            {"ociVersion", "1.0.2"},
+            {"process",
+             {{"terminal", terminal},
+              {"user", {{"uid", 0}, {"gid", 0}}},
+              {"args", args},
+              {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+              {"cwd", "/"},
+              {"noNewPrivileges", true}}},
+            {"root", {{"path", NSRUN_LAB_ROOTFS}, {"readonly", true}}},
+            {"hostname", "oci"},
+            {"mounts",
+             {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+              {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+               {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+              {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+               {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+              {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"},
+               {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
+            {"linux",
+             {{"namespaces",
+               {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}}}}},
+        };
+        std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    }
+
+    /// nsrun --root ROOT ARGS… with the given stdio (-1: a pipe read here).
+    /// Returns once nsrun exits; whatever it leaves behind holds the fds given.
+    Ran nsrun(const std::vector<std::string>& args, int in = -1, int out = -1, int err = -1,
+              const std::vector<std::string>& globals = {}) {
+        std::vector<std::string> argv{config().bin.front(), "--root", root_};
+        argv.insert(argv.end(), globals.begin(), globals.end());
+        argv.insert(argv.end(), args.begin(), args.end());
+        Ran ran;
+        for (const auto& a : argv) ran.command += shell_quote(a) + " ";
+        Pipe out_pipe, err_pipe;
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            const int null = ::open("/dev/null", O_RDONLY);
+            ::dup2(in >= 0 ? in : null, 0);
+            ::dup2(out >= 0 ? out : out_pipe.write, 1);
+            ::dup2(err >= 0 ? err : err_pipe.write, 2);
+            std::vector<char*> c;
+            for (auto& a : argv) c.push_back(a.data());
+            c.push_back(nullptr);
+            ::execv(c[0], c.data());
+            ::_exit(127);
+        }
+        out_pipe.close_write();
+        err_pipe.close_write();
+        std::thread reader([&] { ran.err = read_until_eof(err_pipe.read, 30s); });
+        ran.out = read_until_eof(out_pipe.read, 30s);
+        reader.join();
+        const auto status = wait_for_exit(pid, 30s);
+        if (!status) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            ran.err += "\n(killed: did not end in 30 s)";
+            return ran;
+        }
+        ran.status = WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+        return ran;
+    }
+
+    /// `create --bundle B --pid-file P ID` with `out` as the container's
+    /// stdout and stderr; the init's pid from the pid file (0 on failure).
+    pid_t create(const std::string& id, int out, const std::vector<std::string>& extra = {}) {
+        made_.push_back(id);
+        const std::string pid_file = tmp_.path() + "/" + id + ".pid";
+        std::vector<std::string> args{"create", "--bundle", bundle_, "--pid-file", pid_file};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(id);
+        const Ran ran = nsrun(args, -1, out, out);
+        EXPECT_EQ(ran.status, 0) << ran;
+        if (ran.status != 0) return 0;
+        EXPECT_TRUE(fs::exists(pid_file)) << "the pid file must exist when create returns" << ran;
+        const pid_t pid = static_cast<pid_t>(std::atoi(slurp(pid_file).c_str()));
+        if (pid > 0) adopted_.push_back(pid);
+        return pid;
+    }
+
+    nlohmann::json state(const std::string& id) {
+        const Ran ran = nsrun({"state", id});
+        EXPECT_EQ(ran.status, 0) << ran;
+        try {
+            return nlohmann::json::parse(ran.out);
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "state is not JSON: " << e.what() << ran;
+            return {};
+        }
+    }
+
+    /// The container's cgroup directories on the host (by its id under nsrun/).
+    static std::vector<std::string> cgroup_dirs(const std::string& id) {
+        std::vector<std::string> found;
+        std::error_code ec;
+        for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+            for (const std::string& dir : std::vector<std::string>{hierarchy.path().string() + "/nsrun/" + id, "/sys/fs/cgroup/nsrun/" + id}) {
+                if (fs::is_directory(dir, ec) && std::find(found.begin(), found.end(), dir) == found.end()) {
+                    found.push_back(dir);
+                }
+            }
+        }
+        return found;
+    }
+
+    TempDir tmp_;
+    std::string root_;
+    std::string bundle_;
+    std::vector<std::string> made_;
+    std::vector<pid_t> adopted_;
+};
+
+STEP_TEST(Oci, CreateWaitsStartRunsAndTheCallerReapsTheInit,
+          "create returns with the init blocked and its pid file written, the init is the subreaper's child, start "
+          "runs it with the pipes create had, the caller reads its exit status; state follows created, stopped") {
+    write_bundle({"sh", "-c", "echo hello-from-oci; echo to-stderr >&2; exit 7"});
+    Pipe out;
+    const pid_t pid = create("life", out.write);
+    ASSERT_GT(pid, 0);
+    out.close_write();
+    EXPECT_EQ(parent_of(pid), ::getpid()) << "create exited: the init must be adopted by the subreaper (us)";
+    nlohmann::json s = state("life");
+    EXPECT_EQ(s.value("status", ""), "created") << s.dump();
+    EXPECT_EQ(s.value("pid", 0), pid) << s.dump();
+    EXPECT_EQ(s.value("id", ""), "life");
+    EXPECT_EQ(s.value("bundle", ""), bundle_);
+    EXPECT_TRUE(s.contains("ociVersion") && s.contains("annotations")) << s.dump();
+    pollfd p{out.read, POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 300), 0) << "the init must not run process.args before start";
+
+    const Ran started = nsrun({"start", "life"});
+    ASSERT_EQ(started.status, 0) << started;
+    const std::string output = read_until_eof(out.read);
+    EXPECT_NE(output.find("hello-from-oci"), std::string::npos) << output;
+    EXPECT_NE(output.find("to-stderr"), std::string::npos) << output;
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value()) << "the init did not end";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 7) << "raw wait status " << *status;
+    s = state("life");
+    EXPECT_EQ(s.value("status", ""), "stopped") << s.dump();
+    EXPECT_FALSE(s.contains("pid")) << s.dump();
+
+    const Ran again = nsrun({"start", "life"});
+    EXPECT_NE(again.status, 0) << "start twice must fail" << again;
+    EXPECT_NE(again.err.find("not created"), std::string::npos) << again;
+
+    const Ran deleted = nsrun({"delete", "life"});
+    EXPECT_EQ(deleted.status, 0) << deleted;
+    EXPECT_TRUE(cgroup_dirs("life").empty());
+    EXPECT_NE(nsrun({"state", "life"}).status, 0) << "a deleted container has no state";
+}
+
+STEP_TEST(Oci, KillThenDeleteRemovesTheCgroupEvenAfterSigkill,
+          "kill ID KILL ends a started init; delete after that removes every cgroup directory the container had; "
+          "delete refuses a running container without --force") {
+    write_bundle({"sleep", "1000"});
+    Pipe out;
+    const pid_t pid = create("killme", out.write);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(nsrun({"start", "killme"}).status, 0);
+    EXPECT_EQ(state("killme").value("status", ""), "running");
+    EXPECT_FALSE(cgroup_dirs("killme").empty()) << "the container should have a cgroup under nsrun/killme";
+    const Ran refused = nsrun({"delete", "killme"});
+    EXPECT_NE(refused.status, 0) << "delete of a running container needs --force" << refused;
+    const Ran killed = nsrun({"kill", "killme", "KILL"});
+    EXPECT_EQ(killed.status, 0) << killed;
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << *status;
+    EXPECT_EQ(state("killme").value("status", ""), "stopped");
+    const Ran deleted = nsrun({"delete", "killme"});
+    EXPECT_EQ(deleted.status, 0) << deleted;
+    EXPECT_TRUE(cgroup_dirs("killme").empty()) << "left: " << cgroup_dirs("killme").size();
+}
+
+STEP_TEST(Oci, DeleteOfACreatedContainerKillsItsInit,
+          "a created (never started) container is deleted without --force, as runc does: its init dies, its "
+          "cgroup goes; kill with a signal number and with SIG-prefixed names is understood") {
+    write_bundle({"sleep", "1000"});
+    Pipe out;
+    const pid_t pid = create("never", out.write);
+    ASSERT_GT(pid, 0);
+    EXPECT_EQ(nsrun({"kill", "never", "SIGCONT"}).status, 0);
+    EXPECT_EQ(nsrun({"kill", "never", "18"}).status, 0);
+    EXPECT_NE(nsrun({"kill", "never", "NOSUCHSIG"}).status, 0);
+    const Ran deleted = nsrun({"delete", "never"});
+    EXPECT_EQ(deleted.status, 0) << deleted;
+    const auto status = wait_for_exit(pid);
+    EXPECT_TRUE(status.has_value()) << "the created init must be killed by delete";
+    EXPECT_TRUE(cgroup_dirs("never").empty());
+}
+
+STEP_TEST(Oci, DeleteForceOfAnUnknownIdSucceedsOthersFail,
+          "delete --force of a container that does not exist exits 0 (containerd's shim relies on it); delete, "
+          "start, state, kill of it fail with a message") {
+    EXPECT_EQ(nsrun({"delete", "--force", "ghost"}).status, 0);
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"delete", "ghost"}, {"start", "ghost"}, {"state", "ghost"}, {"kill", "ghost", "KILL"}}) {
+        const Ran ran = nsrun(args);
+        EXPECT_NE(ran.status, 0) << ran;
+        EXPECT_NE(ran.err.find("ghost"), std::string::npos) << ran;
+    }
+}
+
+STEP_TEST(Oci, JsonLogsLastLineIsTheError,
+          "with --log FILE --log-format json a failing create leaves a JSON line {level: error, msg, time} last in "
+          "the file, naming what failed; --systemd-cgroup is refused the same way") {
+    std::ofstream(bundle_ + "/config.json") << "{ this is not json";
+    const std::string log = tmp_.path() + "/log.json";
+    std::ofstream(log) << R"({"level":"info","msg":"an earlier line","time":"2026-01-01T00:00:00Z"})" << "\n";
+    const Ran ran = nsrun({"create", "--bundle", bundle_, "bad"}, -1, -1, -1, {"--log", log, "--log-format", "json"});
+    EXPECT_NE(ran.status, 0) << ran;
+    const auto last_line = [&] {
+        std::ifstream in(log);
+        std::string line, last;
+        while (std::getline(in, line)) {
+            if (!line.empty()) last = line;
+        }
+        return last;
+    };
+    nlohmann::json entry = nlohmann::json::parse(last_line(), nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << "not JSON: " << last_line();
+    EXPECT_EQ(entry.value("level", ""), "error") << entry.dump();
+    EXPECT_NE(entry.value("msg", "").find("config.json"), std::string::npos) << entry.dump();
+    EXPECT_EQ(entry.value("time", "").size(), 20U) << "RFC 3339 UTC: " << entry.dump();
+    EXPECT_NE(ran.err.find("config.json"), std::string::npos) << "errors still go to stderr" << ran;
+
+    const Ran systemd = nsrun({"state", "bad"}, -1, -1, -1, {"--log", log, "--log-format", "json", "--systemd-cgroup"});
+    EXPECT_NE(systemd.status, 0) << systemd;
+    entry = nlohmann::json::parse(last_line(), nullptr, false);
+    EXPECT_NE(entry.value("msg", "").find("systemd"), std::string::npos) << entry.dump();
+}
+
+/// A unix socket listening at `path`, as conmon's console socket.
+int listen_unix(const std::string& path) {
+    const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(sock, 1) != 0) {
+        ::close(sock);
+        return -1;
+    }
+    return sock;
+}
+
+/// The descriptor that came with a message on `conn` (SCM_RIGHTS), or -1.
+int receive_fd(int conn) {
+    char byte[64];
+    iovec iov{byte, sizeof byte};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+    const cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+STEP_TEST(Oci, ConsoleSocketReceivesAWorkingPty,
+          "with process.terminal, create sends the pty master over --console-socket; after start the container's "
+          "output (tty names its /dev/pts) comes through it and input typed into it reaches the container") {
+    write_bundle({"sh", "-c", "tty; read line; echo got-$line"}, true);
+    const std::string sock_path = tmp_.path() + "/console.sock";
+    const int sock = listen_unix(sock_path);
+    ASSERT_GE(sock, 0) << std::strerror(errno);
+    const pid_t pid = create("tty", -1, {"--console-socket", sock_path});
+    ASSERT_GT(pid, 0);
+    pollfd p{sock, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1) << "create never connected to the console socket";
+    const int conn = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC);
+    const int master = receive_fd(conn);
+    ::close(conn);
+    ::close(sock);
+    ASSERT_GE(master, 0) << "no descriptor came over the console socket";
+    ASSERT_EQ(nsrun({"start", "tty"}).status, 0);
+    std::string seen;
+    EXPECT_TRUE(read_until(master, "/dev/pts/", seen)) << seen;
+    EXPECT_EQ(::write(master, "ping\n", 5), 5);
+    EXPECT_TRUE(read_until(master, "got-ping", seen)) << seen;
+    ::close(master);
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+}
+
+STEP_TEST(Oci, PreserveFdsPassesTheCallersDescriptors,
+          "--preserve-fds 1 passes the caller's fd 3 to process.args: what it writes there arrives") {
+    write_bundle({"sh", "-c", "echo via-fd3 >&3"});
+    Pipe extra;
+    Pipe out;
+    // fd 3 of nsrun must be `extra.write`: give it through a child that dup2s it.
+    made_.push_back("fds");
+    const std::string pid_file = tmp_.path() + "/fds.pid";
+    const pid_t runner = ::fork();
+    if (runner == 0) {
+        ::dup2(extra.write, 3); // not close-on-exec: dup2 clears it
+        ::dup2(out.write, 1);
+        ::dup2(out.write, 2);
+        std::vector<std::string> argv{config().bin.front(), "--root",   root_, "create", "--bundle", bundle_,
+                                      "--pid-file",         pid_file,   "--preserve-fds", "1", "fds"};
+        std::vector<char*> c;
+        for (auto& a : argv) c.push_back(a.data());
+        c.push_back(nullptr);
+        ::execv(c[0], c.data());
+        ::_exit(127);
+    }
+    const auto created = wait_for_exit(runner, 30s);
+    ASSERT_TRUE(created && WIFEXITED(*created) && WEXITSTATUS(*created) == 0) << "create failed";
+    const pid_t pid = static_cast<pid_t>(std::atoi(slurp(pid_file).c_str()));
+    ASSERT_GT(pid, 0);
+    adopted_.push_back(pid);
+    extra.close_write();
+    out.close_write();
+    ASSERT_EQ(nsrun({"start", "fds"}).status, 0);
+    const std::string got = read_until_eof(extra.read);
+    EXPECT_NE(got.find("via-fd3"), std::string::npos) << "fd 3 got: '" << got << "', stdio: " << read_until_eof(out.read, 1s);
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+}
+
+STEP_TEST(Oci, ExecProcessDetachedIsTheCallersAndInTheCgroup,
+          "exec --process FILE --detach --pid-file F (the containerd shim's call) returns once it runs; the process "
+          "is the caller's child, in the container's cgroup (ps --format json ID lists it); kill --all ends both") {
+    write_bundle({"sleep", "1000"});
+    Pipe out;
+    const pid_t pid = create("withexec", out.write);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(nsrun({"start", "withexec"}).status, 0);
+    const std::string process = tmp_.path() + "/process.json";
+    std::ofstream(process) << R"({"args": ["sleep", "999"], "cwd": "/", "env": ["PATH=/bin:/usr/bin"], "terminal": false})";
+    const std::string exec_pid_file = tmp_.path() + "/exec.pid";
+    const Ran ran = nsrun({"exec", "--process", process, "--detach", "--pid-file", exec_pid_file, "withexec"}, -1,
+                          out.write, out.write);
+    ASSERT_EQ(ran.status, 0) << ran;
+    const pid_t exec_pid = static_cast<pid_t>(std::atoi(slurp(exec_pid_file).c_str()));
+    ASSERT_GT(exec_pid, 0);
+    adopted_.push_back(exec_pid);
+    EXPECT_EQ(parent_of(exec_pid), ::getpid());
+    EXPECT_NE(slurp(fmt::format("/proc/{}/cmdline", exec_pid)).find("999"), std::string::npos);
+    const Ran ps = nsrun({"ps", "--format", "json", "withexec"});
+    ASSERT_EQ(ps.status, 0) << ps;
+    const auto pids = nlohmann::json::parse(ps.out, nullptr, false);
+    ASSERT_TRUE(pids.is_array()) << ps;
+    EXPECT_NE(std::find(pids.begin(), pids.end(), exec_pid), pids.end()) << ps.out;
+    EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end()) << ps.out;
+    EXPECT_EQ(nsrun({"kill", "--all", "withexec", "9"}).status, 0);
+    EXPECT_TRUE(wait_for_exit(exec_pid).has_value()) << "kill --all must reach the exec'd process";
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+}
+
+/// The freezer's word for the container's cgroup: "FROZEN"/"THAWED" (v1) or "1"/"0" (v2).
+std::string freezer_state(const std::vector<std::string>& dirs) {
+    for (const auto& dir : dirs) {
+        if (fs::exists(dir + "/freezer.state")) return first_line(slurp(dir + "/freezer.state"));
+        if (fs::exists(dir + "/cgroup.freeze")) return first_line(slurp(dir + "/cgroup.freeze"));
+    }
+    return "";
+}
+
+STEP_TEST(Oci, PauseFreezesResumeThaws,
+          "pause freezes the container's cgroup (freezer.state FROZEN or cgroup.freeze 1) and state says paused; "
+          "resume thaws it and the container goes on; update rewrites the memory and pids limits of the live cgroup") {
+    write_bundle({"sh", "-c", "while true; do echo tick; sleep 0.05; done"});
+    Pipe out;
+    const pid_t pid = create("freeze", out.write);
+    ASSERT_GT(pid, 0);
+    ASSERT_EQ(nsrun({"start", "freeze"}).status, 0);
+    std::string seen;
+    ASSERT_TRUE(read_until(out.read, "tick", seen));
+    const Ran paused = nsrun({"pause", "freeze"});
+    ASSERT_EQ(paused.status, 0) << paused;
+    EXPECT_EQ(state("freeze").value("status", ""), "paused");
+    const std::string frozen = freezer_state(cgroup_dirs("freeze"));
+    EXPECT_TRUE(frozen == "FROZEN" || frozen == "1") << "freezer says '" << frozen << "'";
+    (void)read_until_eof(out.read, 200ms); // drain what came before the freeze
+    std::string during;
+    EXPECT_FALSE(read_until(out.read, "tick", during, 500ms)) << "a frozen container printed: " << during;
+    EXPECT_NE(nsrun({"pause", "freeze"}).status, 0) << "pausing a paused container is an error";
+    ASSERT_EQ(nsrun({"resume", "freeze"}).status, 0);
+    EXPECT_EQ(state("freeze").value("status", ""), "running");
+    std::string after;
+    EXPECT_TRUE(read_until(out.read, "tick", after)) << "the container did not go on after resume";
+
+    EXPECT_EQ(nsrun({"update", "--memory", "67108864", "freeze"}).status, 0);
+    const std::string resources = tmp_.path() + "/resources.json";
+    std::ofstream(resources) << R"({"memory": {"limit": 33554432}, "pids": {"limit": 42}})";
+    const Ran updated = nsrun({"update", "--resources", resources, "freeze"});
+    EXPECT_EQ(updated.status, 0) << updated;
+    bool memory_seen = false, pids_seen = false;
+    for (const auto& dir : cgroup_dirs("freeze")) {
+        for (const char* file : {"/memory.max", "/memory.limit_in_bytes"}) {
+            if (fs::exists(dir + file)) {
+                EXPECT_EQ(first_line(slurp(dir + file)), "33554432") << dir << file;
+                memory_seen = true;
+            }
+        }
+        if (fs::exists(dir + "/pids.max")) {
+            EXPECT_EQ(first_line(slurp(dir + "/pids.max")), "42") << dir;
+            pids_seen = true;
+        }
+    }
+    EXPECT_TRUE(memory_seen && pids_seen) << "no memory or pids controller file in the container's cgroups";
+    EXPECT_EQ(nsrun({"delete", "--force", "freeze"}).status, 0);
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+    EXPECT_TRUE(cgroup_dirs("freeze").empty());
+}
+
+STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
+          "list --format json shows each container's id, status and bundle; nsrun --version prints 'nsrun version' "
+          "and the spec version") {
+    write_bundle({"sleep", "1000"});
+    Pipe out;
+    const pid_t pid = create("listed", out.write);
+    ASSERT_GT(pid, 0);
+    const Ran list = nsrun({"list", "--format", "json"});
+    ASSERT_EQ(list.status, 0) << list;
+    const auto all = nlohmann::json::parse(list.out, nullptr, false);
+    ASSERT_TRUE(all.is_array() && all.size() == 1) << list;
+    EXPECT_EQ(all[0].value("id", ""), "listed");
+    EXPECT_EQ(all[0].value("status", ""), "created");
+    EXPECT_EQ(all[0].value("bundle", ""), bundle_);
+    const Ran version = nsrun({"--version"});
+    EXPECT_EQ(version.status, 0);
+    EXPECT_NE(version.out.find("nsrun version"), std::string::npos) << version;
+    EXPECT_NE(version.out.find("spec: 1.0"), std::string::npos) << version;
+    EXPECT_EQ(nsrun({"delete", "--force", "listed"}).status, 0);
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+}
+
+} // namespace
+} // namespace lab
