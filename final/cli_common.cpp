@@ -73,18 +73,18 @@ int parse_global_flags(int argc, char** argv) {
         if (!arg.starts_with("--") || arg == "--help" || arg == "--version") {
             break;
         }
-        if (auto v = value_of(arg, "--root")) {
-            flags.root = *v;
-        } else if (auto v = value_of(arg, "--log")) {
-            flags.log = *v;
-        } else if (auto v = value_of(arg, "--log-format")) {
-            if (*v != "json" && *v != "text") {
-                throw nsrun::Error{fmt::format("--log-format {}: not text or json", *v)};
+        if (auto root = value_of(arg, "--root")) {
+            flags.root = *root;
+        } else if (auto log = value_of(arg, "--log")) {
+            flags.log = *log;
+        } else if (auto format = value_of(arg, "--log-format")) {
+            if (*format != "json" && *format != "text") {
+                throw nsrun::Error{fmt::format("--log-format {}: not text or json", *format)};
             }
-            flags.log_json = *v == "json";
+            flags.log_json = *format == "json";
         } else if (arg == "--debug") {
             flags.debug = true;
-        } else if (auto v = value_of(arg, "--rootless")) {
+        } else if (value_of(arg, "--rootless")) {
             // runc's --rootless true|false|auto: nsrun decides from the euid, as "auto" does.
         } else if (arg == "--systemd-cgroup") {
             throw nsrun::Error{"--systemd-cgroup: nsrun drives cgroupfs itself and has no systemd cgroup manager",

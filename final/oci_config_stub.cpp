@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 ContainerSpec spec_from_bundle(const std::filesystem::path& bundle) {
