@@ -33,5 +33,8 @@ ContainerSpec spec_from_bundle(const std::filesystem::path& bundle) {
     ContainerSpec spec = compile_run(flags);
     spec.process.env = j.at("process").value("env", std::vector<std::string>{});
     spec.process.cwd = j.at("process").value("cwd", "/");
+    if (!j.contains("linux") || !j.at("linux").contains("seccomp")) {
+        spec.linux.seccomp.reset(); // config.json asks for none (runc spec's default)
+    }
     return spec;
 }
