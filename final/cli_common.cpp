@@ -240,4 +240,7 @@ std::optional<Record> wait_until_ended(const Store& store, const std::string& id
     }
 }
 
-void nsrun::cli_print_error(const nsrun::Error& error) { nsrun::cli::print_error(error.what(), error.hint()); }
+void nsrun::cli_print_error(const nsrun::Error& error) {
+    nsrun::cli::print_error(error.what(), error.hint());
+    log_line("error", error.what());
+}

@@ -102,6 +102,17 @@ int cli_kill(int argc, char** argv) {
         nsrun::explain::enable(common.explain);
         const Store store(common.state_dir);
         // runc's form: kill ID [SIGNAL], the signal defaulting to SIGTERM.
+        const bool oci_form = names.size() == 2 && app.count("--signal") == 0 && [&] {
+            try {
+                (void)parse_signal(names[1]);
+                return !container_exists(store, names[1]);
+            } catch (const nsrun::Error&) {
+                return false;
+            }
+        }();
+        if (oci_form && !container_exists(store, names.front())) {
+            (void)load_container(store, names.front()); // "container ID does not exist"
+        }
         if (names.size() <= 2 && container_exists(store, names.front())) {
             const Record r = load_container(store, names.front());
             if (r.oci) {

@@ -89,6 +89,7 @@ std::vector<pid_t> container_pids(const Record& record) {
 }
 
 void start_container(const Store& store, const std::string& id) {
+    (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
     const auto lock = store.lock(id);
     Record record = load_container(store, id);
     const std::string status = oci_status(record);
@@ -161,6 +162,7 @@ void freeze(const std::string& dir, bool frozen) {
 } // namespace
 
 void set_paused(const Store& store, const std::string& id, bool paused) {
+    (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
     const auto lock = store.lock(id);
     Record record = load_container(store, id);
     const std::string status = oci_status(record);
@@ -175,6 +177,9 @@ void set_paused(const Store& store, const std::string& id, bool paused) {
 }
 
 void delete_container(const Store& store, const std::string& id, bool force) {
+    if (!container_exists(store, id)) {
+        (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
+    }
     const auto lock = store.lock(id);
     const Loaded loaded = store.load(id);
     if (!loaded.record) {

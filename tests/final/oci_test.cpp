@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -355,13 +356,23 @@ STEP_TEST(Oci, DeleteOfACreatedContainerKillsItsInit,
 
 STEP_TEST(Oci, DeleteForceOfAnUnknownIdSucceedsOthersFail,
           "delete --force of a container that does not exist exits 0 (containerd's shim relies on it); delete, "
-          "start, state, kill of it fail with a message") {
+          "start, state, kill ID SIGNAL, pause, resume of it fail saying it does not exist, on stderr and last in the json log") {
     EXPECT_EQ(nsrun({"delete", "--force", "ghost"}).status, 0);
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"delete", "ghost"}, {"start", "ghost"}, {"state", "ghost"}, {"kill", "ghost", "KILL"}}) {
-        const Ran ran = nsrun(args);
+        const std::string log = tmp_.path() + "/ghost.log";
+        const Ran ran = nsrun(args, -1, -1, -1, {"--log", log, "--log-format", "json"});
         EXPECT_NE(ran.status, 0) << ran;
-        EXPECT_NE(ran.err.find("ghost"), std::string::npos) << ran;
+        EXPECT_NE(ran.err.find("container ghost does not exist"), std::string::npos) << ran;
+        std::ifstream in(log);
+        std::string line, last;
+        while (std::getline(in, line)) last = line;
+        EXPECT_NE(last.find("container ghost does not exist"), std::string::npos) << "log: " << last << ran;
+        std::remove(log.c_str());
+    }
+    for (const auto& args : std::vector<std::vector<std::string>>{{"pause", "ghost"}, {"resume", "ghost"}}) {
+        const Ran ran = nsrun(args);
+        EXPECT_NE(ran.err.find("container ghost does not exist"), std::string::npos) << ran;
     }
 }
 
