@@ -36,7 +36,7 @@ int cli_create(int argc, char** argv) {
         ->type_name("SOCKET");
     app.add_option("--preserve-fds", request.preserve_fds, "pass fds 3 … 3+N-1 to the container's process")
         ->type_name("N");
-    app.add_flag("--no-pivot", no_pivot, "accepted; nsrun always uses pivot_root (refused: see the chapter)");
+    app.add_flag("--no-pivot", no_pivot, "refused with a clear error: nsrun always pivot_roots into the rootfs");
     app.add_flag("--no-new-keyring", no_new_keyring, "accepted: nsrun makes no session keyring");
     app.add_option("ID", request.id, "the container's id (letters, digits, _ . + -)")->required();
     return run_subcommand(app, argc, argv, [&] {
