@@ -173,6 +173,126 @@ std::optional<Seccomp> seccomp_from_json(const json& j) {
     return s;
 }
 
+json devices_to_json(const std::vector<DeviceRule>& rules) {
+    json a = json::array();
+    for (const auto& d : rules) {
+        json r = {{"allow", d.allow}, {"type", d.type}, {"access", d.access}};
+        if (d.major) r["major"] = *d.major;
+        if (d.minor) r["minor"] = *d.minor;
+        a.push_back(r);
+    }
+    return a;
+}
+
+std::vector<DeviceRule> devices_from_json(const json& a) {
+    std::vector<DeviceRule> rules;
+    for (const auto& r : a) {
+        DeviceRule d;
+        d.allow = r.at("allow").get<bool>();
+        d.type = r.value("type", std::string{"a"});
+        get_optional(r, "major", d.major);
+        get_optional(r, "minor", d.minor);
+        d.access = r.value("access", std::string{"rwm"});
+        rules.push_back(std::move(d));
+    }
+    return rules;
+}
+
+json nodes_to_json(const std::vector<DeviceNode>& nodes) {
+    json a = json::array();
+    for (const auto& n : nodes) {
+        json d = {{"path", n.path}, {"type", n.type}, {"major", n.major}, {"minor", n.minor}};
+        if (n.file_mode) d["fileMode"] = *n.file_mode;
+        if (n.uid) d["uid"] = *n.uid;
+        if (n.gid) d["gid"] = *n.gid;
+        a.push_back(d);
+    }
+    return a;
+}
+
+std::vector<DeviceNode> nodes_from_json(const json& a) {
+    std::vector<DeviceNode> nodes;
+    for (const auto& d : a) {
+        DeviceNode n;
+        n.path = d.at("path").get<std::string>();
+        n.type = d.at("type").get<std::string>();
+        n.major = d.value("major", std::int64_t{0});
+        n.minor = d.value("minor", std::int64_t{0});
+        get_optional(d, "fileMode", n.file_mode);
+        get_optional(d, "uid", n.uid);
+        get_optional(d, "gid", n.gid);
+        nodes.push_back(std::move(n));
+    }
+    return nodes;
+}
+
+json rlimits_to_json(const std::vector<Rlimit>& rlimits) {
+    json a = json::array();
+    for (const auto& r : rlimits) {
+        a.push_back({{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
+    }
+    return a;
+}
+
+std::vector<Rlimit> rlimits_from_json(const json& a) {
+    std::vector<Rlimit> rlimits;
+    for (const auto& r : a) {
+        rlimits.push_back({r.at("type").get<std::string>(), r.at("hard").get<std::uint64_t>(),
+                           r.at("soft").get<std::uint64_t>()});
+    }
+    return rlimits;
+}
+
+json hook_list_to_json(const std::vector<Hook>& hooks) {
+    json a = json::array();
+    for (const auto& h : hooks) {
+        json j = {{"path", h.path}};
+        if (!h.args.empty()) j["args"] = h.args;
+        if (!h.env.empty()) j["env"] = h.env;
+        if (h.timeout) j["timeout"] = *h.timeout;
+        a.push_back(j);
+    }
+    return a;
+}
+
+std::vector<Hook> hook_list_from_json(const json& a) {
+    std::vector<Hook> hooks;
+    for (const auto& j : a) {
+        Hook h;
+        h.path = j.at("path").get<std::string>();
+        h.args = j.value("args", std::vector<std::string>{});
+        h.env = j.value("env", std::vector<std::string>{});
+        get_optional(j, "timeout", h.timeout);
+        hooks.push_back(std::move(h));
+    }
+    return hooks;
+}
+
+/// The six lists by their config.json names (one table for both directions).
+std::vector<std::pair<const char*, std::vector<Hook> Hooks::*>> hook_lists() {
+    return {{"prestart", &Hooks::prestart},           {"createRuntime", &Hooks::createRuntime},
+            {"createContainer", &Hooks::createContainer}, {"startContainer", &Hooks::startContainer},
+            {"poststart", &Hooks::poststart},         {"poststop", &Hooks::poststop}};
+}
+
+json hooks_to_json(const Hooks& hooks) {
+    json j = json::object();
+    for (const auto& [name, list] : hook_lists()) {
+        if (!(hooks.*list).empty()) {
+            j[name] = hook_list_to_json(hooks.*list);
+        }
+    }
+    return j;
+}
+
+Hooks hooks_from_json(const json& j) {
+    Hooks hooks;
+    for (const auto& [name, list] : hook_lists()) {
+        hooks.*list = hook_list_from_json(j.value(name, json::array()));
+    }
+    return hooks;
+}
+
 NetworkMode network_from_string(const std::string& name) {
     for (const auto& [mode, text] : network_names()) {
         if (text == name) {
@@ -198,10 +318,15 @@ void to_json(json& j, const ContainerSpec& s) {
         namespaces.push_back(ns);
     }
     json resources = json::object();
-    if (s.linux.resources.memory) resources["memory"] = {{"limit", *s.linux.resources.memory}};
+    if (s.linux.resources.memory) resources["memory"]["limit"] = *s.linux.resources.memory;
+    if (s.linux.resources.memory_swap) resources["memory"]["swap"] = *s.linux.resources.memory_swap;
     if (s.linux.resources.cpus) resources["cpu"]["cpus"] = *s.linux.resources.cpus;
     if (s.linux.resources.cpu_weight) resources["cpu"]["weight"] = *s.linux.resources.cpu_weight;
     if (s.linux.resources.pids_limit) resources["pids"] = {{"limit", *s.linux.resources.pids_limit}};
+    if (!s.linux.resources.devices.empty()) resources["devices"] = devices_to_json(s.linux.resources.devices);
+    json user = {{"uid", s.process.user.uid}, {"gid", s.process.user.gid}};
+    if (!s.process.user.additional_gids.empty()) user["additionalGids"] = s.process.user.additional_gids;
+    if (s.process.user.umask) user["umask"] = *s.process.user.umask;
     json publish = json::array();
     for (const auto& p : s.nsrun.publish) {
         publish.push_back({{"hostIP", p.host_ip}, {"hostPort", p.host_port}, {"containerPort", p.container_port},
@@ -211,7 +336,7 @@ void to_json(json& j, const ContainerSpec& s) {
         {"ociVersion", s.oci_version},
         {"process",
          {{"terminal", s.process.terminal},
-          {"user", {{"uid", s.process.user.uid}, {"gid", s.process.user.gid}}},
+          {"user", user},
           {"capabilities",
            {{"bounding", s.process.capabilities.bounding},
             {"effective", s.process.capabilities.effective},
@@ -233,7 +358,12 @@ void to_json(json& j, const ContainerSpec& s) {
           {"cgroupsPath", s.linux.cgroups_path},
           {"maskedPaths", s.linux.masked_paths},
           {"readonlyPaths", s.linux.readonly_paths},
-          {"seccomp", seccomp_to_json(s.linux.seccomp)}}},
+          {"seccomp", seccomp_to_json(s.linux.seccomp)},
+          {"sysctl", s.linux.sysctl},
+          {"rootfsPropagation", s.linux.rootfs_propagation},
+          {"devices", nodes_to_json(s.linux.devices)}}},
+        {"hooks", hooks_to_json(s.hooks)},
+        {"annotations", s.annotations},
         {"org.nsrun",
          {{"name", s.nsrun.name},
           {"network", to_string(s.nsrun.network)},
@@ -253,8 +383,15 @@ void to_json(json& j, const ContainerSpec& s) {
           {"privileged", s.nsrun.privileged},
           {"image", s.nsrun.image},
           {"imageId", s.nsrun.image_id},
-          {"imageLayers", s.nsrun.image_layers}}},
+          {"imageLayers", s.nsrun.image_layers},
+          {"bundle", s.nsrun.bundle}}},
     };
+    json& process = j["process"];
+    if (!s.process.rlimits.empty()) process["rlimits"] = rlimits_to_json(s.process.rlimits);
+    if (s.process.oom_score_adj) process["oomScoreAdj"] = *s.process.oom_score_adj;
+    if (s.process.console_size) {
+        process["consoleSize"] = {{"height", s.process.console_size->height}, {"width", s.process.console_size->width}};
+    }
 }
 
 void from_json(const json& j, ContainerSpec& s) {
@@ -262,7 +399,11 @@ void from_json(const json& j, ContainerSpec& s) {
     s.oci_version = j.at("ociVersion").get<std::string>();
     const json& p = j.at("process");
     s.process.terminal = p.at("terminal").get<bool>();
-    s.process.user = {p.at("user").at("uid").get<std::uint32_t>(), p.at("user").at("gid").get<std::uint32_t>()};
+    const json& u = p.at("user");
+    s.process.user.uid = u.at("uid").get<std::uint32_t>();
+    s.process.user.gid = u.at("gid").get<std::uint32_t>();
+    s.process.user.additional_gids = u.value("additionalGids", std::vector<std::uint32_t>{});
+    get_optional(u, "umask", s.process.user.umask);
     s.process.args = p.at("args").get<std::vector<std::string>>();
     s.process.env = p.at("env").get<std::vector<std::string>>();
     s.process.cwd = p.at("cwd").get<std::string>();
@@ -276,6 +417,13 @@ void from_json(const json& j, ContainerSpec& s) {
         }
     }
     s.process.no_new_privileges = p.value("noNewPrivileges", false);
+    // The fields below are absent in records written before config.json support.
+    s.process.rlimits = rlimits_from_json(p.value("rlimits", json::array()));
+    get_optional(p, "oomScoreAdj", s.process.oom_score_adj);
+    if (p.contains("consoleSize")) {
+        s.process.console_size = ConsoleSize{p.at("consoleSize").at("height").get<unsigned>(),
+                                             p.at("consoleSize").at("width").get<unsigned>()};
+    }
     s.root = {j.at("root").at("path").get<std::string>(), j.at("root").at("readonly").get<bool>()};
     s.hostname = j.at("hostname").get<std::string>();
     for (const auto& m : j.at("mounts")) {
@@ -289,16 +437,25 @@ void from_json(const json& j, ContainerSpec& s) {
     s.linux.uid_mappings = ranges_from_json(l.at("uidMappings"));
     s.linux.gid_mappings = ranges_from_json(l.at("gidMappings"));
     const json& r = l.at("resources");
-    if (r.contains("memory")) s.linux.resources.memory = r.at("memory").at("limit").get<unsigned long long>();
+    if (r.contains("memory")) {
+        get_optional(r.at("memory"), "limit", s.linux.resources.memory);
+        get_optional(r.at("memory"), "swap", s.linux.resources.memory_swap);
+    }
     if (r.contains("cpu")) {
         get_optional(r.at("cpu"), "cpus", s.linux.resources.cpus);
         get_optional(r.at("cpu"), "weight", s.linux.resources.cpu_weight);
     }
     if (r.contains("pids")) s.linux.resources.pids_limit = r.at("pids").at("limit").get<unsigned>();
+    s.linux.resources.devices = devices_from_json(r.value("devices", json::array()));
     s.linux.cgroups_path = l.at("cgroupsPath").get<std::string>();
     s.linux.masked_paths = l.at("maskedPaths").get<std::vector<std::string>>();
     s.linux.readonly_paths = l.at("readonlyPaths").get<std::vector<std::string>>();
     s.linux.seccomp = seccomp_from_json(l.value("seccomp", json()));
+    s.linux.sysctl = l.value("sysctl", std::map<std::string, std::string>{});
+    s.linux.rootfs_propagation = l.value("rootfsPropagation", std::string{});
+    s.linux.devices = nodes_from_json(l.value("devices", json::array()));
+    s.hooks = hooks_from_json(j.value("hooks", json::object()));
+    s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     const json& x = j.at("org.nsrun");
     s.nsrun.name = x.at("name").get<std::string>();
     s.nsrun.network = network_from_string(x.at("network").get<std::string>());
@@ -322,4 +479,5 @@ void from_json(const json& j, ContainerSpec& s) {
     s.nsrun.image = x.value("image", std::string{});
     s.nsrun.image_id = x.value("imageId", std::string{});
     s.nsrun.image_layers = x.value("imageLayers", std::vector<std::string>{});
+    s.nsrun.bundle = x.value("bundle", std::string{});
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,24 @@ struct IdRange {
 struct User {
     std::uint32_t uid = 0;
     std::uint32_t gid = 0;
+    std::vector<std::uint32_t> additional_gids{}; ///< additionalGids: setgroups(2) before exec
+    std::optional<std::uint32_t> umask{};       ///< none: inherit the runtime's
     bool operator==(const User&) const = default;
+};
+
+/// OCI process.rlimits[]: one setrlimit(2) before exec.
+struct Rlimit {
+    std::string type; ///< "RLIMIT_NOFILE", "RLIMIT_NPROC", … (getrlimit(2)'s names)
+    std::uint64_t hard = 0;
+    std::uint64_t soft = 0;
+    bool operator==(const Rlimit&) const = default;
+};
+
+/// OCI process.consoleSize: the pty's size before the process starts.
+struct ConsoleSize {
+    unsigned height = 0; ///< rows
+    unsigned width = 0;  ///< columns
+    bool operator==(const ConsoleSize&) const = default;
 };
 
 /// OCI process.capabilities: five sets of capability names ("CAP_CHOWN", …).
@@ -51,6 +69,9 @@ struct Process {
     bool terminal = false; ///< a pty (-t)
     Capabilities capabilities;
     bool no_new_privileges = false; ///< prctl(PR_SET_NO_NEW_PRIVS) before exec
+    std::vector<Rlimit> rlimits{};  ///< applied in order before exec
+    std::optional<int> oom_score_adj{}; ///< -1000…1000 into /proc/self/oom_score_adj; none: inherited
+    std::optional<ConsoleSize> console_size{}; ///< with terminal: the pty's initial size
     bool operator==(const Process&) const = default;
 };
 
@@ -61,12 +82,15 @@ struct Root {
     bool operator==(const Root&) const = default;
 };
 
-/// OCI mounts[]: a bind (-v) or a tmpfs (--tmpfs).
+/// OCI mounts[]: a bind (-v), a tmpfs (--tmpfs), or from config.json any of
+/// bind, rbind, proc, sysfs, tmpfs, devpts, mqueue, cgroup, cgroup2.
 struct Mount {
     std::string destination; ///< absolute path inside the container
-    std::string type;        ///< "bind" or "tmpfs"
-    std::string source;      ///< host path for a bind
-    std::vector<std::string> options; ///< "ro", "rw", "rbind", "nosuid", …
+    std::string type;        ///< "bind", "rbind", "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"
+    std::string source;      ///< host path for a bind; the fs's name for the others ("proc", "tmpfs", …)
+    /// Flags ("ro", "rw", "rbind", "nosuid", "rprivate", …) and data
+    /// ("mode=755", "size=64m", "newinstance", …) as config.json lists them.
+    std::vector<std::string> options;
     bool operator==(const Mount&) const = default;
     [[nodiscard]] bool readonly() const;
 };
@@ -78,14 +102,41 @@ struct Namespace {
     bool operator==(const Namespace&) const = default;
 };
 
+/// OCI linux.resources.devices[]: one rule of the device cgroup, applied
+/// in order (the last matching rule decides).
+struct DeviceRule {
+    bool allow = false;
+    std::string type = "a";              ///< "a" all, "c" char, "b" block
+    std::optional<std::int64_t> major{}; ///< none: any (*)
+    std::optional<std::int64_t> minor{}; ///< none: any (*)
+    std::string access = "rwm";          ///< a subset of "rwm": read, write, mknod
+    bool operator==(const DeviceRule&) const = default;
+};
+
 /// OCI linux.resources, the part nsrun sets.
 struct Resources {
     std::optional<unsigned long long> memory; ///< bytes (memory.limit)
     std::optional<double> cpus;               ///< CPUs' worth of time per period
     std::optional<unsigned> cpu_weight;       ///< 1-10000 (v2's scale)
     std::optional<unsigned> pids_limit;
+    /// memory.swap: memory + swap in bytes (OCI's meaning, v1's
+    /// memory.memsw.limit_in_bytes); none: not limited beyond `memory`.
+    std::optional<unsigned long long> memory_swap{};
+    std::vector<DeviceRule> devices{}; ///< the device cgroup's rules
     [[nodiscard]] bool any() const { return memory || cpus || cpu_weight || pids_limit; }
     bool operator==(const Resources&) const = default;
+};
+
+/// OCI linux.devices[]: a device node made in the container's /dev.
+struct DeviceNode {
+    std::string path;              ///< absolute, inside the container ("/dev/fuse")
+    std::string type = "c";        ///< "c" char, "b" block, "u" unbuffered char, "p" fifo
+    std::int64_t major = 0;
+    std::int64_t minor = 0;
+    std::optional<std::uint32_t> file_mode{}; ///< permission bits; none: 0666
+    std::optional<std::uint32_t> uid{};
+    std::optional<std::uint32_t> gid{};
+    bool operator==(const DeviceNode&) const = default;
 };
 
 /// OCI linux.seccomp.syscalls[].args[]: compare argument `index` with
@@ -126,10 +177,42 @@ struct Linux {
     std::vector<std::string> masked_paths;
     std::vector<std::string> readonly_paths;
     std::optional<Seccomp> seccomp; ///< none: unconfined
+    /// "net.ipv4.ip_forward" → "1": written under /proc/sys inside the container.
+    std::map<std::string, std::string> sysctl{};
+    /// The propagation of the container's / after pivot_root: "", "private",
+    /// "rprivate", "slave", "rslave", "shared", "rshared", "unbindable",
+    /// "runbindable" ("": nsrun's default, private).
+    std::string rootfs_propagation{};
+    std::vector<DeviceNode> devices{}; ///< linux.devices: nodes to make in /dev
     bool operator==(const Linux&) const = default;
 
     [[nodiscard]] const Namespace* find(const std::string& type) const;
     [[nodiscard]] bool has(const std::string& type) const { return find(type) != nullptr; }
+};
+
+/// OCI hooks.*[]: a program the runtime runs at a point of the lifecycle,
+/// with the container's state JSON on its stdin.
+struct Hook {
+    std::string path;              ///< absolute path of the program (in the runtime's namespaces)
+    std::vector<std::string> args{}; ///< argv, args[0] included
+    std::vector<std::string> env{}; ///< "KEY=value"
+    std::optional<int> timeout{};  ///< seconds (> 0); none: no timeout
+    bool operator==(const Hook&) const = default;
+};
+
+/// OCI hooks, by the lifecycle point each list runs at (runtime.md).
+struct Hooks {
+    std::vector<Hook> prestart;        ///< deprecated: after the namespaces exist, before pivot_root (runtime's ns)
+    std::vector<Hook> createRuntime;   ///< during create, after the namespaces exist (runtime's ns)
+    std::vector<Hook> createContainer; ///< during create, before pivot_root (container's mount ns)
+    std::vector<Hook> startContainer;  ///< during start, just before the user's program (inside)
+    std::vector<Hook> poststart;       ///< after the user's program started (runtime's ns)
+    std::vector<Hook> poststop;        ///< after the container is deleted (runtime's ns)
+    [[nodiscard]] bool empty() const {
+        return prestart.empty() && createRuntime.empty() && createContainer.empty() && startContainer.empty() &&
+               poststart.empty() && poststop.empty();
+    }
+    bool operator==(const Hooks&) const = default;
 };
 
 /// --network: none (loopback only), host (no new namespace), veth (a pair),
@@ -171,6 +254,10 @@ struct Extensions {
     std::string image;                     ///< --image REF as given ("": root.path is a directory)
     std::string image_id;                  ///< that image's id (sha256:…): `image rm` refuses while used
     std::vector<std::string> image_layers; ///< its layers' directories, top first: overlayfs's lowerdirs
+    /// The OCI bundle directory it was made from (absolute), "" for `nsrun
+    /// run`: then mounts[] is complete (proc, sysfs, /dev… are listed) and
+    /// the runtime adds no system mounts of its own.
+    std::string bundle{};
     bool operator==(const Extensions&) const = default;
 };
 
@@ -182,6 +269,8 @@ struct ContainerSpec {
     std::string hostname = "container";
     std::vector<Mount> mounts;
     Linux linux;
+    Hooks hooks{};
+    std::map<std::string, std::string> annotations{}; ///< kept and shown by `state`, never interpreted
     Extensions nsrun;
     bool operator==(const ContainerSpec&) const = default;
 

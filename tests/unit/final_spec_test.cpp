@@ -185,3 +185,81 @@ TEST(FinalSpec, CapabilitiesAndNoNewPrivsSurviveJson) {
     EXPECT_TRUE(back.process.capabilities.effective.empty()) << "a non-root user";
     EXPECT_EQ(back.process.no_new_privileges, spec.process.no_new_privileges);
 }
+
+namespace {
+
+/// A spec with every field config.json brings and `nsrun run` does not set.
+ContainerSpec spec_with_every_oci_field() {
+    ContainerSpec spec = compile({"--name", "oci", "sh"});
+    spec.process.user.additional_gids = {10, 20};
+    spec.process.user.umask = 022;
+    spec.process.rlimits = {{"RLIMIT_NOFILE", 4096, 1024}, {"RLIMIT_CORE", 0, 0}};
+    spec.process.oom_score_adj = -500;
+    spec.process.console_size = ConsoleSize{24, 80};
+    spec.mounts.push_back({"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}});
+    spec.mounts.push_back({"/dev/pts", "devpts", "devpts", {"nosuid", "newinstance", "ptmxmode=0666", "gid=5"}});
+    spec.linux.resources.memory_swap = 256ULL << 20;
+    spec.linux.resources.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}, {true, "c", 1, 3, "rwm"},
+                                    {true, "c", 136, std::nullopt, "rw"}};
+    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.msgmax", "65536"}};
+    spec.linux.rootfs_propagation = "rslave";
+    spec.linux.devices = {{"/dev/fuse", "c", 10, 229, 0666, 0, 0}, {"/dev/null2", "c", 1, 3, std::nullopt, {}, {}}};
+    spec.linux.namespaces.push_back({"network", "/var/run/netns/cni-1234"});
+    spec.hooks.prestart = {{"/usr/bin/hook", {"hook", "prestart"}, {"A=1"}, 5}};
+    spec.hooks.createRuntime = {{"/bin/cr", {}, {}, std::nullopt}};
+    spec.hooks.createContainer = {{"/bin/cc", {"cc"}, {}, 1}};
+    spec.hooks.startContainer = {{"/bin/sc", {}, {"B=2"}, std::nullopt}};
+    spec.hooks.poststart = {{"/bin/ps", {}, {}, 3}};
+    spec.hooks.poststop = {{"/bin/pst", {"pst", "x"}, {}, std::nullopt}};
+    spec.annotations = {{"io.kubernetes.cri.container-type", "container"}, {"org.example", ""}};
+    spec.nsrun.bundle = "/run/bundles/oci";
+    return spec;
+}
+
+} // namespace
+
+TEST(FinalSpec, JsonRoundTripKeepsTheOciFields) {
+    const ContainerSpec spec = spec_with_every_oci_field();
+    const nlohmann::json j = spec;
+    EXPECT_EQ(j.at("process").at("user").at("additionalGids"), nlohmann::json({10, 20}));
+    EXPECT_EQ(j.at("process").at("rlimits").at(0).at("type"), "RLIMIT_NOFILE");
+    EXPECT_EQ(j.at("process").at("oomScoreAdj"), -500);
+    EXPECT_EQ(j.at("process").at("consoleSize").at("width"), 80);
+    EXPECT_EQ(j.at("linux").at("resources").at("devices").at(1).at("major"), 1);
+    EXPECT_FALSE(j.at("linux").at("resources").at("devices").at(0).contains("major")) << "none is any (*)";
+    EXPECT_EQ(j.at("linux").at("resources").at("memory").at("swap"), 256ULL << 20);
+    EXPECT_FALSE(j.at("linux").at("resources").at("memory").contains("limit"));
+    EXPECT_EQ(j.at("linux").at("sysctl").at("net.ipv4.ip_forward"), "1");
+    EXPECT_EQ(j.at("linux").at("rootfsPropagation"), "rslave");
+    EXPECT_EQ(j.at("hooks").at("createRuntime").at(0).at("path"), "/bin/cr");
+    EXPECT_EQ(j.at("hooks").at("prestart").at(0).at("timeout"), 5);
+    EXPECT_EQ(j.at("annotations").at("io.kubernetes.cri.container-type"), "container");
+    const ContainerSpec back = nlohmann::json::parse(j.dump()).get<ContainerSpec>();
+    EXPECT_EQ(back.process, spec.process);
+    EXPECT_EQ(back.linux, spec.linux);
+    EXPECT_EQ(back.hooks, spec.hooks);
+    EXPECT_EQ(back.annotations, spec.annotations);
+    EXPECT_EQ(back.mounts, spec.mounts);
+    EXPECT_EQ(back, spec);
+}
+
+TEST(FinalSpec, RecordsWithoutTheOciFieldsStillLoad) {
+    // A state file written before config.json support has none of these keys.
+    nlohmann::json j = compile({"--name", "old", "sh"});
+    j.at("process").at("user").erase("additionalGids");
+    for (const char* key : {"sysctl", "rootfsPropagation", "devices"}) {
+        j.at("linux").erase(key);
+    }
+    j.erase("hooks");
+    j.erase("annotations");
+    j.at("org.nsrun").erase("bundle");
+    const ContainerSpec back = j.get<ContainerSpec>();
+    EXPECT_TRUE(back.process.user.additional_gids.empty());
+    EXPECT_TRUE(back.process.rlimits.empty());
+    EXPECT_FALSE(back.process.oom_score_adj);
+    EXPECT_TRUE(back.linux.sysctl.empty());
+    EXPECT_TRUE(back.hooks.empty());
+    EXPECT_TRUE(back.annotations.empty());
+    EXPECT_EQ(back.nsrun.bundle, "");
+    EXPECT_EQ(back, compile({"--name", "old", "sh"}));
+}
