@@ -119,6 +119,8 @@ int cli_list(int argc, char** argv);
 int cli_pause(int argc, char** argv);
 int cli_resume(int argc, char** argv);
 int cli_update(int argc, char** argv);
+int cli_spec(int argc, char** argv);     // cli_spec.cpp
+int cli_features(int argc, char** argv); // cli_spec.cpp
 
 /// Parse `app` and run `body`, mapping failures to docker's statuses (a bad
 /// flag or an nsrun::Error → message, hint and 125 or the error's status).

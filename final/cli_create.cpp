@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-ContainerSpec spec_from_bundle(const std::filesystem::path& bundle); // oci_config (stub until it lands)
+ContainerSpec engine_spec_from_bundle(const std::filesystem::path& bundle); // oci_config_stub.cpp
 
 int cli_create(int argc, char** argv) {
     CLI::App app{"Create a container from an OCI bundle (config.json and its rootfs).\n"
@@ -56,7 +56,7 @@ int cli_create(int argc, char** argv) {
         if (!pid_file.empty()) {
             request.pid_file = std::filesystem::absolute(pid_file).string();
         }
-        ContainerSpec spec = spec_from_bundle(request.bundle);
+        ContainerSpec spec = engine_spec_from_bundle(request.bundle);
         spec.nsrun.state_dir = common.state_dir;
         create_container(std::move(spec), request);
         return 0;

@@ -39,6 +39,8 @@ constexpr Subcommand subcommands[] = {
     {"pause", "OCI: freeze every process of a container", cli_pause},
     {"resume", "OCI: thaw a paused container", cli_resume},
     {"update", "OCI: change a running container's limits", cli_update},
+    {"spec", "Write a starting config.json for an OCI bundle (--rootless)", cli_spec},
+    {"features", "Print what nsrun supports of the OCI runtime spec (JSON)", cli_features},
 };
 
 void usage(std::FILE* out) {

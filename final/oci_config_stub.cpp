@@ -1,6 +1,8 @@
-// TEMPORARY stand-in for oci_config.cpp (helper ociconf's parser), removed
-// when it lands: reads only what the lifecycle tests need and lets
-// compile_run fill docker's defaults.
+// TEMPORARY: what `nsrun create` compiles a bundle with until the engine
+// honours a whole parsed config.json (oci_config.hpp's spec_from_bundle: its
+// mounts list with proc/sysfs/devpts…, rlimits, hooks, sysctls, …).  Reads
+// only what the lifecycle tests need and lets compile_run fill docker's
+// defaults.
 #include "cli.hpp"
 
 #include <nsrun/error.hpp>
@@ -12,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-ContainerSpec spec_from_bundle(const std::filesystem::path& bundle) {
+ContainerSpec engine_spec_from_bundle(const std::filesystem::path& bundle) {
     std::ifstream in(bundle / "config.json");
     if (!in) {
         throw nsrun::Error{fmt::format("{}/config.json: cannot open", bundle.string())};
