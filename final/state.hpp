@@ -125,7 +125,8 @@ private:
 };
 
 /// A directory name of the store: a 12-hex id of `nsrun run`, or an OCI
-/// container id (letters, digits, `_ . + -`, not starting with a dot).
+/// container id (letters, digits, underscore, dot, plus and minus; not
+/// starting with a dot).
 bool is_store_id(const std::string& name);
 
 /// Now, RFC 3339 with nanoseconds, UTC: "2026-12-04T20:15:03.123456789Z".
