@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <sys/resource.h>
@@ -76,11 +77,15 @@ PrivatePodman::PrivatePodman() : runtime_(write_runtime_wrapper(dir)), parent_("
     // in every container; where the caller's hard limits are lower and it
     // lacks CAP_SYS_RESOURCE (VMs, CI runners) the runtime cannot set them and
     // create fails with EPERM.  Ask for what this process has.
-    rlimit nofile{};
-    ::getrlimit(RLIMIT_NOFILE, &nofile);
-    const auto files = nofile.rlim_max == RLIM_INFINITY ? 1048576UL : static_cast<unsigned long>(nofile.rlim_max);
+    const auto hard = [](int resource, unsigned long cap) {
+        rlimit limit{};
+        ::getrlimit(resource, &limit);
+        return limit.rlim_max == RLIM_INFINITY ? cap : std::min(cap, static_cast<unsigned long>(limit.rlim_max));
+    };
+    const unsigned long files = hard(RLIMIT_NOFILE, 1048576);
+    const unsigned long processes = hard(RLIMIT_NPROC, 4096);
     write_file(dir / "containers.conf", fmt::format(R"([containers]
-default_ulimits = ["nofile={1}:{1}", "nproc=4096:4096"]
+default_ulimits = ["nofile={1}:{1}", "nproc={2}:{2}"]
 [engine]
 tmp_dir = "{0}/tmp"
 image_copy_tmp_dir = "{0}/tmp"
@@ -90,7 +95,7 @@ events_logfile_path = "{0}/events.log"
 [network]
 network_config_dir = "{0}/cni"
 )",
-                                                    dir.path(), files));
+                                                    dir.path(), files, processes));
     write_file(dir / "storage.conf", fmt::format(R"([storage]
 driver = "vfs"
 graphroot = "{0}/root"
