@@ -22,11 +22,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -444,11 +446,14 @@ public:
     virtual ~Source() = default;
     /// Up to `size` bytes; 0 at the end; throws on an error.
     virtual std::size_t read(void* buffer, std::size_t size) = 0;
+    /// How many bytes there are in all (0: unknown): the progress bar's 100%.
+    [[nodiscard]] virtual std::uint64_t size() const = 0;
 };
 
 class EntrySource final : public Source {
 public:
-    explicit EntrySource(archive* outer) : outer_(outer) {}
+    EntrySource(archive* outer, std::uint64_t size) : outer_(outer), size_(size) {}
+    [[nodiscard]] std::uint64_t size() const override { return size_; }
     std::size_t read(void* buffer, std::size_t size) override {
         const la_ssize_t n = archive_read_data(outer_, buffer, size);
         if (n < 0) {
@@ -459,11 +464,16 @@ public:
 
 private:
     archive* outer_;
+    std::uint64_t size_;
 };
 
 class FileSource final : public Source {
 public:
     explicit FileSource(const std::string& file) : file_(file), fd_(nsrun::sys::open(file, O_RDONLY | O_CLOEXEC)) {}
+    [[nodiscard]] std::uint64_t size() const override {
+        struct stat st {};
+        return ::fstat(fd_.get(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+    }
     std::size_t read(void* buffer, std::size_t size) override {
         for (;;) {
             const ssize_t n = ::read(fd_.get(), buffer, size);
@@ -487,6 +497,7 @@ struct Compressed {
     Sha256 hash;
     std::vector<char> buffer = std::vector<char>(block_size);
     std::string failure;
+    std::uint64_t consumed = 0; ///< bytes read from the source so far (the progress bar)
 };
 
 la_ssize_t read_compressed(archive* a, void* data, const void** out) {
@@ -494,6 +505,7 @@ la_ssize_t read_compressed(archive* a, void* data, const void** out) {
     try {
         const std::size_t n = c->source->read(c->buffer.data(), c->buffer.size());
         c->hash.update(c->buffer.data(), n);
+        c->consumed += n;
         *out = c->buffer.data();
         return static_cast<la_ssize_t>(n);
     } catch (const std::exception& e) {
@@ -530,26 +542,59 @@ struct Unpacked {
     LayerStats stats;
 };
 
+/// One layer's line on stderr.  On a terminal, a bar that fills as the
+/// layer's bytes (as stored: compressed or not) are read, redrawn in place;
+/// elsewhere (a log, a pipe) only the final line.
 class Progress {
 public:
-    Progress(bool live, std::string label) : live_(live), label_(std::move(label)) {}
+    Progress(bool live, std::string label, std::uint64_t total)
+        : live_(live), label_(live ? shortened(std::move(label)) : std::move(label)), total_(total) {}
     void update(std::uint64_t bytes) {
-        if (live_ && bytes >= shown_ + (4U << 20)) {
-            shown_ = bytes;
-            std::fprintf(stderr, "\r%s  %s ", label_.c_str(), human(bytes).c_str());
+        if (!live_) {
+            return;
         }
+        const unsigned percent = total_ ? static_cast<unsigned>(std::min<std::uint64_t>(bytes * 100 / total_, 100)) : 0;
+        if (total_ ? percent == shown_percent_ : bytes < shown_bytes_ + (4U << 20)) {
+            return; // redraw only when it changed: a terminal is slow
+        }
+        shown_percent_ = percent;
+        shown_bytes_ = bytes;
+        if (total_ == 0) {
+            std::fprintf(stderr, "\r%s  %s ", label_.c_str(), human(bytes).c_str());
+            return;
+        }
+        constexpr unsigned width = 30;
+        const unsigned filled = percent * width / 100;
+        std::string bar(filled, '=');
+        if (filled < width) {
+            bar += '>';
+            bar.append(width - filled - 1, ' ');
+        }
+        std::fprintf(stderr, "\r%s  [%s] %3u%%  %s / %s ", label_.c_str(), bar.c_str(), percent, human(bytes).c_str(),
+                     human(total_).c_str());
     }
     void done(const LayerStats& stats, const std::string& diff_hex) const {
-        std::fprintf(stderr, "%s%s  sha256:%.12s  %llu files, %s%s\n", live_ ? "\r" : "", label_.c_str(),
+        std::fprintf(stderr, "%s%s  sha256:%.12s  %llu files, %s%s\n", live_ ? "\r\033[K" : "", label_.c_str(),
                      diff_hex.c_str(), static_cast<unsigned long long>(stats.files), human(stats.bytes).c_str(),
                      stats.skipped_devices ? fmt::format(", {} device nodes skipped (not root)", stats.skipped_devices).c_str()
                                            : "");
     }
 
 private:
+    /// "layer 1/2 blobs/sha256/<64 hex>" → "layer 1/2 <12 hex>": the bar fits a terminal's line.
+    static std::string shortened(std::string label) {
+        constexpr std::string_view blobs = "blobs/sha256/";
+        if (const auto at = label.find(blobs); at != std::string::npos && label.size() >= at + blobs.size() + 12) {
+            label = label.substr(0, at) + label.substr(at + blobs.size(), 12);
+        }
+        return label;
+    }
+
     bool live_;
     std::string label_;
-    std::uint64_t shown_ = 0;
+    std::uint64_t total_;
+    unsigned shown_percent_ = 101; // nothing shown yet
+    std::uint64_t shown_bytes_ = 0;
 };
 
 Unpacked unpack_layer(Source& source, const std::string& dir, const LayerOptions& options, Progress& progress) {
@@ -587,7 +632,7 @@ Unpacked unpack_layer(Source& source, const std::string& dir, const LayerOptions
                                "the archive is truncated or corrupt (a gzip or zstd stream that is garbage?): nothing was stored"};
         }
         writer.add(tar.get(), entry);
-        progress.update(uncompressed.total);
+        progress.update(compressed.consumed);
     }
     writer.finish();
     // The digests cover every byte: what tar did not need (its end-of-archive
@@ -620,7 +665,7 @@ struct Staged {
 Staged stage_layer(const ImageStore& store, Source& source, const LayerJob& job, const LayerOptions& options,
                    const std::string& label, bool live) {
     Scratch scratch(store.make_temp_dir());
-    Progress progress(live, label);
+    Progress progress(live, label, source.size());
     Unpacked u;
     try {
         u = unpack_layer(source, scratch.path() + "/fs", options, progress);
@@ -718,7 +763,7 @@ std::vector<Image> import_images(const ImageStore& store, const ImportOptions& o
                 if (archive_entry_filetype(entry) != AE_IFREG || it == wanted.end()) {
                     continue;
                 }
-                EntrySource source(a);
+                EntrySource source(a, static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0)));
                 ++done;
                 staged.push_back(stage_layer(store, source, plan.layers[it->second], layer_options,
                                              fmt::format("layer {}/{} {}", done, wanted.size(), it->first),

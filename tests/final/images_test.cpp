@@ -468,6 +468,27 @@ STEP_TEST(Images, ExportWritesTheContainersFilesystemForImport,
     EXPECT_FALSE(fs::exists(file("none.tar")) || fs::exists(file("none.tar.partial"))) << "and writes no file";
 }
 
+STEP_TEST(Images, ImportShowsAProgressBarOnATerminalOnly,
+          "on a terminal each layer gets a bar that fills to 100%, redrawn in place; to a pipe or a log, one line per layer") {
+    // script(1) gives the import a terminal as its stderr.
+    std::string command;
+    for (const auto& word : config().bin) {
+        command += shell_quote(word) + " ";
+    }
+    command += "image import --image-root " + shell_quote(store()) + " " + shell_quote(lab_archive());
+    const Result tty = host().exec({"script", "-qec", command, "/dev/null"}, 60s);
+    REQUIRE(expect_exit(tty, 0, "the import works on a terminal"));
+    expect_stdout_contains(tty, "] 100%", "the bar reaches 100%");
+    expect_stdout_contains(tty, "\r", "the bar is redrawn in place");
+    expect_stdout_contains(tty, " files, ", "the layer's final line follows it");
+    fs::remove_all(store());
+    const Result piped = image("import", {lab_archive()});
+    REQUIRE(expect_exit(piped, 0, "the import works to a pipe"));
+    EXPECT_EQ(piped.err.find('\r'), std::string::npos) << "no bar where nobody watches" << piped;
+    EXPECT_EQ(piped.err.find('%'), std::string::npos) << piped;
+    expect_stderr_contains(piped, " files, ", "one line per layer");
+}
+
 STEP_TEST_ANY_USER(Images, HelpDescribesImages, "nsrun image --help lists import, ls, inspect and rm") {
     const Result r = lab::run({"image", "--help"});
     expect_exit(r, 0, "--help succeeds");
