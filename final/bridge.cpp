@@ -14,6 +14,8 @@
 // over — and a reused pid is never mistaken for the owner.
 #include "bridge.hpp"
 
+#include "inroot.hpp"
+
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/fs.hpp>
@@ -182,13 +184,24 @@ void write_etc_files(const std::string& dir, const std::string& hostname, const 
 }
 
 void bind_etc_files(const std::string& dir, const std::string& rootfs) {
+    // Resolved inside the rootfs (inroot.hpp): an image whose /etc/hosts is
+    // a symlink to a host path gets the file at that path *in the image*.
+    const nsrun::UniqueFd root = nsrun::sys::open(rootfs, O_PATH | O_DIRECTORY);
     for (const char* name : {"hosts", "hostname"}) {
-        const std::string target = fmt::format("{}/etc/{}", rootfs, name);
-        struct stat st {};
-        if (::stat(target.c_str(), &st) == -1) {
-            nsrun::explain::note("{} does not exist in the rootfs: not providing it", target);
+        const std::string path = fmt::format("/etc/{}", name);
+        nsrun::UniqueFd target;
+        try {
+            target = open_in_root(root.get(), path);
+        } catch (const nsrun::SysError&) {
+            nsrun::explain::note("{} does not exist in the rootfs: not providing it", path);
             continue;
         }
-        nsrun::sys::mount(fmt::format("{}/{}", dir, name).c_str(), target, nullptr, MS_BIND);
+        struct stat st {};
+        if (::fstat(target.get(), &st) == -1 || !S_ISREG(st.st_mode)) {
+            nsrun::explain::note("{} is not a file in the rootfs: not providing it", path);
+            continue;
+        }
+        nsrun::explain::note("{} is {} inside the rootfs", fd_path(target), nsrun::explain::quote(path));
+        nsrun::sys::mount(fmt::format("{}/{}", dir, name).c_str(), fd_path(target), nullptr, MS_BIND);
     }
 }

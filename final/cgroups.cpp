@@ -22,6 +22,8 @@
 // (man 7 cgroup_namespaces): its cgroup becomes its root, "/".
 #include "cgroups.hpp"
 
+#include "devices.hpp"
+
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
@@ -265,6 +267,9 @@ public:
         if (limits.pids_limit) {
             write(dir_, "pids.max", std::to_string(*limits.pids_limit));
         }
+        if (!limits.devices.empty()) {
+            attach_device_program(dir_, limits.devices); // v2 has no devices.* files
+        }
     }
 
     void add_process(pid_t pid) override { write(dir_, "cgroup.procs", std::to_string(pid)); }
@@ -308,7 +313,7 @@ public:
                                    fmt::format("mount it: mount -t cgroup -o {} cgroup {}", controller, hierarchy)};
             }
         }
-        for (const char* controller : needed_controllers) {
+        for (const std::string& controller : controllers()) {
             const std::string hierarchy = root_ + "/" + controller;
             dirs_.push_back({controller, mount_name_of(hierarchy, controller), hierarchy + "/" + parent_name, ""});
             dirs_.back().dir = make_container_dir(hierarchy, id, hook_);
@@ -335,6 +340,18 @@ public:
         }
         if (limits.pids_limit) {
             write(dir_of("pids"), "pids.max", std::to_string(*limits.pids_limit));
+        }
+        if (!limits.devices.empty() && !is_directory(root_ + "/devices")) {
+            nsrun::cli::print_warning(fmt::format("cgroup v1 at {} has no devices hierarchy: the container may open "
+                                                  "any device node it can create (drop CAP_MKNOD: --cap-drop MKNOD)",
+                                                  root_));
+        } else if (!limits.devices.empty()) {
+            // In order: docker's first rule ("a *:* rwm" denied) empties the
+            // list, each allow after it adds one entry.
+            const std::string& dir = dir_of("devices");
+            for (const auto& rule : limits.devices) {
+                write(dir, rule.allow ? "devices.allow" : "devices.deny", v1_device_rule(rule));
+            }
         }
     }
 
@@ -372,7 +389,7 @@ public:
 
     [[nodiscard]] CgroupPlan plan(const std::string& id) const override {
         CgroupPlan plan;
-        for (const char* controller : needed_controllers) {
+        for (const std::string& controller : controllers()) {
             const std::string parent = root_ + "/" + controller + "/" + parent_name;
             plan.directories.push_back(parent + "/" + id);
             plan.parents.push_back(parent);
@@ -381,6 +398,15 @@ public:
     }
 
 private:
+    /// memory, cpu, pids — and devices where this machine has that hierarchy.
+    [[nodiscard]] std::vector<std::string> controllers() const {
+        std::vector<std::string> list(std::begin(needed_controllers), std::end(needed_controllers));
+        if (is_directory(root_ + "/devices")) {
+            list.emplace_back("devices");
+        }
+        return list;
+    }
+
     struct Dirs {
         std::string controller;
         std::string mount_name; ///< the hierarchy's own name: "memory", "cpu,cpuacct", …

@@ -72,6 +72,8 @@ struct RunFlags {
     std::vector<std::string> cap_drop;
     bool privileged = false;
     std::vector<std::string> security_opts;
+    std::vector<std::string> ulimits;  ///< --ulimit NAME=SOFT[:HARD]
+    std::optional<int> oom_score_adj; ///< --oom-score-adj N
     // images
     std::string image;                      ///< --image REF
     std::string image_root = default_image_root();

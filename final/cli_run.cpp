@@ -3,10 +3,12 @@
 #include "cli.hpp"
 
 #include "caps.hpp"
+#include "devices.hpp"
 #include "engine.hpp"
 #include "masks.hpp"
 #include "monitor.hpp"
 #include "names.hpp"
+#include "rlimits.hpp"
 #include "seccomp.hpp"
 #include "netns.hpp"
 #include "userns.hpp"
@@ -374,14 +376,24 @@ void add_run_options(CLI::App& app, RunFlags& f) {
         ->type_name("CAP")
         ->allow_extra_args(false);
     app.add_flag("--privileged", f.privileged,
-                 "every capability, no seccomp filter, nothing masked or read-only in /proc and /sys\n"
-                 "(the host's devices are still not shown)");
+                 "every capability, no seccomp filter, nothing masked or read-only in /proc and /sys, every device\n"
+                 "allowed by the device cgroup (the host's device nodes are still not shown in /dev). Without it the\n"
+                 "device cgroup (v1: devices.allow; v2: an eBPF program) lets COMMAND open only null, zero, full,\n"
+                 "random, urandom, tty, ptmx and /dev/pts/* (console with -t); mknod works, opening the node does not");
     app.add_option("--security-opt", f.security_opts,
                    "no-new-privileges=false: let setuid binaries and file capabilities work (default: true);\n"
                    "seccomp=unconfined: no seccomp filter; seccomp=FILE.json: this profile (docker's or OCI's format)\n"
                    "instead of the default one (docker's default profile)")
         ->type_name("OPT")
         ->allow_extra_args(false);
+    app.add_option("--ulimit", f.ulimits,
+                   "a resource limit of COMMAND, docker's syntax (repeatable): nofile=1024:2048, nproc=64,\n"
+                   "core=0, stack=… (-1: unlimited; SOFT alone sets both); default: the runtime's own")
+        ->type_name("NAME=SOFT[:HARD]")
+        ->allow_extra_args(false);
+    app.add_option("--oom-score-adj", f.oom_score_adj,
+                   "COMMAND's OOM score adjustment, -1000 (never chosen) to 1000 (chosen first) when memory runs out")
+        ->type_name("N");
     app.add_option("--stop-timeout", f.stop_timeout, "seconds `nsrun stop` waits before SIGKILL (default 10)")
         ->type_name("SECONDS")
         ->capture_default_str();
@@ -471,7 +483,16 @@ ContainerSpec compile_run(const RunFlags& f) {
     compile_network(f, spec);
     compile_ipc(f, spec);
     compile_security(f, spec);
-    spec.linux.resources = {f.memory, f.cpus, f.cpu_weight, f.pids_limit};
+    for (const auto& u : f.ulimits) {
+        spec.process.rlimits.push_back(parse_ulimit(u));
+    }
+    spec.process.oom_score_adj = f.oom_score_adj;
+    spec.linux.resources.memory = f.memory;
+    spec.linux.resources.cpus = f.cpus;
+    spec.linux.resources.cpu_weight = f.cpu_weight;
+    spec.linux.resources.pids_limit = f.pids_limit;
+    // The device cgroup: docker's defaults (--privileged: every device).
+    spec.linux.resources.devices = f.privileged ? privileged_device_rules() : default_device_rules(f.tty);
     if (!f.privileged) {
         spec.linux.masked_paths = default_masked_paths();
         spec.linux.readonly_paths = default_readonly_paths();

@@ -21,6 +21,7 @@
 #include "netns.hpp"
 #include "overlay.hpp"
 #include "pid.hpp"
+#include "rlimits.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
 #include "tty.hpp"
@@ -113,6 +114,7 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
     // RootfsAsWorkingDirectory) and mounts relative to ".": its host uid may
     // not be allowed to walk the rootfs's path (a 0750 home directory).
     const std::string root = plan.userns.enabled ? "." : spec.root.path;
+    refuse_symlinked_system_dirs(root);
     if (plan.etc_files) {
         bind_etc_files(plan.state_dir, root);
     }
@@ -148,6 +150,7 @@ void set_up_process(const Process& process, const std::optional<Seccomp>& seccom
     // None of the runtime's descriptors (state locks, netlink and nft
     // sockets, the bind sources) may survive the exec (CVE-2024-21626).
     nsrun::sys::cloexec_from(3);
+    apply_process_limits(process); // with every capability still held
     if (seccomp && !process.no_new_privileges) {
         // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: while
         // still root, before the uid and the capabilities change (runc's order).
@@ -272,6 +275,12 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
             plan.lifeline->die_with_parent();
         }
         handshake.wait_for_parent();
+        if (!plan.userns.rootless) {
+            // Until it execs, this process is nsrun: its /proc/PID/exe,
+            // fd/ and mem are the runtime's, closed to the container's root
+            // (no CAP_SYS_PTRACE). Rootless, the runtime is the user's own.
+            nsrun::sys::set_not_dumpable();
+        }
         signals.restore_mask_in_child();
         become_root(plan.userns);
         join_namespaces(spec);
@@ -350,6 +359,7 @@ void check_outside(const ContainerSpec& spec, const UserNamespace& userns) {
         check_image_layers(spec);
     }
     check_volumes(spec);
+    check_process_limits(spec.process);
     warn_unhonoured_limits(userns, spec.linux.resources);
 }
 

@@ -63,6 +63,13 @@ int exec_in_container(const Record& record, const Process& process, bool interac
         terminal.emplace();
     }
     const ParentLifeline lifeline;
+    if (::geteuid() == 0) {
+        // The child is born in the container's PID namespace and is nsrun
+        // until it execs: not dumpable from birth (it inherits the flag), so
+        // root in the container (no CAP_SYS_PTRACE) cannot open its
+        // /proc/PID/exe, fd/ or mem (CVE-2016-9962, CVE-2019-5736).
+        nsrun::sys::set_not_dumpable();
+    }
     nsrun::Child child = nsrun::clone_child(0, [&]() -> int {
         handshake.in_child();
         try {

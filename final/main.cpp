@@ -1,6 +1,7 @@
 // nsrun: the complete runtime.  `nsrun SUBCOMMAND [OPTIONS] …`; each
 // subcommand is its own CLI11 app in its own file (cli_*.cpp).
 #include "cli.hpp"
+#include "sealed_exe.hpp"
 
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <unistd.h>
 
 namespace {
 
@@ -88,6 +90,14 @@ int main(int argc, char** argv) {
     if (first == "--version" || first == "-v" || first == "version") {
         std::puts("nsrun version " NSRUN_VERSION "\nspec: 1.0.2");
         return 0;
+    }
+    if ((first == "run" || first == "exec") && ::geteuid() == 0) {
+        // Before anything enters a container: run from a sealed copy (CVE-2019-5736).
+        bool narrate = false;
+        for (int i = 2; i < argc && std::string_view(argv[i]) != "--"; ++i) {
+            narrate = narrate || std::string_view(argv[i]) == "--explain";
+        }
+        run_from_sealed_copy(argv, narrate);
     }
     for (const auto& s : subcommands) {
         if (first == s.name) {

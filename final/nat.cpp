@@ -20,7 +20,8 @@
 // Three details make `curl 127.0.0.1:8080` on the host work: packets the host
 // sends itself never pass prerouting, hence the same DNAT in output; the
 // kernel treats 127.0.0.0/8 leaving through a non-loopback interface as a
-// martian and drops it unless net.ipv4.conf.all.route_localnet=1; and the
+// martian and drops it unless route_localnet=1 on that interface (nsrun sets
+// it on the bridge only, never on `all`); and the
 // container must not see 127.0.0.1 as the source (it would answer itself),
 // hence the masquerade of 127.0.0.0/8.  Forwarding between interfaces is off
 // by default: net.ipv4.ip_forward=1.
@@ -140,7 +141,10 @@ void add_port_mapping(const ContainerSpec& spec, const nl::Cidr& container) {
     if (spec.nsrun.publish.empty()) {
         return;
     }
-    nsrun::sysctl::write("net.ipv4.conf.all.route_localnet", "1");
+    // Only on the bridge: `all` would also route 127.0.0.0/8 from every other
+    // interface, and a neighbour could reach the host's localhost-only
+    // services (CVE-2020-8558, kube-proxy's route_localnet=1).
+    nsrun::sysctl::write(fmt::format("net.ipv4.conf.{}.route_localnet", spec.nsrun.bridge), "1");
     std::string batch;
     for (const auto& p : spec.nsrun.publish) {
         const std::string element = element_of(p);

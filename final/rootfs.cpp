@@ -136,6 +136,22 @@ void check_rootfs(const Root& root) {
     }
 }
 
+void refuse_symlinked_system_dirs(const std::string& root) {
+    const nsrun::UniqueFd dir = nsrun::sys::open(root.empty() ? "/" : root, O_PATH | O_DIRECTORY);
+    for (const char* name : {"proc", "sys", "dev", "tmp"}) {
+        struct stat st {};
+        if (::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISLNK(st.st_mode)) {
+            continue; // missing (made later) or a real directory
+        }
+        char target[4096] = {};
+        const ssize_t n = ::readlinkat(dir.get(), name, target, sizeof target - 1);
+        throw nsrun::Error{fmt::format("the rootfs's /{} is a symlink (to {}): refused, the kernel's filesystems "
+                                       "are mounted only on real directories",
+                                       name, n > 0 ? std::string(target, static_cast<std::size_t>(n)) : "?"),
+                           fmt::format("make /{} an empty directory in the image", name)};
+    }
+}
+
 void enter_rootfs(const Root& root) {
     nsrun::sys::mount(root.path.c_str(), root.path, nullptr, MS_BIND | MS_REC);
     nsrun::sys::chdir(root.path);

@@ -16,6 +16,12 @@ void check_rootfs(const Root& root);
 /// pivot_root(2) and detach the old root, so the host's tree is unreachable.
 void enter_rootfs(const Root& root);
 
+/// In the child, before /proc, /sys, /dev and /tmp are mounted in ROOT: none
+/// of them may be a symlink in the rootfs (an image whose /proc points
+/// elsewhere would get a procfs there — or, before pivot_root, on the host:
+/// CVE-2019-16884).  Throws nsrun::Error naming the link and its target.
+void refuse_symlinked_system_dirs(const std::string& root);
+
 /// In the parent, just around clone: the runtime's working directory is
 /// DIR, so the child starts there — in its own copy of the mount table.  In
 /// a user namespace the child's host uid is another one (100000 with

@@ -9,7 +9,10 @@
 // the host.
 #include "volumes.hpp"
 
+#include "inroot.hpp"
+
 #include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
 #include <nsrun/fs.hpp>
 #include <nsrun/sys.hpp>
 
@@ -30,23 +33,42 @@ void check_destination(const std::string& flag, const std::string& text, const s
     if (path == "/") {
         throw nsrun::Error{fmt::format("{} {}: cannot mount over the container's /", flag, text)};
     }
+    if (is_kernel_filesystem_path(path)) {
+        throw nsrun::Error{fmt::format("{} {}: {} is the kernel's view (/proc, /sys and below): a mount there is "
+                                       "refused",
+                                       flag, text, path),
+                           "mount somewhere else, e.g. -v /srv/data:/data"};
+    }
 }
 
-bool is_dir(const std::string& path) {
+bool is_dir(int fd) {
     struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    return ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/// mkdir -p `path` (inside the container), or an empty file for a file bind.
-void make_destination(const std::string& path, bool directory) {
-    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-        nsrun::sys::mkdir(path.substr(0, slash), 0755);
+std::string describe(const Mount& m) {
+    return m.type == "tmpfs" ? fmt::format("--tmpfs {}", m.destination) : fmt::format("-v {}:{}", m.source, m.destination);
+}
+
+/// The destination, made if missing and resolved inside the root; refused
+/// when it reached /proc, /sys or a cgroup filesystem through a symlink.
+nsrun::UniqueFd destination_of(const Mount& m, int root, bool directory) {
+    nsrun::UniqueFd fd;
+    try {
+        fd = make_in_root(root, m.destination, directory);
+    } catch (const nsrun::SysError& e) {
+        throw nsrun::Error{fmt::format("{}: the destination {} cannot be made inside the container: {}", describe(m),
+                                       m.destination, e.what()),
+                           "a destination is resolved inside the container's root; check the image's symlinks "
+                           "on the way to it"};
     }
-    if (directory) {
-        nsrun::sys::mkdir(path, 0755);
-    } else if (!nsrun::fs::exists(path)) {
-        nsrun::sys::open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (is_on_kernel_filesystem(fd)) {
+        throw nsrun::Error{fmt::format("{}: the destination {} resolves into /proc, /sys or a cgroup filesystem "
+                                       "(a symlink in the rootfs points there)",
+                                       describe(m), m.destination),
+                           "mount somewhere else: a volume may not replace the kernel's view"};
     }
+    return fd;
 }
 
 } // namespace
@@ -83,6 +105,12 @@ Mount parse_tmpfs(const std::string& text) {
 
 void check_volumes(const ContainerSpec& spec) {
     for (const auto& m : spec.mounts) {
+        if ((m.type == "bind" || m.type == "tmpfs") && is_kernel_filesystem_path(m.destination)) {
+            throw nsrun::Error{fmt::format("{}: {} is the kernel's view (/proc, /sys and below): a volume there is "
+                                           "refused",
+                                           describe(m), m.destination),
+                               "mount somewhere else, e.g. -v /srv/data:/data"};
+        }
         if (m.type == "bind" && !nsrun::fs::exists(m.source)) {
             throw nsrun::Error{fmt::format("-v {}:{}: the host path {} does not exist", m.source, m.destination,
                                            m.source),
@@ -105,19 +133,20 @@ std::vector<nsrun::UniqueFd> open_volume_sources(const ContainerSpec& spec) {
 }
 
 void mount_volumes(const ContainerSpec& spec, const std::vector<nsrun::UniqueFd>& sources) {
+    const nsrun::UniqueFd root = nsrun::sys::open("/", O_PATH | O_DIRECTORY);
     for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
         const Mount& m = spec.mounts[i];
         if (m.type == "tmpfs") {
-            make_destination(m.destination, true);
-            nsrun::sys::mount("tmpfs", m.destination, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+            const nsrun::UniqueFd destination = destination_of(m, root.get(), true);
+            nsrun::explain::note("{} is {} inside the root", fd_path(destination), nsrun::explain::quote(m.destination));
+            nsrun::sys::mount("tmpfs", fd_path(destination), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
             continue;
         }
-        const std::string source = fmt::format("/proc/self/fd/{}", sources[i].get());
-        make_destination(m.destination, is_dir(source));
-        const nsrun::UniqueFd destination = nsrun::sys::open(m.destination, O_PATH | O_CLOEXEC);
-        nsrun::sys::move_mount(sources[i].get(), destination.get(), m.destination);
+        const nsrun::UniqueFd destination = destination_of(m, root.get(), is_dir(sources[i].get()));
         if (m.readonly()) {
-            nsrun::sys::mount_setattr_recursive(m.destination, MOUNT_ATTR_RDONLY);
+            // On the detached copy, before it is attached: no path is walked again.
+            nsrun::sys::mount_setattr_recursive(sources[i].get(), MOUNT_ATTR_RDONLY, m.source);
         }
+        nsrun::sys::move_mount(sources[i].get(), destination.get(), m.destination);
     }
 }

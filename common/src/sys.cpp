@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -197,9 +198,8 @@ long statfs_type(const std::string& path) {
     throw SysError(fmt::format("statfs({})", q(path)), err);
 }
 
-void mount_setattr_recursive(const std::string& path, unsigned long long attr_set) {
-    struct mount_attr attr {};
-    attr.attr_set = attr_set;
+namespace {
+std::string mount_attr_names(unsigned long long attr_set) {
     std::string names;
     for (const auto& [bit, name] : {std::pair{MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY"},
                                     std::pair{MOUNT_ATTR_NOSUID, "MOUNT_ATTR_NOSUID"},
@@ -209,9 +209,24 @@ void mount_setattr_recursive(const std::string& path, unsigned long long attr_se
             names += (names.empty() ? "" : "|") + std::string(name);
         }
     }
+    return names.empty() ? "0" : names;
+}
+} // namespace
+
+void mount_setattr_recursive(const std::string& path, unsigned long long attr_set) {
+    struct mount_attr attr {};
+    attr.attr_set = attr_set;
     checked(::mount_setattr(AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr, sizeof attr),
             [&] { return fmt::format("mount_setattr(AT_FDCWD, {}, AT_RECURSIVE, {{attr_set={}}})", q(path),
-                        names.empty() ? "0" : names); });
+                        mount_attr_names(attr_set)); });
+}
+
+void mount_setattr_recursive(int fd, unsigned long long attr_set, const std::string& shown_as) {
+    struct mount_attr attr {};
+    attr.attr_set = attr_set;
+    checked(::mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
+            [&] { return fmt::format("mount_setattr({} <{}>, \"\", AT_EMPTY_PATH|AT_RECURSIVE, {{attr_set={}}})", fd,
+                        shown_as, mount_attr_names(attr_set)); });
 }
 
 void setresuid(uid_t uid) {
@@ -286,6 +301,19 @@ void set_parent_death_signal(int sig) {
 }
 
 void set_no_new_privs() { checked(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS, 1)"); }
+
+void set_not_dumpable() { checked(::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE, 0)"); }
+
+void setrlimit(int resource, std::uint64_t soft, std::uint64_t hard, const std::string& name) {
+    struct rlimit64 limit {};
+    limit.rlim_cur = soft;
+    limit.rlim_max = hard;
+    const auto text = [](std::uint64_t v) {
+        return v == RLIM64_INFINITY ? std::string("RLIM_INFINITY") : std::to_string(v);
+    };
+    checked(::prlimit64(0, static_cast<__rlimit_resource>(resource), &limit, nullptr),
+            [&] { return fmt::format("prlimit(0, {}, {{{}, {}}})", name, text(soft), text(hard)); });
+}
 
 void drop_bounding_capability(int cap, const std::string& name) {
     checked(::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), [&] { return fmt::format("prctl(PR_CAPBSET_DROP, {})", name); });

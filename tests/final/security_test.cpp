@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <sys/stat.h>
@@ -290,6 +291,262 @@ STEP_TEST(Security, ASetuidHelperGivesANonRootUserNothing,
                                  {"security"});
     EXPECT_EQ(value(relaxed.out, "no_new_privs"), "0") << relaxed;
     EXPECT_EQ(value(relaxed.out, "euid"), "0") << "without no_new_privs setuid works again" << relaxed;
+}
+
+// --- paths from the rootfs are hostile ---------------------------------------------
+
+/// A copy of the lab rootfs in `dir`/rootfs (the tests plant symlinks in it).
+std::string copy_rootfs(const TempDir& dir) {
+    const std::string root = dir.path() + "/rootfs";
+    fs::copy(config().rootfs, root, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    return root;
+}
+
+/// Every name under `dir`, recursively (what the host holds there).
+std::set<std::string> tree_of(const std::string& dir) {
+    std::set<std::string> names;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        names.insert(entry.path().string());
+    }
+    return names;
+}
+
+STEP_TEST(Security, MountDestinationsThroughHostileSymlinksStayInsideTheRoot,
+          "an image whose /escape-abs is a symlink to a host directory (absolute) and /escape-rel one to "
+          "../../../../..<host directory> (CVE-2021-30465 class): -v and --tmpfs through them land inside the "
+          "container's root (openat2 RESOLVE_IN_ROOT), the container sees its volume, and the host directory is "
+          "untouched") {
+    TempDir dir;
+    const std::string root = copy_rootfs(dir);
+    const std::string target = dir.path() + "/host-target";
+    fs::create_directories(target);
+    std::ofstream(target + "/keep") << "host";
+    fs::create_symlink(target, root + "/escape-abs");
+    fs::create_symlink("../../../../../../../.." + target, root + "/escape-rel");
+    TempDir data;
+    std::ofstream(data.path() + "/marker") << "volume";
+    const auto before = tree_of(target);
+    const Result r = nsrun({"run", "--network", "none", "--rootfs", root, "-v", data.path() + ":/escape-abs/vol",
+                            "-v", data.path() + ":/escape-rel/vol2:ro", "--tmpfs", "/escape-abs/t", "--", "sh", "-c",
+                            "lab-probe read /escape-abs/vol/marker; lab-probe read /escape-rel/vol2/marker"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(values(r.out, "bytes"), (std::vector<std::string>{"6", "6"})) << "the volumes are inside" << r;
+    EXPECT_EQ(tree_of(target), before) << "nothing may be made in the host directory the symlinks name";
+    EXPECT_EQ(host_file(target + "/keep"), "host");
+}
+
+STEP_TEST(Security, VolumesOntoProcOrSysAreRefused,
+          "-v onto /proc, /sys or below (the cgroup view too) and --tmpfs there are refused with 125 and a named "
+          "reason before anything is made; a destination that reaches /proc through a symlink of the image is "
+          "refused too") {
+    TempDir data;
+    for (const auto& flags : std::vector<std::vector<std::string>>{{"-v", data.path() + ":/proc/sys/kernel"},
+                                                                   {"-v", data.path() + ":/sys/fs/cgroup"},
+                                                                   {"-v", data.path() + ":/proc"},
+                                                                   {"--tmpfs", "/sys/kernel"}}) {
+        const Result r = probe(flags, {"pid"});
+        EXPECT_EQ(r.status, 125) << flags[1] << r;
+        EXPECT_NE(r.err.find("kernel's view"), std::string::npos) << "the reason is named" << r;
+        EXPECT_EQ(value(r.out, "pid"), "") << r;
+    }
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
+    TempDir dir;
+    const std::string root = copy_rootfs(dir);
+    fs::create_symlink("/proc/sys", root + "/p");
+    const Result through = probe({"--rootfs", root, "-v", data.path() + ":/p/vm"}, {"pid"});
+    EXPECT_EQ(through.status, 125) << through;
+    EXPECT_NE(through.err.find("resolves into /proc"), std::string::npos) << through;
+    EXPECT_EQ(value(through.out, "pid"), "") << through;
+}
+
+STEP_TEST(Security, ARootfsWhoseProcIsASymlinkIsRefused,
+          "an image whose /proc (or /dev) is a symlink — to a host path or anywhere — is refused with 125 naming "
+          "the link: the kernel's filesystems are mounted only on real directories (CVE-2019-16884)") {
+    for (const std::string name : {"proc", "dev"}) {
+        TempDir dir;
+        const std::string root = copy_rootfs(dir);
+        TempDir bait; // the host directory the link names
+        fs::remove_all(root + "/" + name);
+        fs::create_symlink(bait.path(), root + "/" + name);
+        const Result r = probe({"--rootfs", root}, {"pid"});
+        EXPECT_EQ(r.status, 125) << name << r;
+        EXPECT_NE(r.err.find("/" + name + " is a symlink"), std::string::npos) << r;
+        EXPECT_EQ(value(r.out, "pid"), "") << r;
+        EXPECT_TRUE(tree_of(bait.path()).empty()) << "nothing may be made in the link's target";
+    }
+}
+
+// --- mount propagation ------------------------------------------------------------
+
+STEP_TEST(Security, MountsDoNotPropagateThroughAVolumeEitherWay,
+          "volumes are rprivate (docker's default): with a shared host mount as the volume's source, a mount made "
+          "inside under the volume (with --cap-add SYS_ADMIN) never appears on the host, and a mount the host makes "
+          "under the source after the start never appears inside") {
+    TempDir data;
+    const std::string src = data.path();
+    // A shared mount in the throwaway host: without rprivate, mounts would travel both ways.
+    ASSERT_EQ(host().sh("mount --bind " + src + " " + src + " && mount --make-shared " + src).status, 0);
+    fs::create_directories(src + "/inside");
+    fs::create_directories(src + "/late");
+    const std::string id = detach({"--name", "prop", "--network", "none", "--cap-add", "SYS_ADMIN", "-v",
+                                   src + ":/data", "--", "sleep", "100"});
+    const Result inside = nsrun({"exec", "prop", "lab-probe", "try-mount", "/data/inside"});
+    EXPECT_EQ(value(inside.out, "ok"), "1") << inside;
+    const Result host_mounts = host().sh("grep -c ' " + src + "/inside ' /proc/self/mountinfo");
+    EXPECT_EQ(first_line(host_mounts.out), "0") << "the container's mount must not reach the host" << host_mounts;
+    ASSERT_EQ(host().sh("mount -t tmpfs lab-late " + src + "/late").status, 0);
+    const Result seen = nsrun({"exec", "prop", "lab-probe", "mounts"});
+    ASSERT_EQ(seen.status, 0) << seen;
+    EXPECT_EQ(mount_line(seen, "/data/late"), "") << "the host's later mount must not appear inside" << seen;
+    EXPECT_NE(mount_line(seen, "/data/inside"), "") << "the container's own mount is there" << seen;
+    host().sh("umount " + src + "/late; umount -l " + src);
+}
+
+// --- the runtime binary (CVE-2019-5736) ---------------------------------------------
+
+STEP_TEST(Security, TheRuntimeBinaryIsOutOfReachFromInside,
+          "an --init PID 1 is nsrun's code for the container's whole life, and an image whose COMMAND is "
+          "#!/proc/self/exe makes the kernel run nsrun's image as the container: both are a sealed in-memory copy "
+          "(memfd), never the host's binary; /proc/1/exe is closed to root inside (not dumpable), and with "
+          "--cap-add SYS_PTRACE it opens the sealed copy, which refuses the write; the host's binary is unchanged") {
+    TempDir dir;
+    const std::string bin = dir.path() + "/nsrun";
+    fs::copy_file(config().bin.front(), bin);
+    fs::permissions(bin, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    const std::string before = host_file(bin);
+    ASSERT_FALSE(before.empty());
+    const std::string root = copy_rootfs(dir);
+    // An image with the host's C libraries (as any glibc image has): nsrun's image can run in it.
+    std::istringstream libraries(host().exec({"ldd", bin}).out);
+    for (std::string word; libraries >> word;) {
+        if (word.starts_with("/") && fs::exists(word)) {
+            fs::create_directories(root + fs::path(word).parent_path().string());
+            fs::copy_file(word, root + word, fs::copy_options::overwrite_existing);
+        }
+    }
+    std::ofstream(root + "/evil") << "#!/proc/self/exe --version\n";
+    fs::permissions(root + "/evil", fs::perms::owner_all);
+    const auto copy = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), bin);
+        return host().exec(args);
+    };
+    const Result started = copy({"run", "-d", "--name", "exe", "--network", "none", "--init", "--rootfs", root,
+                                 "--", "sleep", "100"});
+    ASSERT_EQ(started.status, 0) << started;
+    const Result closed = copy({"exec", "exe", "lab-probe", "try-write-exe", "1"});
+    EXPECT_EQ(value(closed.out, "ok"), "0") << closed;
+    EXPECT_EQ(value(closed.out, "errno"), "EACCES") << "PID 1 is not dumpable" << closed;
+    const Result traced = copy({"run", "--network", "none", "--init", "--cap-add", "SYS_PTRACE", "--rootfs", root,
+                                "--", "lab-probe", "try-write-exe", "1"});
+    EXPECT_TRUE(value(traced.out, "exe").starts_with("/memfd:nsrun")) << "PID 1 runs the sealed copy" << traced;
+    EXPECT_EQ(value(traced.out, "ok"), "0") << traced;
+    const std::string refused = value(traced.out, "errno");
+    EXPECT_TRUE(refused == "EPERM" || refused == "ETXTBSY") << "the sealed copy refuses writes" << traced;
+    const Result script = copy({"exec", "exe", "/evil"});
+    EXPECT_NE(script.out.find("nsrun"), std::string::npos) << "the kernel ran nsrun's image inside" << script;
+    EXPECT_EQ(host_file(bin), before) << "the host's nsrun binary must be unchanged";
+    copy({"rm", "-f", "exe"});
+}
+
+// --- resource limits -----------------------------------------------------------------
+
+STEP_TEST(Security, UlimitAndOomScoreAdjApplyToTheContainersProcess,
+          "--ulimit nofile=1024:2048 --ulimit core=0 --ulimit nproc=300:400 set COMMAND's limits (getrlimit inside), "
+          "--oom-score-adj 500 its /proc/PID/oom_score_adj, as seen from the host too") {
+    const Result r = probe({"--ulimit", "nofile=1024:2048", "--ulimit", "core=0", "--ulimit", "nproc=300:400",
+                            "--oom-score-adj", "500"},
+                           {"rlimits"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "nofile"), "1024:2048") << r;
+    EXPECT_EQ(value(r.out, "core"), "0:0") << r;
+    EXPECT_EQ(value(r.out, "nproc"), "300:400") << r;
+    EXPECT_EQ(value(r.out, "oom_score_adj"), "500") << r;
+    detach({"--name", "oom", "--network", "none", "--oom-score-adj", "300", "--", "sleep", "100"});
+    const auto info = inspect("oom");
+    ASSERT_FALSE(info.is_null());
+    const int pid = info["State"]["Pid"].get<int>();
+    ASSERT_GT(pid, 0);
+    std::ifstream adj("/proc/" + std::to_string(pid) + "/oom_score_adj");
+    std::string host_view;
+    adj >> host_view;
+    EXPECT_EQ(host_view, "300") << "the host sees the container's process's adjustment";
+}
+
+STEP_TEST(Security, BadUlimitsAreRefusedBeforeAnythingIsCreated,
+          "--ulimit with an unknown name, a soft limit above the hard one or no number, and --oom-score-adj out "
+          "of -1000..1000, are refused with 125 naming the value; nothing is created") {
+    for (const auto& flags : std::vector<std::vector<std::string>>{{"--ulimit", "bogus=1"},
+                                                                   {"--ulimit", "nofile=2048:1024"},
+                                                                   {"--ulimit", "nofile=lots"},
+                                                                   {"--oom-score-adj", "2000"}}) {
+        const Result r = probe(flags, {"rlimits"});
+        EXPECT_EQ(r.status, 125) << flags[1] << r;
+        EXPECT_NE(r.err.find(flags[1]), std::string::npos) << "the message names the value" << r;
+        EXPECT_EQ(value(r.out, "nofile"), "") << r;
+    }
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
+}
+
+// --- the device cgroup ------------------------------------------------------------------
+
+STEP_TEST(Security, ABlockDeviceCanBeMadeButNotOpened,
+          "root inside keeps CAP_MKNOD (docker's default) and makes /dev/sda (block 8:0), but the device cgroup "
+          "refuses to open it (EPERM) — also with --cap-add MKNOD — while /dev/null works; on cgroup v1 the "
+          "container's devices.list holds docker's allow-list, on v2 an eBPF program enforces the same") {
+    for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--cap-add", "MKNOD"}}) {
+        std::vector<std::string> args = {"run", "--network", "none"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.insert(args.end(), {"--", "sh", "-c",
+                                 "lab-probe try-mknod-block /dev/sda; lab-probe read /dev/sda; lab-probe read /dev/null"});
+        const Result r = nsrun(args);
+        ASSERT_EQ(r.status, 0) << r;
+        EXPECT_EQ(values(r.out, "ok"), (std::vector<std::string>{"1", "0", "1"})) << "mknod ok, open refused" << r;
+        EXPECT_EQ(value(r.out, "errno"), "EPERM") << r;
+    }
+    const std::string id = detach({"--name", "dev", "--network", "none", "--", "sleep", "100"});
+    std::string list;
+    for (const auto& dir : cgroups_of(id)) {
+        if (fs::exists(dir + "/devices.list")) {
+            list = host_file(dir + "/devices.list");
+        }
+    }
+    if (fs::exists("/sys/fs/cgroup/devices")) { // v1: the host's view of the rules
+        EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;
+        EXPECT_NE(list.find("b *:* m"), std::string::npos) << list;
+        EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;
+    }
+}
+
+// --- published ports --------------------------------------------------------------------
+
+/// With the fixture's outside namespace (another machine on the throwaway host's link).
+class SecurityNet : public NsrunTest {
+protected:
+    [[nodiscard]] bool wants_outside() const override { return true; }
+};
+
+STEP_TEST(SecurityNet, ALoopbackPublishIsReachableOnlyOnLoopback,
+          "-p 127.0.0.1:8089:80 is reached at the host's 127.0.0.1 only: not at the host's own address (from the "
+          "host or another machine), not from a neighbour container at the bridge's gateway; route_localnet is set "
+          "on the bridge alone, never on `all` (CVE-2020-8558)") {
+    detach({"--name", "web", "-p", "127.0.0.1:8089:80", "--", "httpd", "-f", "-p", "80", "-h", "/srv/www"});
+    Result local;
+    for (int i = 0; i < 50 && value(local.out, "status") != "200"; ++i) {
+        local = host().exec({"lab-probe", "http-get", "127.0.0.1", "8089", "/"});
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(value(local.out, "status"), "200") << "the host reaches it on loopback" << local;
+    const Result other = host().exec({"lab-probe", "http-get", NetLab::host_address, "8089", "/"}, 10s);
+    EXPECT_NE(value(other.out, "status"), "200") << "not at the host's other address" << other;
+    const Result remote = outside().exec({"lab-probe", "http-get", NetLab::host_address, "8089", "/"}, 10s);
+    EXPECT_NE(value(remote.out, "status"), "200") << "not from another machine" << remote;
+    const Result net = nsrun({"run", "--", "lab-probe", "net"});
+    const std::string gateway = probe_gateway(net.out);
+    ASSERT_FALSE(gateway.empty()) << net;
+    const Result neighbour = nsrun({"run", "--", "lab-probe", "http-get", gateway, "8089", "/"});
+    EXPECT_NE(value(neighbour.out, "status"), "200") << "not from a neighbour at the gateway" << neighbour;
+    EXPECT_EQ(first_line(host().exec({"cat", "/proc/sys/net/ipv4/conf/all/route_localnet"}).out), "0");
 }
 
 // --- the runtime is no way in ----------------------------------------------------

@@ -44,6 +44,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -640,6 +641,36 @@ int cmd_try_mknod_block(Args args) {
     return report_try(::mknod(args[0], S_IFBLK | 0600, makedev(8, 0)));
 }
 
+int cmd_try_write_exe(Args args) {
+    // CVE-2019-5736: runc's binary, reached through /proc/PID/exe of a runc process that
+    // entered the container, was opened for writing and overwritten on the host.  The write
+    // puts back the byte that is there, so even a successful attack changes nothing.
+    const std::string exe = "/proc/" + std::string(args[0]) + "/exe";
+    char target[4096] = {};
+    const ssize_t n = ::readlink(exe.c_str(), target, sizeof target - 1);
+    emit("exe", n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string("?"));
+    Fd fd{::open(exe.c_str(), O_RDWR | O_CLOEXEC)};
+    if (fd.get() < 0) return report_try(-1);
+    char byte = 0;
+    if (::pread(fd.get(), &byte, 1, 0) != 1) return report_try(-1);
+    return report_try(::pwrite(fd.get(), &byte, 1, 0) == 1 ? 0 : -1);
+}
+
+int cmd_rlimits(Args) {
+    for (const auto& [name, resource] : {std::pair{"nofile", RLIMIT_NOFILE}, std::pair{"nproc", RLIMIT_NPROC},
+                                         std::pair{"core", RLIMIT_CORE}, std::pair{"stack", RLIMIT_STACK}}) {
+        rlimit limit{};
+        ::getrlimit(resource, &limit);
+        const auto text = [](rlim_t v) { return v == RLIM_INFINITY ? std::string("unlimited") : std::to_string(v); };
+        emit(name, text(limit.rlim_cur) + ":" + text(limit.rlim_max));
+    }
+    std::ifstream adj("/proc/self/oom_score_adj");
+    std::string value;
+    adj >> value;
+    emit("oom_score_adj", value);
+    return 0;
+}
+
 int cmd_try_open_by_handle(Args args) {
     // The shocker attack (2014): open_by_handle_at opens any inode of the filesystem by its handle,
     // whatever the caller's root is. Needs CAP_DAC_READ_SEARCH.
@@ -973,6 +1004,8 @@ constexpr std::array kCommands = {
     Command{"try-unshare", "NS", 1, 1, cmd_try_unshare, "unshare(CLONE_NEW<NS>), NS=user|mount|net|pid|uts|ipc|cgroup: ok=, errno="},
     Command{"try-mknod-block", "PATH", 1, 1, cmd_try_mknod_block, "mknod PATH as block device 8:0: ok=, errno="},
     Command{"try-open-by-handle", "PATH", 1, 1, cmd_try_open_by_handle, "name_to_handle_at + open_by_handle_at: ok=, errno="},
+    Command{"try-write-exe", "PID", 1, 1, cmd_try_write_exe, "open /proc/PID/exe read-write, write its first byte back: exe=TARGET, ok=, errno="},
+    Command{"rlimits", "", 0, 0, cmd_rlimits, "nofile=, nproc=, core=, stack=SOFT:HARD (getrlimit), oom_score_adj=N"},
     Command{"fds", "", 0, 0, cmd_fds, "fd=N TARGET for every open descriptor"},
     Command{"cwd", "", 0, 0, cmd_cwd, "cwd=PATH (getcwd)"},
     Command{"sleep", "SECONDS", 1, 1, cmd_sleep, "sleep (fractions allowed)"},

@@ -62,6 +62,9 @@ long statfs_type(const std::string& path);
 /// mount_setattr(2) with AT_RECURSIVE: set MOUNT_ATTR_* flags on a whole mount tree
 /// (e.g. make a recursive bind mount read-only, submounts included).
 void mount_setattr_recursive(const std::string& path, unsigned long long attr_set);
+/// mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, {attr_set}): the same on
+/// the mount tree a descriptor holds (a detached open_tree copy too).
+void mount_setattr_recursive(int fd, unsigned long long attr_set, const std::string& shown_as);
 /// setresuid(2) with all three ids equal.
 void setresuid(uid_t uid);
 /// setresgid(2) with all three ids equal.
@@ -98,6 +101,14 @@ void set_parent_death_signal(int sig);
 /// privileges (setuid/setgid bits and file capabilities are ignored); inherited
 /// by every child and irrevocable.
 void set_no_new_privs();
+/// prctl(PR_SET_DUMPABLE, 0): /proc/PID/{exe,fd,mem,environ…} of this
+/// process open only to a holder of CAP_SYS_PTRACE, and no ptrace attach by
+/// its own uid; execve of a normal binary sets it back (CVE-2016-9962,
+/// CVE-2019-5736: a runtime that enters a container before it execs).
+void set_not_dumpable();
+/// rlimit changes: prlimit(0, resource, {soft, hard}) on this process;
+/// `name` as the narration shows it (RLIMIT_NOFILE).
+void setrlimit(int resource, std::uint64_t soft, std::uint64_t hard, const std::string& name);
 /// prctl(PR_CAPBSET_DROP, cap): remove `cap` (named `name` in the narration)
 /// from the bounding set, so no later execve can ever regain it.
 void drop_bounding_capability(int cap, const std::string& name);

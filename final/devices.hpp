@@ -1,0 +1,37 @@
+/// @file devices.hpp
+/// The device cgroup: which device nodes the container may open (read,
+/// write) or create (mknod).  A container's /dev is a fresh tmpfs holding
+/// only harmless nodes, but root in it keeps CAP_MKNOD (docker's default):
+/// without this layer `mknod /dev/sda b 8 0` would open the host's disk.
+/// cgroup v1: the devices controller's devices.deny/devices.allow files.
+/// cgroup v2 has no such files: an eBPF program of type
+/// BPF_PROG_TYPE_CGROUP_DEVICE, attached to the container's cgroup, answers
+/// for every open and mknod (as runc and crun do).
+#pragma once
+
+#include "spec.hpp"
+
+#include <linux/bpf.h>
+
+#include <string>
+#include <vector>
+
+/// docker's default rules: deny everything; allow mknod of any char or
+/// block device (opening it is what is refused); allow rwm of null, zero,
+/// full, random, urandom, tty, ptmx, /dev/pts/* — and console with a terminal.
+std::vector<DeviceRule> default_device_rules(bool terminal);
+/// --privileged: every device (docker's "a *:* rwm" allow).
+std::vector<DeviceRule> privileged_device_rules();
+
+/// One rule as v1's devices.allow/devices.deny take it: "c 1:3 rwm", "a *:* rwm".
+std::string v1_device_rule(const DeviceRule& rule);
+
+/// The eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) that enforces `rules`:
+/// the last matching rule decides (OCI's order), nothing matching is denied.
+std::vector<bpf_insn> device_program(const std::vector<DeviceRule>& rules);
+
+/// Load device_program(rules) and attach it to the cgroup directory `dir`
+/// (bpf(2) BPF_PROG_LOAD, BPF_PROG_ATTACH with BPF_CGROUP_DEVICE).  The
+/// attachment lives as long as the cgroup.  Throws nsrun::Error with the
+/// verifier's log on refusal.
+void attach_device_program(const std::string& dir, const std::vector<DeviceRule>& rules);

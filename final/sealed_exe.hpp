@@ -1,0 +1,19 @@
+/// @file sealed_exe.hpp
+/// CVE-2019-5736: the runtime's own binary must be out of a container's
+/// reach.  A process that nsrun starts inside a container runs nsrun's image
+/// until it execs COMMAND (an `--init` PID 1 never does), and an image whose
+/// COMMAND is a script starting `#!/proc/self/exe` makes the kernel exec that
+/// very image *as the container's process*: its /proc/PID/exe is then a
+/// handle on the host's binary, which root in the container can reopen for
+/// writing once no nsrun runs any more, and replace.  As runc does, `run`
+/// and `exec` first re-execute themselves from a sealed in-memory copy
+/// (memfd_create + F_SEAL_WRITE|SHRINK|GROW|SEAL + fexecve): whatever a
+/// container reaches through /proc/PID/exe is that copy, which no one can
+/// change.
+#pragma once
+
+/// When /proc/self/exe is not a sealed memfd yet: copy it into one, seal it
+/// and fexecve(argv) from it (does not return).  When it is: return.  A
+/// failure is reported as a warning and nsrun goes on unsealed (the
+/// container process is still made non-dumpable).
+void run_from_sealed_copy(char** argv, bool narrate);
