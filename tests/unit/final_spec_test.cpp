@@ -156,7 +156,8 @@ TEST(FinalSpec, CloneFlagsFollowTheNamespaces) {
 
 TEST(FinalSpec, JsonRoundTripKeepsEverything) {
     const ContainerSpec spec = compile({"--name", "web", "-d", "-m", "128m", "-p", "8080:80", "-v", "/srv:/srv:ro",
-                                        "--tmpfs", "/run", "-e", "A=1", "-w", "/srv", "--userns", "httpd", "-f"});
+                                        "--tmpfs", "/run", "-e", "A=1", "-w", "/srv", "--userns", "--ulimit", "nofile=10:20",
+                                        "--oom-score-adj", "5", "httpd", "-f"});
     const nlohmann::json j = spec;
     EXPECT_EQ(j.at("ociVersion"), "1.0.2");
     EXPECT_EQ(j.at("process").at("args").size(), 2u);
