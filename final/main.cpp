@@ -69,6 +69,7 @@ void usage(std::FILE* out) {
 } // namespace
 
 int main(int argc, char** argv) {
+    char** const whole_argv = argv; // with the global flags: what a re-exec must repeat
     try {
         const int globals = parse_global_flags(argc, argv);
         argv += globals;
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
         for (int i = 2; i < argc && std::string_view(argv[i]) != "--"; ++i) {
             narrate = narrate || std::string_view(argv[i]) == "--explain";
         }
-        run_from_sealed_copy(argv, narrate);
+        run_from_sealed_copy(whole_argv, narrate);
     }
     for (const auto& s : subcommands) {
         if (first == s.name) {

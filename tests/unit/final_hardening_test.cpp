@@ -140,6 +140,14 @@ TEST(FinalDevices, TheLastMatchingRuleDecides) {
     EXPECT_EQ(run_device_program(device_program(rules), blk, wr, 8, 3), 0) << "denied after";
     EXPECT_EQ(run_device_program(device_program(rules), blk, rd, 8, 3), 1) << "read is not in the deny";
     EXPECT_EQ(run_device_program(device_program({}), chr, rd, 1, 3), 0) << "no rule: deny";
+    // The verifier refuses unreachable instructions: nothing may follow a rule for every device.
+    EXPECT_EQ(device_program(privileged_device_rules()).size(), 8u);
+    const auto rules_without_first = std::vector<DeviceRule>(default_device_rules(false)).size() - 1;
+    std::vector<DeviceRule> rest = default_device_rules(false);
+    rest.erase(rest.begin());
+    EXPECT_EQ(rest.size(), rules_without_first);
+    EXPECT_EQ(device_program(default_device_rules(false)).size(), device_program(rest).size())
+        << "docker's first rule (deny a *:* rwm) takes the place of the final deny";
 }
 
 TEST(FinalDevices, V1RulesAreWrittenAsTheKernelReadsThem) {
