@@ -79,6 +79,7 @@ int archive_read_set_callback_data(struct archive* a, void* data) {
     return NSRUN_REAL(archive_read_set_callback_data)(a, data);
 }
 int archive_read_open1(struct archive* a) { return NSRUN_REAL(archive_read_open1)(a); }
+int archive_filter_code(struct archive* a, int n) { return NSRUN_REAL(archive_filter_code)(a, n); }
 int archive_read_open_filename(struct archive* a, const char* filename, size_t block_size) {
     return NSRUN_REAL(archive_read_open_filename)(a, filename, block_size);
 }

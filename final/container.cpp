@@ -716,8 +716,11 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
             store.save(record);
         }
     }
+    // A ".new-ID" whose lock is free was left by a runtime killed before its
+    // container got its name: no other record points at it, so every sweep
+    // (the one each run starts with, too) removes it.
+    store.remove_unfinished();
     if (all) {
-        store.remove_unfinished();
         sweep_stale_leases(state_dir);
     }
     return reclaimed;

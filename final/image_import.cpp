@@ -518,6 +518,7 @@ la_ssize_t read_compressed(archive* a, void* data, const void** out) {
 /// The uncompressed side: the decompressor's output, hashed, handed to tar.
 struct Uncompressed {
     archive* decompressor;
+    bool hashed; ///< false for a layer stored uncompressed: its blob digest is its diff_id
     Sha256 hash;
     std::vector<char> buffer = std::vector<char>(block_size);
     std::uint64_t total = 0;
@@ -530,7 +531,9 @@ la_ssize_t read_uncompressed(archive* a, void* data, const void** out) {
         archive_set_error(a, EIO, "decompressing: %s", error_of(u->decompressor));
         return -1;
     }
-    u->hash.update(u->buffer.data(), static_cast<std::size_t>(n));
+    if (u->hashed) {
+        u->hash.update(u->buffer.data(), static_cast<std::size_t>(n));
+    }
     u->total += static_cast<std::uint64_t>(n);
     *out = u->buffer.data();
     return n;
@@ -610,7 +613,11 @@ Unpacked unpack_layer(Source& source, const std::string& dir, const LayerOptions
         throw nsrun::Error{fmt::format("the layer cannot be read: {}", error_of(decompressor.get())),
                            "the archive is truncated or corrupt: nothing was stored"};
     }
-    Uncompressed uncompressed{decompressor.get(), {}, std::vector<char>(block_size), 0};
+    // docker save stores layers as plain tar: then the bytes tar reads are
+    // the bytes already hashed on the way in, and hashing them again would
+    // cost as much CPU as the rest of the import.
+    const bool stored_plain = archive_filter_code(decompressor.get(), 0) == ARCHIVE_FILTER_NONE;
+    Uncompressed uncompressed{decompressor.get(), !stored_plain, {}, std::vector<char>(block_size), 0};
     Reader tar;
     archive_read_support_format_tar(tar.get());
     archive_read_set_read_callback(tar.get(), read_uncompressed);
@@ -652,7 +659,8 @@ Unpacked unpack_layer(Source& source, const std::string& dir, const LayerOptions
     while (const std::size_t n = source.read(rest.data(), rest.size())) {
         compressed.hash.update(rest.data(), n);
     }
-    return {compressed.hash.hex(), uncompressed.hash.hex(), writer.stats()};
+    const std::string blob_hex = compressed.hash.hex();
+    return {blob_hex, stored_plain ? blob_hex : uncompressed.hash.hex(), writer.stats()};
 }
 
 /// A layer unpacked in tmp/, verified, waiting to be renamed into layers/.

@@ -3,6 +3,7 @@
 #include "fixture.hpp"
 
 #include <fstream>
+#include <unistd.h>
 
 namespace lab {
 namespace {
@@ -125,6 +126,32 @@ STEP_TEST(BadInput, ATruncatedStateFileIsReclaimedByGc,
     const Result gc = nsrun({"gc"});
     EXPECT_EQ(gc.status, 0) << gc;
     EXPECT_TRUE(state_ids().empty()) << gc;
+}
+
+STEP_TEST(BadInput, AHalfMadeContainerDirectoryIsReclaimedByTheNextRun,
+          "a runtime killed between making its container's directory (.new-ID) and naming it leaves an unlocked "
+          ".new-ID: the next plain run removes it (no gc needed); a .new-ID whose lock is held is left alone") {
+    const std::string root = "/run/nsrun/containers";
+    ASSERT_EQ(host().sh("mkdir -p " + root + "/.new-0123456789ab && : > " + root + "/.new-0123456789ab/lock").status, 0);
+    // One being made right now: its maker holds the lock (flock in the background).
+    ASSERT_EQ(host().sh("mkdir -p " + root + "/.new-ba9876543210 && : > " + root + "/.new-ba9876543210/lock").status, 0);
+    // One process holds it and is killed by pid at the end (flock(1) would fork a child that keeps it).
+    auto holder = host().spawn({"sh", "-c", "exec 9>>" + root + "/.new-ba9876543210/lock && flock 9 && exec sleep 30"});
+    bool held = false;
+    for (int i = 0; i < 100 && !held; ++i) {
+        held = host().sh("flock -n " + root + "/.new-ba9876543210/lock true").status != 0;
+        if (!held) ::usleep(50 * 1000);
+    }
+    ASSERT_TRUE(held) << "the background flock never took the lock";
+    const Result run = nsrun({"run", "--rm", "--network", "none", "--", "true"});
+    EXPECT_EQ(run.status, 0) << run;
+    const Result left = host().sh("ls -A " + root);
+    EXPECT_EQ(left.out.find(".new-0123456789ab"), std::string::npos) << "the unlocked leftover is removed" << left;
+    EXPECT_NE(left.out.find(".new-ba9876543210"), std::string::npos) << "the locked one is being made: kept" << left;
+    holder->signal(SIGKILL);
+    holder->finish();
+    EXPECT_EQ(nsrun({"gc"}).status, 0);
+    EXPECT_EQ(host().sh("ls -A " + root).out, "") << "gc removes it once its maker is gone";
 }
 
 STEP_TEST(BadInput, TwoConcurrentRmOfTheSameContainer,
