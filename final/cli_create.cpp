@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include "engine.hpp"
+#include "oci_config.hpp"
 #include "state.hpp"
 
 #include <nsrun/error.hpp>
@@ -57,6 +58,11 @@ int cli_create(int argc, char** argv) {
             request.pid_file = std::filesystem::absolute(pid_file).string();
         }
         ContainerSpec spec = engine_spec_from_bundle(request.bundle);
+        // Until the engine honours all of config.json: its hooks and
+        // annotations from the full parser (oci_config.hpp).
+        const ContainerSpec full = spec_from_bundle(request.bundle);
+        spec.hooks = full.hooks;
+        spec.annotations = full.annotations;
         spec.nsrun.state_dir = common.state_dir;
         create_container(std::move(spec), request);
         return 0;

@@ -9,6 +9,9 @@
 // crash — finds exactly what may exist.
 #include "engine.hpp"
 
+#include "hooks.hpp"
+#include "oci.hpp"
+
 #include "bridge.hpp"
 #include "caps.hpp"
 #include "cgroups.hpp"
@@ -48,6 +51,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace nl = nsrun::netlink;
 
@@ -605,6 +609,15 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
     }
     rec.save();
+    if (request) {
+        // The namespaces exist, nothing runs yet: prestart (deprecated) and
+        // createRuntime, in the runtime's namespaces.  A failure fails create.
+        nlohmann::json state = oci_state(record);
+        state["status"] = "creating";
+        state["pid"] = child.pid();
+        run_hooks(spec.hooks.prestart, "prestart", state.dump());
+        run_hooks(spec.hooks.createRuntime, "createRuntime", state.dump());
+    }
     handshake.release_child();
     if (request) {
         if (terminal) {

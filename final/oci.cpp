@@ -3,6 +3,9 @@
 
 #include "cgroups.hpp"
 #include "engine.hpp"
+#include "hooks.hpp"
+
+#include <nsrun/cli.hpp>
 
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
@@ -44,7 +47,7 @@ json oci_state(const Record& record) {
         {"id", record.id},
         {"status", status},
         {"bundle", record.bundle},
-        {"annotations", json::object()},
+        {"annotations", record.spec.annotations},
     };
     if (status != "stopped" && record.init.pid > 0) {
         state["pid"] = record.init.pid; // runtime.md: REQUIRED when created or running
@@ -125,6 +128,11 @@ void start_container(const Store& store, const std::string& id) {
     record.status = Status::running;
     record.started = now_rfc3339();
     store.save(record);
+    try {
+        run_hooks(record.spec.hooks.poststart, "poststart", oci_state(record).dump());
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_warning(e.what()); // runtime.md: a failed poststart hook is only logged
+    }
 }
 
 namespace {
@@ -210,6 +218,14 @@ void delete_container(const Store& store, const std::string& id, bool force) {
     }
     teardown(record); // kills the init if alive, empties and removes the cgroups
     store.remove(id);
+    try {
+        nlohmann::json state = oci_state(record);
+        state["status"] = "stopped";
+        state.erase("pid");
+        run_hooks(record.spec.hooks.poststop, "poststop", state.dump());
+    } catch (const nsrun::Error& e) {
+        nsrun::cli::print_warning(e.what()); // runtime.md: a failed poststop hook is only logged
+    }
 }
 
 void update_resources(const Record& record, const Resources& resources) {

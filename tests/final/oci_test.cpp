@@ -582,6 +582,38 @@ STEP_TEST(Oci, PauseFreezesResumeThaws,
     EXPECT_TRUE(cgroup_dirs("freeze").empty());
 }
 
+STEP_TEST(Oci, HooksRunWithTheStateOnStdinAndAnnotationsAreInTheState,
+          "createRuntime runs during create with the state (status creating, the init's pid) on its stdin, "
+          "poststart after start, poststop after delete; config.json's annotations are in state") {
+    write_bundle({"sleep", "1000"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    const auto hook = [&](const std::string& name) {
+        return nlohmann::json{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat > " + tmp_.path() + "/" + name + ".json"}}};
+    };
+    config["hooks"] = {{"createRuntime", {hook("createRuntime")}},
+                       {"poststart", {hook("poststart")}},
+                       {"poststop", {hook("poststop")}}};
+    config["annotations"] = {{"org.example.color", "blue"}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("hooked", out.write);
+    ASSERT_GT(pid, 0);
+    const auto read_state = [&](const std::string& name) {
+        return nlohmann::json::parse(slurp(tmp_.path() + "/" + name + ".json"), nullptr, false);
+    };
+    const auto created = read_state("createRuntime");
+    EXPECT_EQ(created.value("status", ""), "creating") << created.dump();
+    EXPECT_EQ(created.value("pid", 0), pid) << created.dump();
+    EXPECT_EQ(created.value("id", ""), "hooked");
+    EXPECT_FALSE(fs::exists(tmp_.path() + "/poststart.json")) << "poststart runs only after start";
+    EXPECT_EQ(state("hooked")["annotations"].value("org.example.color", ""), "blue");
+    ASSERT_EQ(nsrun({"start", "hooked"}).status, 0);
+    EXPECT_EQ(read_state("poststart").value("status", ""), "running");
+    EXPECT_EQ(nsrun({"delete", "--force", "hooked"}).status, 0);
+    EXPECT_EQ(read_state("poststop").value("status", ""), "stopped");
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+}
+
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
           "list --format json shows each container's id, status and bundle; nsrun --version prints 'nsrun version' "
           "and the spec version") {
