@@ -72,6 +72,7 @@ struct RunFlags {
     std::vector<std::string> cap_drop;
     bool privileged = false;
     std::vector<std::string> security_opts;
+    std::vector<std::string> devices; ///< --device HOST[:CONTAINER][:PERMS]
     std::vector<std::string> ulimits;  ///< --ulimit NAME=SOFT[:HARD]
     std::optional<int> oom_score_adj; ///< --oom-score-adj N
     // images

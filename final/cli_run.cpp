@@ -246,6 +246,14 @@ void compile_security(const RunFlags& flags, ContainerSpec& spec) {
             spec.process.no_new_privileges = value == "true";
         } else if (key == "seccomp" && !value.empty()) {
             seccomp = value;
+        } else if ((key == "apparmor" && value == "unconfined") || (key == "label" && value == "disable")) {
+            // What nsrun does anyway: COMMAND keeps the runtime's own LSM context.
+        } else if (key == "apparmor" || key == "label") {
+            throw nsrun::Error{fmt::format("--security-opt {}: nsrun sets no AppArmor profile or SELinux label: "
+                                           "COMMAND would run with the runtime's own, not the one asked for",
+                                           opt),
+                               "leave it out (apparmor=unconfined and label=disable are accepted: that is what "
+                               "nsrun does), or run under runc or crun"};
         } else {
             throw nsrun::Error{fmt::format("--security-opt {}: not an option nsrun knows", opt),
                                "give no-new-privileges=true|false, seccomp=unconfined or seccomp=FILE.json"};
@@ -380,10 +388,18 @@ void add_run_options(CLI::App& app, RunFlags& f) {
                  "allowed by the device cgroup (the host's device nodes are still not shown in /dev). Without it the\n"
                  "device cgroup (v1: devices.allow; v2: an eBPF program) lets COMMAND open only null, zero, full,\n"
                  "random, urandom, tty, ptmx and /dev/pts/* (console with -t); mknod works, opening the node does not");
+    app.add_option("--device", f.devices,
+                   "give COMMAND the host's device node HOST at CONTAINER (default: the same path) with access PERMS\n"
+                   "(a subset of rwm, default rwm): the node is made in the container's /dev and allowed by the\n"
+                   "device cgroup; repeatable (docker's syntax)")
+        ->type_name("HOST[:CONTAINER][:PERMS]")
+        ->allow_extra_args(false);
     app.add_option("--security-opt", f.security_opts,
                    "no-new-privileges=false: let setuid binaries and file capabilities work (default: true);\n"
                    "seccomp=unconfined: no seccomp filter; seccomp=FILE.json: this profile (docker's or OCI's format)\n"
-                   "instead of the default one (docker's default profile)")
+                   "instead of the default one (docker's default profile). No LSM: nsrun sets no AppArmor profile\n"
+                   "or SELinux label (COMMAND keeps the runtime's own); apparmor=PROFILE and label=… are refused,\n"
+                   "apparmor=unconfined and label=disable accepted")
         ->type_name("OPT")
         ->allow_extra_args(false);
     app.add_option("--ulimit", f.ulimits,
@@ -493,6 +509,14 @@ ContainerSpec compile_run(const RunFlags& f) {
     spec.linux.resources.pids_limit = f.pids_limit;
     // The device cgroup: docker's defaults (--privileged: every device).
     spec.linux.resources.devices = f.privileged ? privileged_device_rules() : default_device_rules(f.tty);
+    for (const auto& d : f.devices) {
+        // The node in the container's /dev, and the rule that lets it be used (after docker's denial of all).
+        auto [node, rule] = parse_device_flag(d);
+        spec.linux.devices.push_back(std::move(node));
+        if (!f.privileged) {
+            spec.linux.resources.devices.push_back(std::move(rule));
+        }
+    }
     if (!f.privileged) {
         spec.linux.masked_paths = default_masked_paths();
         spec.linux.readonly_paths = default_readonly_paths();

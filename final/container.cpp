@@ -15,6 +15,7 @@
 #include "bridge.hpp"
 #include "caps.hpp"
 #include "cgroups.hpp"
+#include "devices.hpp"
 #include "init.hpp"
 #include "ipc.hpp"
 #include "masks.hpp"
@@ -131,11 +132,13 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
         // host, whose tree is reachable only until pivot_root: mount first.
         mount_proc(root);
         mount_system_dirs(root, SystemDirs::borrowed, own_netns, sys_readonly);
+        make_device_nodes(root, spec.linux.devices, /*bind_from_host=*/true);
         enter_rootfs_here();
     } else {
         enter_rootfs(spec.root);
         mount_proc();
         mount_system_dirs("", SystemDirs::fresh, false, sys_readonly);
+        make_device_nodes("", spec.linux.devices, /*bind_from_host=*/false);
     }
     mount_mqueue(spec);
     if (cgroup) {
@@ -522,7 +525,10 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     // The outside, in order: each resource recorded, then made.
     std::optional<Cgroup> cgroup;
     if (plan.userns.may_use_cgroups()) {
-        cgroup = make_cgroup(record.id, spec.linux.resources, [&](const CgroupPlan& cg) {
+        // The nodes config.json (or --device) adds to /dev are usable: allowed by the device cgroup.
+        Resources limits = spec.linux.resources;
+        limits.devices = with_device_nodes_allowed(limits.devices, spec.linux.devices);
+        cgroup = make_cgroup(record.id, limits, [&](const CgroupPlan& cg) {
             rec->resources.cgroups = cg.directories;
             rec->resources.cgroup_parents = cg.parents;
             rec.save();

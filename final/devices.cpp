@@ -7,15 +7,22 @@
 // rule.
 #include "devices.hpp"
 
+#include "inroot.hpp"
+
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 #include <nsrun/fd.hpp>
 #include <nsrun/sys.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -93,6 +100,61 @@ std::vector<bpf_insn> rule_block(const DeviceRule& rule) {
     return checks;
 }
 
+/// The device cgroup's type of a node: "u" (unbuffered char) is a char
+/// device to it; a fifo ("p") is no device at all ("").
+std::string cgroup_type(const DeviceNode& node) {
+    return node.type == "b" ? "b" : node.type == "c" || node.type == "u" ? "c" : "";
+}
+
+mode_t file_type(const DeviceNode& node) {
+    return node.type == "b" ? S_IFBLK : node.type == "p" ? S_IFIFO : S_IFCHR;
+}
+
+/// A node the caller named that cannot be made: the path, what went wrong, the fix.
+nsrun::Error node_error(const DeviceNode& node, const std::string& what, const std::string& hint) {
+    return nsrun::Error{fmt::format("device node {} ({} {}:{}): {}", node.path, node.type, node.major, node.minor, what),
+                        hint};
+}
+
+/// mknodat(2) in the resolved parent; an entry already there is fine only
+/// when it is this very node (e.g. /dev/null listed again).
+void make_node(int parent, const std::string& name, const DeviceNode& node, mode_t mode) {
+    const dev_t dev = makedev(static_cast<unsigned>(node.major), static_cast<unsigned>(node.minor));
+    const int rc = ::mknodat(parent, name.c_str(), file_type(node) | mode, dev);
+    const int err = errno;
+    nsrun::explain::note("mknodat(<{}>, {}, {}|{:#o}, makedev({}, {})) {}", nsrun::explain::quote(node.path),
+                         nsrun::explain::quote(name), node.type == "b" ? "S_IFBLK" : node.type == "p" ? "S_IFIFO" : "S_IFCHR",
+                         mode, node.major, node.minor, nsrun::explain::result(rc, err));
+    if (rc == 0) {
+        return;
+    }
+    struct stat st {};
+    if (err == EEXIST && ::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (st.st_mode & S_IFMT) == file_type(node) && (node.type == "p" || st.st_rdev == dev)) {
+        return;
+    }
+    if (err == EEXIST) {
+        throw node_error(node, "the container already has something else at that path",
+                         "give the node a path of its own (e.g. under /dev)");
+    }
+    throw node_error(node, fmt::format("mknodat: {}", nsrun::errno_text(err)),
+                     "device nodes need CAP_MKNOD in the runtime's user namespace (run as root)");
+}
+
+/// A user namespace may not mknod: the host's node of the same path and
+/// numbers, bind-mounted onto an empty file (as /dev/null & co. are).
+void bind_host_node(int root, const DeviceNode& node) {
+    struct stat st {};
+    const dev_t dev = makedev(static_cast<unsigned>(node.major), static_cast<unsigned>(node.minor));
+    if (::stat(node.path.c_str(), &st) == -1 || (st.st_mode & S_IFMT) != file_type(node) || st.st_rdev != dev) {
+        throw node_error(node, "in a user namespace mknod(2) is refused, and the host has no such node at that path to "
+                               "bind",
+                         "run as root (no --userns), or name the host's own node at its own path");
+    }
+    const nsrun::UniqueFd target = make_in_root(root, node.path, false);
+    nsrun::sys::mount(node.path.c_str(), fd_path(target), nullptr, MS_BIND);
+}
+
 long bpf(int cmd, bpf_attr& attr) { return ::syscall(SYS_bpf, cmd, &attr, sizeof attr); }
 
 } // namespace
@@ -118,6 +180,128 @@ std::vector<DeviceRule> default_device_rules(bool terminal) {
 }
 
 std::vector<DeviceRule> privileged_device_rules() { return {allow("a", std::nullopt, std::nullopt)}; }
+
+std::vector<DeviceRule> with_device_nodes_allowed(std::vector<DeviceRule> rules, const std::vector<DeviceNode>& nodes) {
+    if (rules.empty()) {
+        return rules;
+    }
+    for (const auto& node : nodes) {
+        const std::string type = cgroup_type(node);
+        const auto names_it = [&](const DeviceRule& rule) {
+            return rule.type == type && rule.major == node.major && rule.minor == node.minor;
+        };
+        if (!type.empty() && std::none_of(rules.begin(), rules.end(), names_it)) {
+            rules.push_back(allow(type.c_str(), node.major, node.minor));
+        }
+    }
+    return rules;
+}
+
+void make_device_nodes(const std::string& root, const std::vector<DeviceNode>& nodes, bool bind_from_host) {
+    if (nodes.empty()) {
+        return;
+    }
+    const nsrun::UniqueFd top = nsrun::sys::open(root.empty() ? "/" : root, O_PATH | O_DIRECTORY);
+    for (const auto& node : nodes) {
+        const std::filesystem::path path{node.path};
+        if (!path.is_absolute() || !path.has_filename() || path.filename() == "..") {
+            throw node_error(node, "not an absolute path to a file", "give the node's full path, e.g. /dev/fuse");
+        }
+        if (bind_from_host) {
+            bind_host_node(top.get(), node);
+            continue;
+        }
+        // The parent is resolved inside the root: a symlinked directory in
+        // the image cannot place the node on the host.
+        const nsrun::UniqueFd parent = make_in_root(top.get(), path.parent_path().string(), true);
+        const std::string name = path.filename().string();
+        const mode_t mode = node.file_mode.value_or(0666) & 07777;
+        make_node(parent.get(), name, node, mode);
+        // mknod's mode went through the umask; chown may clear set-id bits: owner first, then the mode.
+        const uid_t uid = node.uid.value_or(0);
+        const gid_t gid = node.gid.value_or(0);
+        if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
+            throw nsrun::SysError(fmt::format("fchownat({}, {}, {})", nsrun::explain::quote(node.path), uid, gid), errno);
+        }
+        if (::fchmodat(parent.get(), name.c_str(), mode, 0) == -1) {
+            throw nsrun::SysError(fmt::format("fchmodat({}, {:#o})", nsrun::explain::quote(node.path), mode), errno);
+        }
+        nsrun::explain::note("fchownat({}, {}, {}) = 0; fchmodat({}, {:#o}) = 0", nsrun::explain::quote(node.path), uid,
+                             gid, nsrun::explain::quote(node.path), mode);
+    }
+}
+
+namespace {
+
+/// docker's validDeviceMode: one to three of r, w, m, none twice.
+bool is_device_access(const std::string& text) {
+    if (text.empty() || text.size() > 3) {
+        return false;
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (std::string_view("rwm").find(text[i]) == std::string_view::npos ||
+            text.find(text[i], i + 1) != std::string::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::vector<std::string> split_colons(const std::string& text) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t colon; (colon = text.find(':', start)) != std::string::npos; start = colon + 1) {
+        parts.push_back(text.substr(start, colon - start));
+    }
+    parts.push_back(text.substr(start));
+    return parts;
+}
+
+} // namespace
+
+DeviceRequest parse_device_flag(const std::string& text) {
+    const auto refuse = [&](const std::string& why, const std::string& hint) {
+        return nsrun::Error{fmt::format("--device {}: {}", text, why), hint};
+    };
+    const std::string syntax = "give HOST[:CONTAINER][:PERMS], e.g. /dev/fuse or /dev/sdb:/dev/xvdb:r";
+    const auto parts = split_colons(text);
+    if (parts.size() > 3 || parts.front().empty()) {
+        throw refuse("not HOST[:CONTAINER][:PERMS]", syntax);
+    }
+    std::string host = parts[0];
+    std::string inside = host;
+    std::string access = "rwm";
+    if (parts.size() == 3) {
+        inside = parts[1];
+        access = parts[2];
+    } else if (parts.size() == 2) {
+        (is_device_access(parts[1]) ? access : inside) = parts[1];
+    }
+    if (!is_device_access(access)) {
+        throw refuse(fmt::format("\"{}\" is not a subset of rwm", access), syntax);
+    }
+    if (inside.empty() || inside.front() != '/') {
+        throw refuse(fmt::format("\"{}\" is not an absolute path in the container", inside), syntax);
+    }
+    struct stat st {};
+    if (::stat(host.c_str(), &st) == -1) {
+        throw refuse(fmt::format("stat {}: {}", host, nsrun::errno_text(errno)), "name a device node of this machine");
+    }
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        throw refuse(fmt::format("{} is not a character or block device", host), "name a device node of this machine");
+    }
+    const std::string type = S_ISBLK(st.st_mode) ? "b" : "c";
+    DeviceRequest request;
+    request.node = DeviceNode{.path = inside,
+                              .type = type,
+                              .major = major(st.st_rdev),
+                              .minor = minor(st.st_rdev),
+                              .file_mode = st.st_mode & 07777,
+                              .uid = st.st_uid,
+                              .gid = st.st_gid};
+    request.rule = allow(type.c_str(), request.node.major, request.node.minor, access.c_str());
+    return request;
+}
 
 std::string v1_device_rule(const DeviceRule& rule) {
     const auto number = [](const std::optional<std::int64_t>& n) {

@@ -23,6 +23,32 @@ std::vector<DeviceRule> default_device_rules(bool terminal);
 /// --privileged: every device (docker's "a *:* rwm" allow).
 std::vector<DeviceRule> privileged_device_rules();
 
+/// `rules` plus an allow "rwm" for each node of config.json's linux.devices
+/// (or --device) that no rule names exactly (type, major and minor): a node
+/// the container was given is one it may use, as runc allows them.  A rule of
+/// the caller's own for that node (--device's ":r") decides instead.  No
+/// rules, no device cgroup: nothing to add.
+std::vector<DeviceRule> with_device_nodes_allowed(std::vector<DeviceRule> rules, const std::vector<DeviceNode>& nodes);
+
+/// Make config.json's linux.devices (and --device's) nodes inside the
+/// container's root `root` ("" for "/", after pivot_root): each parent made
+/// and resolved inside the root (make_in_root), the node made in it with
+/// mknodat(2), then chowned and chmodded.  In a user namespace mknod of a
+/// device is refused: `bind_from_host` binds the host's node of the same
+/// path instead (as runc rootless does).
+void make_device_nodes(const std::string& root, const std::vector<DeviceNode>& nodes, bool bind_from_host);
+
+/// `nsrun run --device HOST[:CONTAINER][:PERMS]` (docker's syntax): the
+/// host's char or block device HOST (stat(2), symlinks followed, e.g.
+/// /dev/disk/by-id/…) made at CONTAINER (default: HOST's path) with HOST's
+/// mode and owner, and the device cgroup rule that lets the container use it
+/// with PERMS, a subset of "rwm" (default "rwm").
+struct DeviceRequest {
+    DeviceNode node;
+    DeviceRule rule;
+};
+DeviceRequest parse_device_flag(const std::string& text);
+
 /// One rule as v1's devices.allow/devices.deny take it: "c 1:3 rwm", "a *:* rwm".
 std::string v1_device_rule(const DeviceRule& rule);
 

@@ -518,6 +518,57 @@ STEP_TEST(Security, ABlockDeviceCanBeMadeButNotOpened,
     }
 }
 
+STEP_TEST(Security, ADeviceGivenWithDeviceIsUsableAndOnlyThatOne,
+          "--device /dev/fuse makes the node in the container's /dev (char 10:229, the host's mode) and the device "
+          "cgroup lets it be opened read-write; /dev/loop-control (char 10:237), made inside with mknod as root with "
+          "CAP_MKNOD, is still refused (EPERM); --device /dev/fuse:/dev/f:r is opened read-only but not for "
+          "writing. The same black box as config.json's linux.devices: the node and its allow rule") {
+    ASSERT_TRUE(fs::exists("/dev/fuse")) << "this test needs the host's /dev/fuse (modprobe fuse)";
+    const Result r = nsrun({"run", "--network", "none", "--device", "/dev/fuse", "--", "sh", "-c",
+                            "stat -c 'node=%F %t:%T %a' /dev/fuse; lab-probe open /dev/fuse; "
+                            "mknod /dev/lc c 10 237 && echo made=1; lab-probe open /dev/lc r"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "node"), "character special file a:e5 666") << "made inside, 10:229 in hex" << r;
+    EXPECT_EQ(value(r.out, "made"), "1") << "CAP_MKNOD and the cgroup's mknod rule let root make any node" << r;
+    EXPECT_EQ(values(r.out, "ok"), (std::vector<std::string>{"1", "0"})) << "the given node opens, the other not" << r;
+    EXPECT_EQ(value(r.out, "errno"), "EPERM") << "refused by the device cgroup" << r;
+
+    const Result readonly = nsrun({"run", "--network", "none", "--device", "/dev/fuse:/dev/f:r", "--", "sh", "-c",
+                                   "lab-probe open /dev/f r; lab-probe open /dev/f w"});
+    ASSERT_EQ(readonly.status, 0) << readonly;
+    EXPECT_EQ(values(readonly.out, "ok"), (std::vector<std::string>{"1", "0"})) << ":r allows reading only" << readonly;
+    EXPECT_EQ(value(readonly.out, "errno"), "EPERM") << readonly;
+}
+
+STEP_TEST(Security, BadDeviceFlagsAreRefusedBeforeAnythingIsCreated,
+          "--device of a path that is not a device, a missing one, a relative container path or permissions other "
+          "than a subset of rwm: 125 naming the value, nothing created") {
+    for (const std::string flag : {"/etc/hostname", "/dev/nope", "/dev/fuse:dev/f", "/dev/fuse:/dev/f:rwx",
+                                   "/dev/fuse:/dev/f:rr"}) {
+        const Result r = nsrun({"run", "--network", "none", "--device", flag, "--", "lab-probe", "pid"});
+        EXPECT_EQ(r.status, 125) << flag << r;
+        EXPECT_NE(r.err.find("--device " + flag), std::string::npos) << "the message names it" << r;
+    }
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
+}
+
+STEP_TEST(Security, ApparmorAndSelinuxOptionsAreRefusedNotIgnored,
+          "nsrun sets no AppArmor profile or SELinux label: --security-opt apparmor=PROFILE or label=… is refused "
+          "with 125 (COMMAND would not run confined as asked); apparmor=unconfined and label=disable, which ask for "
+          "what nsrun does, are accepted") {
+    for (const std::string opt : {"apparmor=docker-default", "label=type:container_t", "label:level:s0"}) {
+        const Result r = nsrun({"run", "--network", "none", "--security-opt", opt, "--", "lab-probe", "pid"});
+        EXPECT_EQ(r.status, 125) << opt << r;
+        EXPECT_NE(r.err.find("sets no AppArmor profile or SELinux label"), std::string::npos) << r;
+    }
+    EXPECT_TRUE(state_ids().empty()) << "nothing may be created";
+    for (const std::string opt : {"apparmor=unconfined", "label=disable"}) {
+        const Result r = nsrun({"run", "--network", "none", "--security-opt", opt, "--", "lab-probe", "pid"});
+        EXPECT_EQ(r.status, 0) << opt << r;
+        EXPECT_EQ(value(r.out, "pid"), "1") << r;
+    }
+}
+
 // --- published ports --------------------------------------------------------------------
 
 /// With the fixture's outside namespace (another machine on the throwaway host's link).

@@ -614,6 +614,15 @@ int cmd_read(Args args) {
     return rc;
 }
 
+// open(2) alone, nothing read or written (a device whose read means
+// something else, like /dev/fuse before a mount): ok=1, or ok=0 errno=NAME.
+int cmd_open(Args args) {
+    const std::string_view how = args.size() > 1 ? args[1] : "rw";
+    const int flags = how == "r" ? O_RDONLY : how == "w" ? O_WRONLY : O_RDWR;
+    Fd fd{::open(args[0], flags | O_CLOEXEC)};
+    return report_try(fd.get());
+}
+
 int cmd_write(Args args) {
     Fd fd{::open(args[0], O_WRONLY | O_CLOEXEC)};
     if (fd.get() < 0) return report_try(-1);
@@ -999,6 +1008,7 @@ constexpr std::array kCommands = {
     Command{"http-get", "HOST PORT PATH", 3, 3, cmd_http_get, "HTTP/1.0 GET; status=N, body_bytes=N, body=FIRST_LINE"},
     Command{"security", "", 0, 0, cmd_security, "cap_bnd/prm/eff/inh/amb=HEX, no_new_privs=, seccomp=MODE, seccomp_filters=N, euid="},
     Command{"read", "PATH", 1, 1, cmd_read, "open and read: ok=1 bytes=N, or ok=0 errno=NAME"},
+    Command{"open", "PATH [r|w|rw]", 1, 2, cmd_open, "open(2) only, read-write by default: ok=1, or ok=0 errno=NAME"},
     Command{"write", "PATH TEXT", 2, 2, cmd_write, "open an existing file and write TEXT: ok=1, or ok=0 errno=NAME"},
     Command{"try-mount", "DIR", 1, 1, cmd_try_mount, "mount a tmpfs on DIR: ok=1, or ok=0 errno=NAME"},
     Command{"try-unshare", "NS", 1, 1, cmd_try_unshare, "unshare(CLONE_NEW<NS>), NS=user|mount|net|pid|uts|ipc|cgroup: ok=, errno="},

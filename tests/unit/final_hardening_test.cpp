@@ -157,4 +157,50 @@ TEST(FinalDevices, V1RulesAreWrittenAsTheKernelReadsThem) {
               "c 136:* rwm");
 }
 
+TEST(FinalDevices, ListedNodesAreAllowedUnlessARuleNamesThem) {
+    const DeviceNode fuse{.path = "/dev/fuse", .type = "c", .major = 10, .minor = 229};
+    const DeviceNode disk{.path = "/dev/xvda", .type = "b", .major = 8, .minor = 0};
+    const DeviceNode fifo{.path = "/dev/pipe", .type = "p"};
+    const auto rules = with_device_nodes_allowed(default_device_rules(false), {fuse, disk, fifo});
+    ASSERT_EQ(rules.size(), default_device_rules(false).size() + 2) << "a fifo is no device";
+    EXPECT_EQ(v1_device_rule(rules[rules.size() - 2]), "c 10:229 rwm");
+    EXPECT_EQ(v1_device_rule(rules.back()), "b 8:0 rwm");
+    const auto program = device_program(rules);
+    EXPECT_EQ(run_device_program(program, chr, rd | wr, 10, 229), 1);
+    EXPECT_EQ(run_device_program(program, blk, rd, 8, 0), 1);
+    EXPECT_EQ(run_device_program(program, blk, rd, 8, 1), 0) << "only that node";
+    EXPECT_TRUE(with_device_nodes_allowed({}, {fuse}).empty()) << "no device cgroup: nothing to add";
+    // A rule of the caller's own for the node (--device …:r) decides.
+    auto own = default_device_rules(false);
+    own.push_back(DeviceRule{.allow = true, .type = "c", .major = 10, .minor = 229, .access = "r"});
+    const auto kept = with_device_nodes_allowed(own, {fuse});
+    EXPECT_EQ(kept, own);
+    EXPECT_EQ(run_device_program(device_program(kept), chr, wr, 10, 229), 0);
+    EXPECT_EQ(run_device_program(device_program(kept), chr, rd, 10, 229), 1);
+}
+
+TEST(FinalDevices, DeviceFlagsParseLikeDockers) {
+    const auto plain = parse_device_flag("/dev/null");
+    EXPECT_EQ(plain.node.path, "/dev/null");
+    EXPECT_EQ(plain.node.type, "c");
+    EXPECT_EQ(plain.node.major, 1);
+    EXPECT_EQ(plain.node.minor, 3);
+    EXPECT_EQ(plain.node.file_mode, 0666u);
+    EXPECT_EQ(v1_device_rule(plain.rule), "c 1:3 rwm");
+    EXPECT_TRUE(plain.rule.allow);
+    const auto renamed = parse_device_flag("/dev/null:/dev/nothing");
+    EXPECT_EQ(renamed.node.path, "/dev/nothing");
+    EXPECT_EQ(renamed.rule.access, "rwm");
+    const auto perms_only = parse_device_flag("/dev/null:r");
+    EXPECT_EQ(perms_only.node.path, "/dev/null") << "a second field of r, w, m is the permissions";
+    EXPECT_EQ(perms_only.rule.access, "r");
+    const auto all_three = parse_device_flag("/dev/null:/dev/n:mw");
+    EXPECT_EQ(all_three.node.path, "/dev/n");
+    EXPECT_EQ(all_three.rule.access, "mw");
+    for (const char* bad : {"", "/etc/hostname", "/no/such/node", "/dev/null:n", "/dev/null:/dev/n:rwx",
+                            "/dev/null:/dev/n:rr", "/dev/null:/a:r:x"}) {
+        EXPECT_THROW((void)parse_device_flag(bad), nsrun::Error) << bad;
+    }
+}
+
 } // namespace
