@@ -10,7 +10,9 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace lab {
 namespace {
@@ -311,11 +313,33 @@ std::set<std::string> tree_of(const std::string& dir) {
     return names;
 }
 
+/// A descriptor the runtime inherits: no O_CLOEXEC, at a number of our choosing.
+class LeakedDescriptor {
+public:
+    LeakedDescriptor(const std::string& dir, int number) : fd_(number) {
+        const int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY);
+        ok_ = fd >= 0 && ::dup2(fd, number) == number;
+        if (fd >= 0 && fd != number) {
+            ::close(fd);
+        }
+    }
+    LeakedDescriptor(const LeakedDescriptor&) = delete;
+    LeakedDescriptor& operator=(const LeakedDescriptor&) = delete;
+    ~LeakedDescriptor() { ::close(fd_); }
+    [[nodiscard]] bool ok() const { return ok_; }
+
+private:
+    int fd_;
+    bool ok_ = false;
+};
+
 STEP_TEST(Security, MountDestinationsThroughHostileSymlinksStayInsideTheRoot,
-          "an image whose /escape-abs is a symlink to a host directory (absolute) and /escape-rel one to "
-          "../../../../..<host directory> (CVE-2021-30465 class): -v and --tmpfs through them land inside the "
-          "container's root (openat2 RESOLVE_IN_ROOT), the container sees its volume, and the host directory is "
-          "untouched") {
+          "an image whose /escape-abs is a symlink to a host directory (absolute), /escape-rel one to "
+          "../../../../..<host directory> and /escape-fd one to /proc/self/fd/99, a descriptor of that host "
+          "directory which the runtime inherited from a careless caller (CVE-2021-30465, CVE-2024-21626 class): "
+          "-v and --tmpfs through them land inside the container's root (openat2 RESOLVE_IN_ROOT|"
+          "RESOLVE_NO_MAGICLINKS; the magic link's text is taken as a path inside the root), the container sees "
+          "its volumes, and the host directory is untouched") {
     TempDir dir;
     const std::string root = copy_rootfs(dir);
     const std::string target = dir.path() + "/host-target";
@@ -323,15 +347,24 @@ STEP_TEST(Security, MountDestinationsThroughHostileSymlinksStayInsideTheRoot,
     std::ofstream(target + "/keep") << "host";
     fs::create_symlink(target, root + "/escape-abs");
     fs::create_symlink("../../../../../../../.." + target, root + "/escape-rel");
+    // After pivot_root no path leads back to the host; a descriptor does. The
+    // runtime holds the ones it inherited until it closes them before exec,
+    // and /proc/self/fd/99 in the container's /proc is its own while it mounts.
+    const LeakedDescriptor leaked(target, 99);
+    ASSERT_TRUE(leaked.ok()) << "open " << target;
+    fs::create_symlink("/proc/self/fd/99", root + "/escape-fd");
     TempDir data;
     std::ofstream(data.path() + "/marker") << "volume";
     const auto before = tree_of(target);
-    const Result r = nsrun({"run", "--network", "none", "--rootfs", root, "-v", data.path() + ":/escape-abs/vol",
-                            "-v", data.path() + ":/escape-rel/vol2:ro", "--tmpfs", "/escape-abs/t", "--", "sh", "-c",
-                            "lab-probe read /escape-abs/vol/marker; lab-probe read /escape-rel/vol2/marker"});
-    ASSERT_EQ(r.status, 0) << r;
-    EXPECT_EQ(values(r.out, "bytes"), (std::vector<std::string>{"6", "6"})) << "the volumes are inside" << r;
+    const Result r = nsrun({"run", "--network", "none", "--rootfs", root, "-v", data.path() + ":/escape-fd/vol3",
+                            "-v", data.path() + ":/escape-abs/vol", "-v", data.path() + ":/escape-rel/vol2:ro",
+                            "--tmpfs", "/escape-abs/t", "--", "sh", "-c",
+                            "lab-probe read /escape-abs/vol/marker; lab-probe read /escape-rel/vol2/marker; "
+                            "lab-probe read " + target + "/vol3/marker"});
     EXPECT_EQ(tree_of(target), before) << "nothing may be made in the host directory the symlinks name";
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(values(r.out, "bytes"), (std::vector<std::string>{"6", "6", "6"}))
+        << "the volumes are inside (the one through the descriptor at the host path's name, inside the root)" << r;
     EXPECT_EQ(host_file(target + "/keep"), "host");
 }
 
