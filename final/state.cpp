@@ -214,7 +214,10 @@ void Store::remove_unfinished() const {
 nsrun::fs::FileLock Store::lock(const std::string& id) const { return nsrun::fs::FileLock(dir_of(id) + "/lock"); }
 
 void Store::save(const Record& record) const {
-    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", json(record).dump(2) + "\n");
+    // A record describes processes and kernel objects of this boot only: it
+    // must survive a killed runtime (the rename does that), not a power loss.
+    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", json(record).dump(2) + "\n", 0644,
+                                 nsrun::fs::Durability::process_crash);
 }
 
 Loaded Store::load(const std::string& id) const {

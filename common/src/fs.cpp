@@ -54,7 +54,7 @@ void make_dirs(const std::string& path, mode_t mode) {
     sys::mkdir(path, mode);
 }
 
-void write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+void write_file_atomic(const std::string& path, std::string_view content, mode_t mode, Durability durability) {
     const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
     try {
         {
@@ -72,12 +72,17 @@ void write_file_atomic(const std::string& path, std::string_view content, mode_t
                 rest.remove_prefix(static_cast<std::size_t>(n));
             }
             explain::note("write({}, {}) = {}", explain::quote(temporary), explain::quote(content), content.size());
-            sys::fsync(fd.get(), temporary);
+            if (durability == Durability::power_loss) {
+                sys::fsync(fd.get(), temporary);
+            }
         }
         sys::rename(temporary, path);
     } catch (...) {
         ::unlink(temporary.c_str());
         throw;
+    }
+    if (durability != Durability::power_loss) {
+        return;
     }
     // The rename itself is durable only once the directory is on disk.
     const auto slash = path.rfind('/');

@@ -30,11 +30,24 @@ namespace nsrun::fs {
 /// mkdir -p: make `path` and every missing parent with `mode`, narrated.
 void make_dirs(const std::string& path, mode_t mode = 0755);
 
+/// How long a file written by write_file_atomic() must last.
+enum class Durability {
+    /// Through a power loss: fsync the file and its directory (an image's
+    /// metadata on disk).
+    power_loss,
+    /// Through any process's crash, not the machine's: no fsync.  For state
+    /// that dies with the boot anyway (a runtime's records under /run, a
+    /// tmpfs on most machines), where a disk flush per write would be most
+    /// of a container start where /run is on disk.
+    process_crash,
+};
+
 /// Write `content` to `path` so that a reader sees either the old file or
 /// the whole new one, never a part: write a temporary file beside it,
-/// fsync it, rename(2) it over `path`, fsync the directory.  A crash in the
-/// middle leaves at most a "PATH.tmp.PID" behind, never a truncated PATH.
-void write_file_atomic(const std::string& path, std::string_view content, mode_t mode = 0644);
+/// (fsync it,) rename(2) it over `path`, (fsync the directory).  A crash in
+/// the middle leaves at most a "PATH.tmp.PID" behind, never a truncated PATH.
+void write_file_atomic(const std::string& path, std::string_view content, mode_t mode = 0644,
+                       Durability durability = Durability::power_loss);
 
 /// An exclusive flock(2) on a lock file, held for the object's lifetime
 /// (the kernel also drops it when the process dies, even by SIGKILL, so a
