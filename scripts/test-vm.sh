@@ -14,7 +14,9 @@
 #   BUILD=build            the build tree (binaries, and the VM's files under BUILD/vm)
 #   NSRUN_VM_CACHE=DIR     where the kernel .deb is kept and unpacked (default BUILD/vm/kernel)
 #   NSRUN_VM_KERNEL=PKG    a kernel package instead of the one linux-image-amd64 depends on
-#   NSRUN_VM_STEPS="05 06" only these steps (default: every step)
+#   NSRUN_VM_STEPS="05 06" only these steps (default: every step, and "final")
+#                          "final": nsrun's tests whose code differs on cgroup v2
+#                          (FINAL_V2_TESTS below), when nsrun and final-tests are built
 #   NSRUN_VM_TIMEOUT=2400  seconds before the VM is killed and the run fails
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,21 @@ CONSOLE_LOG=$WORK/console.log
 # The modules the steps need that Debian builds as modules (cgroups, memcg, CFS
 # bandwidth, pids and the namespaces are built in): overlay, veth and bridge,
 # and nftables with what step 09's NAT rules use (nat chains, dnat, masquerade, fib).
-MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4)
+# fuse: /dev/fuse, the node nsrun's --device tests give a container.
+MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4 fuse)
+# nsrun's tests whose code path differs on cgroup v2, and only those (the VM
+# has two slow shared cores; the host runs the whole final suite): the device
+# cgroup (v2: an eBPF program, not devices.allow), memory.events' oom_kill,
+# exec joining the container's cgroup, pause/resume (cgroup.freeze, not the
+# v1 freezer) and delete removing the cgroup.
+FINAL_V2_TESTS=(
+    Security.ABlockDeviceCanBeMadeButNotOpened
+    Security.ADeviceGivenWithDeviceIsUsableAndOnlyThatOne
+    Lifecycle.InspectRecordsAnOomKill
+    Exec.JoinsEveryNamespaceAndTheCgroupOfTheContainer
+    Oci.PauseFreezesResumeThaws
+    Oci.KillThenDeleteRemovesTheCgroupEvenAfterSigkill
+)
 
 die() {
     echo "test-vm: $*" >&2
@@ -162,6 +178,17 @@ stage_binaries() {
     stage_binary "$BUILD_DIR/tests/step-tests"
     # The fault the Uts suite injects with LD_PRELOAD (a child that dies in setup).
     stage_binary "$BUILD_DIR/tests/liblab-fault-sethostname.so"
+    if wants_final; then
+        stage_binary "$BUILD_DIR/tests/final-tests"
+    fi
+}
+
+# nsrun's v2 tests run unless NSRUN_VM_STEPS leaves "final" out; they need
+# the final runtime and its tests built (make build builds both).
+wants_final() {
+    [[ -z ${NSRUN_VM_STEPS:-} || " $NSRUN_VM_STEPS " == *" final "* ]] || return 1
+    [[ -x $BUILD_DIR/bin/nsrun && -x $BUILD_DIR/tests/final-tests ]] ||
+        die "$BUILD_DIR/bin/nsrun or tests/final-tests is not built: run 'make build'"
 }
 
 # The lab rootfs at the path compiled into the steps and the tests.
@@ -218,6 +245,10 @@ write_plan() {
         [[ " ${suites[*]:0:index} " == *" Netns "* ]] && flags=--throwaway-host
         echo "$step|$BUILD_DIR/tests/step-tests|$BUILD_DIR/bin/step$step|${filter%:}|$flags" >>"$STAGING/vm/plan"
     done
+    if wants_final; then
+        filter=$(printf '%s:' "${FINAL_V2_TESTS[@]}")
+        echo "final|$BUILD_DIR/tests/final-tests|$BUILD_DIR/bin/nsrun|${filter%:}|" >>"$STAGING/vm/plan"
+    fi
 }
 
 build_initramfs() {
