@@ -58,11 +58,13 @@ int cli_create(int argc, char** argv) {
             request.pid_file = std::filesystem::absolute(pid_file).string();
         }
         ContainerSpec spec = engine_spec_from_bundle(request.bundle);
-        // Until the engine honours all of config.json: its hooks and
-        // annotations from the full parser (oci_config.hpp).
+        // Until the engine honours all of config.json: its hooks,
+        // annotations and device nodes (linux.devices: made in /dev and
+        // allowed by the device cgroup) from the full parser (oci_config.hpp).
         const ContainerSpec full = spec_from_bundle(request.bundle);
         spec.hooks = full.hooks;
         spec.annotations = full.annotations;
+        spec.linux.devices = full.linux.devices;
         spec.nsrun.state_dir = common.state_dir;
         create_container(std::move(spec), request);
         return 0;

@@ -614,6 +614,32 @@ STEP_TEST(Oci, HooksRunWithTheStateOnStdinAndAnnotationsAreInTheState,
     EXPECT_TRUE(wait_for_exit(pid).has_value());
 }
 
+STEP_TEST(Oci, LinuxDevicesAreMadeAndAllowedByTheDeviceCgroup,
+          "a node config.json lists in linux.devices (/dev/fuse, char 10:229, fileMode 0640) is made in the "
+          "container's /dev with that mode and may be opened (allowed rwm by the device cgroup, as runc does); "
+          "/dev/loop-control's numbers, made inside with mknod, are still refused (EPERM)") {
+    ASSERT_TRUE(fs::exists("/dev/fuse")) << "this test needs the host's /dev/fuse (modprobe fuse)";
+    write_bundle({"sh", "-c",
+                  "stat -c 'node=%F %t:%T %a' /dev/fuse; lab-probe open /dev/fuse; mknod /dev/lc c 10 237 && "
+                  "lab-probe open /dev/lc r"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["linux"]["devices"] = {
+        {{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"fileMode", 0640}, {"uid", 0}, {"gid", 0}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("devices", out.write);
+    ASSERT_GT(pid, 0);
+    out.close_write();
+    ASSERT_EQ(nsrun({"start", "devices"}).status, 0);
+    const std::string output = read_until_eof(out.read);
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+    EXPECT_EQ(value(output, "node"), "character special file a:e5 640") << output;
+    EXPECT_EQ(values(output, "ok"), (std::vector<std::string>{"1", "0"})) << "the listed node opens, the other not"
+                                                                         << output;
+    EXPECT_EQ(value(output, "errno"), "EPERM") << output;
+    EXPECT_EQ(nsrun({"delete", "--force", "devices"}).status, 0);
+}
+
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
           "list --format json shows each container's id, status and bundle; nsrun --version prints 'nsrun version' "
           "and the spec version") {
