@@ -42,6 +42,7 @@
 #include <nsrun/sys.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
@@ -91,9 +92,36 @@ struct Plan {
     /// waits for `start` before exec; none for `run`.
     nsrun::UniqueFd exec_fifo;
     unsigned preserve_fds = 0; ///< OCI --preserve-fds
+    /// OCI create with createContainer or startContainer hooks: the state
+    /// they get (id, bundle, annotations), completed in the child; null otherwise.
+    nlohmann::json hook_state;
 };
 
 // --- the child: the inside, in order ----------------------------------------
+
+/// OCI: the state the init's own hooks read on stdin, with the init's pid as
+/// the host sees it (runtime.md) — read from the host's /proc, which is still
+/// mounted when this runs, first thing in the child.  Null without such hooks.
+nlohmann::json init_hook_state(const Plan& plan) {
+    nlohmann::json state = plan.hook_state;
+    if (state.is_null()) {
+        return state;
+    }
+    char self[32] = {};
+    const ssize_t n = ::readlink("/proc/self", self, sizeof self - 1);
+    state["pid"] = n > 0 ? std::atoi(self) : ::getpid();
+    return state;
+}
+
+/// Run the init's own hooks (createContainer, startContainer) with `state`
+/// and `status`: in the container's namespaces, from the init.
+void run_init_hooks(const std::vector<Hook>& hooks, const char* point, nlohmann::json state, const char* status) {
+    if (hooks.empty()) {
+        return;
+    }
+    state["status"] = status;
+    run_hooks(hooks, point, state.dump());
+}
 
 /// The namespaces to join instead of creating (--network/--ipc container:).
 void join_namespaces(const ContainerSpec& spec) {
@@ -104,7 +132,8 @@ void join_namespaces(const ContainerSpec& spec) {
     }
 }
 
-void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup) {
+void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
+                       const nlohmann::json& hook_state) {
     make_mounts_private();
     if (plan.overlay) {
         // Rootless: no mount was made for us; make it here, in our user namespace.
@@ -133,8 +162,13 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
         mount_proc(root);
         mount_system_dirs(root, SystemDirs::borrowed, own_netns, sys_readonly);
         make_device_nodes(root, spec.linux.devices, /*bind_from_host=*/true);
+        // OCI createContainer: in the container's mount namespace, before
+        // pivot_root — the hook's path is the host's, what it mounts into
+        // the rootfs the container keeps.
+        run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
         enter_rootfs_here();
     } else {
+        run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
         enter_rootfs(spec.root);
         mount_proc();
         mount_system_dirs("", SystemDirs::fresh, false, sys_readonly);
@@ -234,9 +268,12 @@ void check_command_exists(const std::vector<std::string>& argv) {
 }
 
 /// OCI create, last in the init: tell `create` we are ready, block until
-/// `start` opens the fifo, then exec COMMAND.  The fifo is reopened through
-/// /proc/self/fd: its path is the host's, outside our root.
-[[noreturn]] void wait_for_start_then_exec(const ContainerSpec& spec, const Plan& plan, nsrun::Handshake& handshake) {
+/// `start` opens the fifo, run the startContainer hooks, then exec COMMAND.
+/// The fifo is reopened through /proc/self/fd: its path is the host's,
+/// outside our root.  What the init writes into it is `start`'s answer: "0"
+/// (COMMAND is exec'd next) or "1" and the error (a startContainer hook failed).
+[[noreturn]] void wait_for_start_then_exec(const ContainerSpec& spec, const Plan& plan, nsrun::Handshake& handshake,
+                                           const nlohmann::json& hook_state) {
     for (unsigned fd = 3; fd < 3 + plan.preserve_fds; ++fd) {
         (void)::fcntl(static_cast<int>(fd), F_SETFD, 0); // set_up_process marked every fd close-on-exec
     }
@@ -244,9 +281,23 @@ void check_command_exists(const std::vector<std::string>& argv) {
     handshake.ready(); // `create` returns now; its end of the handshake closes
     const std::string fifo = fmt::format("/proc/self/fd/{}", plan.exec_fifo.get());
     const int start = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC); // blocks until `start` opens it
-    if (start == -1 || ::write(start, "0", 1) != 1) {
+    if (start == -1) {
         const std::string why = nsrun::errno_text(errno);
         std::fprintf(stderr, "nsrun: error: the init could not wait for start on %s: %s\n", fifo.c_str(), why.c_str());
+        ::_exit(nsrun::exit_code::runtime_error);
+    }
+    try {
+        run_init_hooks(spec.hooks.startContainer, "startContainer", hook_state, "created");
+    } catch (const nsrun::Error& error) {
+        // "1", the error, NUL, its hint: one write under PIPE_BUF (atomic), read whole by `start`.
+        const std::string answer = fmt::format("1{}", error.what()) + '\0' + error.hint();
+        (void)!::write(start, answer.data(), std::min<std::size_t>(answer.size(), PIPE_BUF));
+        std::fprintf(stderr, "nsrun: error: %s\n", error.what()); // the container's stderr: its log
+        ::_exit(error.exit_status());
+    }
+    if (::write(start, "0", 1) != 1) {
+        const std::string why = nsrun::errno_text(errno);
+        std::fprintf(stderr, "nsrun: error: the init could not tell start on %s: %s\n", fifo.c_str(), why.c_str());
         ::_exit(nsrun::exit_code::runtime_error);
     }
     ::close(start);
@@ -282,6 +333,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
             plan.lifeline->die_with_parent();
         }
         handshake.wait_for_parent();
+        const nlohmann::json hook_state = init_hook_state(plan); // before any mount: the host's /proc
         if (!plan.userns.rootless) {
             // Until it execs, this process is nsrun: its /proc/PID/exe,
             // fd/ and mem are the runtime's, closed to the container's root
@@ -294,7 +346,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         configure_inside(spec, plan.link ? &*plan.link : nullptr);
         enter_cgroup_namespace();
         set_hostname(spec);
-        mount_filesystems(spec, plan, cgroup);
+        mount_filesystems(spec, plan, cgroup, hook_state);
         redirect_stdio(stdio);
         if (terminal) {
             terminal->become_controlling_terminal();
@@ -302,7 +354,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         set_up_process(spec.process, spec.linux.seccomp);
         lock_down_process(spec.process, spec.linux.seccomp);
         if (plan.exec_fifo) {
-            wait_for_start_then_exec(spec, plan, handshake);
+            wait_for_start_then_exec(spec, plan, handshake, hook_state);
         }
         if (spec.nsrun.init) {
             run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
@@ -583,6 +635,9 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     std::optional<RootfsAsWorkingDirectory> in_rootfs; // the child starts there (rootfs.hpp)
     if (plan.userns.enabled) {
         in_rootfs.emplace(spec.root);
+    }
+    if (request && !(spec.hooks.createContainer.empty() && spec.hooks.startContainer.empty())) {
+        plan.hook_state = oci_state(record); // the child adds its pid and the status
     }
     if (spec.linux.seccomp) {
         // Compiled (or read from the cache) here, loaded by the child.

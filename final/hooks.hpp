@@ -2,7 +2,8 @@
 /// OCI hooks (config.json's hooks.*): programs the runtime runs at points of
 /// the lifecycle, each with the container's state (runtime.md's JSON) on
 /// its stdin.  A hook that fails — a non-zero exit, a signal, its timeout —
-/// fails the operation it belongs to (but poststop, which only warns).
+/// fails the operation it belongs to (but poststart and poststop, which
+/// only warn: runtime.md).
 #pragma once
 
 #include "spec.hpp"

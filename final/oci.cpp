@@ -2,6 +2,7 @@
 #include "oci.hpp"
 
 #include "cgroups.hpp"
+#include "cli.hpp"
 #include "engine.hpp"
 #include "hooks.hpp"
 
@@ -17,6 +18,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -105,12 +107,17 @@ void start_container(const Store& store, const std::string& id) {
     // O_NONBLOCK: the open never waits, even if the init died meanwhile;
     // the init's blocked open(O_WRONLY) returns as soon as we have it open.
     const nsrun::UniqueFd reader = nsrun::sys::open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    // The init's answer, once its startContainer hooks ran: "0", or "1" and
+    // the error (container.cpp, wait_for_start_then_exec), in one write.
+    std::string answer;
     for (;;) {
         pollfd readable{reader.get(), POLLIN, 0};
         const int n = ::poll(&readable, 1, 100);
         if (n > 0 && (readable.revents & POLLIN)) {
-            char byte = 0;
-            if (::read(reader.get(), &byte, 1) == 1) {
+            char buf[PIPE_BUF];
+            const ssize_t got = ::read(reader.get(), buf, sizeof buf);
+            if (got > 0) {
+                answer.assign(buf, static_cast<std::size_t>(got));
                 break;
             }
         }
@@ -123,8 +130,13 @@ void start_container(const Store& store, const std::string& id) {
                                fmt::format("delete it (nsrun delete {}); its exit status went to its parent", id)};
         }
     }
-    nsrun::explain::note("read({}) = 1: the init execs process.args now", fifo);
     ::unlink(fifo.c_str());
+    if (answer.front() != '0') {
+        const std::size_t nul = answer.find('\0');
+        throw nsrun::Error{fmt::format("cannot start container {}: {}", id, answer.substr(1, nul - 1)),
+                           nul == std::string::npos ? "" : answer.substr(nul + 1)};
+    }
+    nsrun::explain::note("read({}) = 1: the init execs process.args now", fifo);
     record.status = Status::running;
     record.started = now_rfc3339();
     store.save(record);
@@ -132,6 +144,7 @@ void start_container(const Store& store, const std::string& id) {
         run_hooks(record.spec.hooks.poststart, "poststart", oci_state(record).dump());
     } catch (const nsrun::Error& e) {
         nsrun::cli::print_warning(e.what()); // runtime.md: a failed poststart hook is only logged
+        log_line("warning", e.what());
     }
 }
 
@@ -225,6 +238,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
         run_hooks(record.spec.hooks.poststop, "poststop", state.dump());
     } catch (const nsrun::Error& e) {
         nsrun::cli::print_warning(e.what()); // runtime.md: a failed poststop hook is only logged
+        log_line("warning", e.what());
     }
 }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <poll.h>
 #include <sstream>
@@ -638,6 +639,133 @@ STEP_TEST(Oci, LinuxDevicesAreMadeAndAllowedByTheDeviceCgroup,
                                                                          << output;
     EXPECT_EQ(value(output, "errno"), "EPERM") << output;
     EXPECT_EQ(nsrun({"delete", "--force", "devices"}).status, 0);
+}
+
+/// A hook running `script` with /bin/sh (as the namespace it runs in finds it).
+nlohmann::json sh_hook(const std::string& script, std::optional<int> timeout = std::nullopt) {
+    nlohmann::json hook{{"path", "/bin/sh"},
+                        {"args", {"sh", "-c", script}},
+                        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}};
+    if (timeout) hook["timeout"] = *timeout;
+    return hook;
+}
+
+/// readlink(2) of `path`, or "".
+std::string link_of(const std::string& path) {
+    std::error_code ec;
+    return fs::read_symlink(path, ec).string();
+}
+
+STEP_TEST(Oci, CreateContainerRunsBeforePivotRootStartContainerInsideBeforeTheProgram,
+          "createContainer runs during create in the container's mount and UTS namespaces with the host's paths "
+          "(before pivot_root): a tmpfs it mounts on the rootfs's /mnt is the container's, not the host's; "
+          "startContainer runs after start, inside (it sees that tmpfs), before process.args; both get the state") {
+    write_bundle({"sh", "-c", "echo program-ran"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    const std::string t = tmp_.path();
+    const std::string mnt = std::string(NSRUN_LAB_ROOTFS) + "/mnt";
+    config["hooks"] = {
+        {"createContainer",
+         {sh_hook("set -e; cat > " + t + "/cc.json; readlink /proc/self/ns/mnt > " + t + "/cc.mnt; hostname > " + t +
+                  "/cc.hostname; mount -t tmpfs -o size=64k hook " + mnt + "; echo made-by-createContainer > " + mnt +
+                  "/from-hook")}},
+        {"startContainer",
+         {sh_hook("echo \"start-state: $(cat)\"; echo \"start-saw: $(cat /mnt/from-hook)\"; "
+                  "echo \"start-mnt: $(readlink /proc/self/ns/mnt)\"; echo \"start-host: $(hostname)\"")}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("inside", out.write);
+    ASSERT_GT(pid, 0);
+    out.close_write();
+
+    const nlohmann::json created = nlohmann::json::parse(slurp(t + "/cc.json"), nullptr, false);
+    EXPECT_EQ(created.value("status", ""), "creating") << created.dump();
+    EXPECT_EQ(created.value("pid", 0), pid) << "the pid as the host sees it: " << created.dump();
+    EXPECT_EQ(created.value("id", ""), "inside") << created.dump();
+    EXPECT_EQ(created.value("bundle", ""), bundle_) << created.dump();
+    const std::string init_mnt = link_of(fmt::format("/proc/{}/ns/mnt", pid));
+    EXPECT_EQ(first_line(slurp(t + "/cc.mnt")), init_mnt) << "createContainer must run in the container's mount namespace";
+    EXPECT_NE(init_mnt, link_of("/proc/self/ns/mnt"));
+    EXPECT_EQ(first_line(slurp(t + "/cc.hostname")), "oci") << "createContainer must run in the container's UTS namespace";
+    EXPECT_FALSE(fs::exists(mnt + "/from-hook")) << "the hook's mount must stay in the container's mount namespace";
+    pollfd p{out.read, POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 300), 0) << "startContainer must not run before start";
+
+    const Ran started = nsrun({"start", "inside"});
+    ASSERT_EQ(started.status, 0) << started;
+    const std::string output = read_until_eof(out.read);
+    const auto line_of = [&](const std::string& key) {
+        const auto at = output.find(key + ": ");
+        return at == std::string::npos ? std::string{} : first_line(output.substr(at + key.size() + 2));
+    };
+    const nlohmann::json started_state = nlohmann::json::parse(line_of("start-state"), nullptr, false);
+    EXPECT_EQ(started_state.value("status", ""), "created") << output;
+    EXPECT_EQ(started_state.value("pid", 0), pid) << output;
+    EXPECT_EQ(line_of("start-saw"), "made-by-createContainer") << "startContainer runs inside: " << output;
+    EXPECT_EQ(line_of("start-mnt"), init_mnt) << output;
+    EXPECT_EQ(line_of("start-host"), "oci") << output;
+    const auto hook_at = output.find("start-state: "), program_at = output.find("program-ran");
+    EXPECT_TRUE(hook_at != std::string::npos && program_at != std::string::npos && hook_at < program_at)
+        << "startContainer runs before process.args: " << output;
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "raw wait status " << *status;
+}
+
+STEP_TEST(Oci, AFailingCreateContainerFailsCreateAFailingStartContainerFailsStart,
+          "a createContainer hook that exits 3, or outlives its timeout, fails create (non-zero, the error last in the "
+          "json --log, nothing left); a startContainer hook that exits 4 fails start and the init ends") {
+    write_bundle({"sh", "-c", "echo program-ran"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    const std::string log = tmp_.path() + "/log.json";
+    const auto last_log_line = [&] {
+        std::ifstream in(log);
+        std::string line, last;
+        while (std::getline(in, line)) {
+            if (!line.empty()) last = line;
+        }
+        return nlohmann::json::parse(last, nullptr, false);
+    };
+    const std::vector<std::string> json_log{"--log", log, "--log-format", "json"};
+
+    config["hooks"] = {{"createContainer", {sh_hook("exit 3")}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    made_.push_back("cc-fails");
+    const Ran failed = nsrun({"create", "--bundle", bundle_, "cc-fails"}, -1, -1, -1, json_log);
+    EXPECT_NE(failed.status, 0) << failed;
+    EXPECT_NE(failed.err.find("hooks.createContainer[0]"), std::string::npos) << failed;
+    nlohmann::json entry = last_log_line();
+    EXPECT_EQ(entry.value("level", ""), "error") << entry.dump();
+    EXPECT_NE(entry.value("msg", "").find("createContainer"), std::string::npos) << entry.dump();
+    EXPECT_NE(entry.value("msg", "").find("exit status 3"), std::string::npos) << entry.dump();
+    EXPECT_NE(nsrun({"state", "cc-fails"}).status, 0) << "a failed create leaves no container";
+    EXPECT_TRUE(cgroup_dirs("cc-fails").empty());
+
+    config["hooks"] = {{"createContainer", {sh_hook("exec sleep 30", 1)}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    made_.push_back("cc-slow");
+    const Ran slow = nsrun({"create", "--bundle", bundle_, "cc-slow"}, -1, -1, -1, json_log);
+    EXPECT_NE(slow.status, 0) << slow;
+    EXPECT_NE(last_log_line().value("msg", "").find("timed out after 1 s"), std::string::npos) << last_log_line().dump();
+
+    config["hooks"] = {{"startContainer", {sh_hook("exit 4")}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("sc-fails", out.write);
+    ASSERT_GT(pid, 0);
+    out.close_write();
+    const Ran start = nsrun({"start", "sc-fails"}, -1, -1, -1, json_log);
+    EXPECT_NE(start.status, 0) << start;
+    EXPECT_NE(start.err.find("hooks.startContainer[0]"), std::string::npos) << start;
+    entry = last_log_line();
+    EXPECT_NE(entry.value("msg", "").find("startContainer"), std::string::npos) << entry.dump();
+    EXPECT_NE(entry.value("msg", "").find("exit status 4"), std::string::npos) << entry.dump();
+    const std::string output = read_until_eof(out.read);
+    EXPECT_EQ(output.find("program-ran"), std::string::npos) << "process.args must not run: " << output;
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value()) << "the init must end when its startContainer hook failed";
+    EXPECT_FALSE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "raw wait status " << *status;
+    EXPECT_EQ(state("sc-fails").value("status", ""), "stopped");
 }
 
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
