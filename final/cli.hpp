@@ -138,6 +138,23 @@ void add_common_options(CLI::App& app, CommonFlags& flags);
 
 class Store;
 struct Record;
+
+/// The command line of an OCI command on one container, as runc has them:
+/// `nsrun NAME [--state-dir DIR] [--explain] [the command's options] ID`.
+/// Made on the app (the common options come first in --help); the command
+/// adds its own options, then run() adds ID, parses and calls `body` with
+/// the store and the id (--explain on), mapping failures as run_subcommand.
+class OneContainerCommand {
+public:
+    explicit OneContainerCommand(CLI::App& app);
+    int run(int argc, char** argv, const std::function<int(const Store&, const std::string&)>& body);
+
+private:
+    CLI::App& app_;
+    CommonFlags common_;
+    std::string id_;
+};
+
 /// NAME or ID → its record; a garbled record is an error (125) that says
 /// how to reclaim it.
 Record find_container(const Store& store, const std::string& name_or_id);

@@ -151,6 +151,17 @@ int run_subcommand(CLI::App& app, int argc, char** argv, const std::function<int
 #include <chrono>
 #include <thread>
 
+OneContainerCommand::OneContainerCommand(CLI::App& app) : app_(app) { add_common_options(app_, common_); }
+
+int OneContainerCommand::run(int argc, char** argv,
+                             const std::function<int(const Store&, const std::string&)>& body) {
+    app_.add_option("ID", id_, "the container's id")->required();
+    return run_subcommand(app_, argc, argv, [&] {
+        nsrun::explain::enable(common_.explain);
+        return body(Store(common_.state_dir), id_);
+    });
+}
+
 Record find_container(const Store& store, const std::string& name_or_id) {
     const std::string id = store.resolve(name_or_id);
     Loaded loaded = store.load(id);

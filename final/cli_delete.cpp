@@ -3,23 +3,16 @@
 
 #include "oci.hpp"
 
-#include <nsrun/explain.hpp>
-
 int cli_delete(int argc, char** argv) {
     CLI::App app{"Delete a container: every host resource its record names (its cgroups) and\n"
                  "the record.  A created or stopped container is deleted; a running or paused\n"
                  "one only with --force, which kills its processes first.  With --force an\n"
                  "id that does not exist is not an error (containerd's shim relies on it).",
                  "nsrun delete"};
-    CommonFlags common;
-    std::string id;
+    OneContainerCommand command(app);
     bool force = false;
-    add_common_options(app, common);
     app.add_flag("-f,--force", force, "kill the container's processes first; a missing container is fine");
-    app.add_option("ID", id, "the container's id")->required();
-    return run_subcommand(app, argc, argv, [&] {
-        nsrun::explain::enable(common.explain);
-        const Store store(common.state_dir);
+    return command.run(argc, argv, [&](const Store& store, const std::string& id) {
         if (force && !container_exists(store, id)) {
             return 0;
         }

@@ -3,21 +3,14 @@
 
 #include "oci.hpp"
 
-#include <nsrun/explain.hpp>
-
 namespace {
 
 int pause_or_resume(int argc, char** argv, bool pause) {
     CLI::App app{pause ? "Freeze every process of a running container (cgroup v2 cgroup.freeze, v1 freezer)"
                        : "Thaw a paused container",
                  pause ? "nsrun pause" : "nsrun resume"};
-    CommonFlags common;
-    std::string id;
-    add_common_options(app, common);
-    app.add_option("ID", id, "the container's id")->required();
-    return run_subcommand(app, argc, argv, [&] {
-        nsrun::explain::enable(common.explain);
-        set_paused(Store(common.state_dir), id, pause);
+    return OneContainerCommand(app).run(argc, argv, [&](const Store& store, const std::string& id) {
+        set_paused(store, id, pause);
         return 0;
     });
 }

@@ -3,8 +3,6 @@
 
 #include "oci.hpp"
 
-#include <nsrun/explain.hpp>
-
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -14,13 +12,8 @@ int cli_state(int argc, char** argv) {
                  "status (creating, created, running, paused, stopped), pid (while not stopped),\n"
                  "bundle, annotations.",
                  "nsrun state"};
-    CommonFlags common;
-    std::string id;
-    add_common_options(app, common);
-    app.add_option("ID", id, "the container's id")->required();
-    return run_subcommand(app, argc, argv, [&] {
-        nsrun::explain::enable(common.explain);
-        const Record record = load_container(Store(common.state_dir), id);
+    return OneContainerCommand(app).run(argc, argv, [](const Store& store, const std::string& id) {
+        const Record record = load_container(store, id);
         std::puts(oci_state(record).dump(2).c_str());
         return 0;
     });

@@ -66,29 +66,25 @@ Resources resources_from_file(const std::string& path) {
 
 int cli_update(int argc, char** argv) {
     CLI::App app{"Change the limits of a running container on its live cgroup", "nsrun update"};
-    CommonFlags common;
-    std::string id;
+    OneContainerCommand command(app);
     std::string file;
     std::optional<unsigned long long> memory;
     std::optional<unsigned> pids_limit;
     std::optional<long long> cpu_quota;
     std::optional<unsigned long long> cpu_period;
-    add_common_options(app, common);
     app.add_option("-r,--resources", file, "an OCI linux.resources JSON file (- for stdin)")->type_name("FILE");
     app.add_option("-m,--memory", memory, "memory limit in bytes")->type_name("BYTES");
     app.add_option("--pids-limit", pids_limit, "maximum number of processes");
     app.add_option("--cpu-quota", cpu_quota, "CPU time in µs per period");
     app.add_option("--cpu-period", cpu_period, "the CPU period in µs (default 100000)");
-    app.add_option("ID", id, "the container's id")->required();
-    return run_subcommand(app, argc, argv, [&] {
-        nsrun::explain::enable(common.explain);
+    return command.run(argc, argv, [&](const Store& store, const std::string& id) {
         Resources r = file.empty() ? Resources{} : resources_from_file(file);
         if (memory) r.memory = memory;
         if (pids_limit) r.pids_limit = pids_limit;
         if (cpu_quota && *cpu_quota > 0) {
             r.cpus = static_cast<double>(*cpu_quota) / static_cast<double>(cpu_period.value_or(cpu_period_us));
         }
-        const Record record = load_container(Store(common.state_dir), id);
+        const Record record = load_container(store, id);
         const std::string status = oci_status(record);
         if (status == "stopped") {
             throw nsrun::Error{fmt::format("cannot update container {}: it is stopped", id)};

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -298,7 +299,48 @@ std::vector<std::string> lines_with(const std::string& text, const std::string& 
     return out;
 }
 
-void ClientTest::require(const std::vector<std::string>& tools, const std::string& suite_error) {
+std::string lab_archive() {
+    const std::string archive = config().rootfs + ".oci.tar";
+    if (!fs::exists(archive)) {
+        throw std::runtime_error(archive + " is missing: run `make rootfs`");
+    }
+    return archive;
+}
+
+std::string start_instance(const std::vector<std::string>& tools, const std::function<void()>& make) {
+    if (::geteuid() != 0 || !missing_tools(tools).empty() || runtime_path().empty()) return "";
+    try {
+        make();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
+PrivateInstance::PrivateInstance(const std::string& client)
+    : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique(client)) {}
+
+PrivateInstance::~PrivateInstance() {
+    // Monitors (shims, conmon) may outlive their engine by design: any one of ours still there is a failure.
+    std::this_thread::sleep_for(500ms);
+    for (const pid_t pid : processes_mentioning(dir.path())) {
+        ADD_FAILURE() << "left running after the suite: pid " << pid << ": "
+                      << read_file(fmt::format("/proc/{}/cmdline", pid)) << " (killed now)";
+        ::kill(pid, SIGKILL);
+    }
+    host_.reset();
+    if (!eventually([&] { return remove_cgroup_tree(parent_); }, 5s)) {
+        ADD_FAILURE() << "the cgroups under " << parent_ << " could not be removed";
+    }
+}
+
+std::string ClientTest::freezer_state(pid_t pid) {
+    return first_line_of(control_file(cgroup_dir_of(pid, "freezer"), "freezer.state", "cgroup.freeze"));
+}
+
+void ClientTest::require(const std::vector<std::string>& tools, const std::string& suite_error,
+                         const Scratch* scratch) {
+    if (scratch != nullptr) calls_from_ = calls_size(*scratch);
     NSRUN_REQUIRE_ROOT("starts a private container engine");
     std::string missing = missing_tools(tools);
     if (runtime_path().empty()) {

@@ -100,16 +100,74 @@ std::string missing_tools(const std::vector<std::string>& tools);
 /// The lines of `text` that contain `word`.
 std::vector<std::string> lines_with(const std::string& text, const std::string& word);
 
+/// rootfs/lab.oci.tar, the image every client loads (`make rootfs` makes
+/// it); throws naming the fix when it is missing.
+std::string lab_archive();
+
+/// A suite's private instance, made by `make` when the suite can run at all
+/// (root, `tools`, the runtime under test: else require() says what is
+/// missing); returns the error that making it threw, "" if none.
+std::string start_instance(const std::vector<std::string>& tools, const std::function<void()>& make);
+
+/// What every private client instance has, made in this order: its scratch
+/// directory (everything else lives in it; removed last), the logging
+/// runtime wrapper in it, the cgroup its containers go under
+/// (/nsrun-oci-CLIENT-…) and, made by the client's own constructor, its
+/// throwaway host.  At the end — after the client's own destructor stopped
+/// it — whatever still runs with the scratch directory in its command line is
+/// a failure (and killed), the host goes, and the cgroups are removed (a
+/// failure if one stays).
+class PrivateInstance {
+public:
+    explicit PrivateInstance(const std::string& client);
+    PrivateInstance(const PrivateInstance&) = delete;
+    PrivateInstance& operator=(const PrivateInstance&) = delete;
+    ~PrivateInstance();
+    [[nodiscard]] const Namespaces& host() const { return *host_; }
+
+    Scratch dir;
+
+protected:
+    std::string runtime_; ///< the logging wrapper: what the client is told the runtime is
+    std::string parent_;  ///< the cgroup the containers go under
+    std::unique_ptr<Namespaces> host_;
+};
+
 /// Base of the client suites: root, the client installed, the suite's
 /// private instance up; on failure, the runtime calls of the test are shown.
 class ClientTest : public ::testing::Test {
 protected:
-    /// Checks root and tools, then `suite_error` (the suite's set-up error).
-    void require(const std::vector<std::string>& tools, const std::string& suite_error);
+    /// Checks root and tools, then `suite_error` (the suite's set-up error);
+    /// this test's runtime calls start at the end of `scratch`'s calls.log.
+    void require(const std::vector<std::string>& tools, const std::string& suite_error, const Scratch* scratch);
     /// Prints the runtime calls of a failed test (from `scratch`'s calls.log).
     void show_calls_on_failure(const Scratch* scratch);
+    /// The freezer's state of the cgroup `pid` is in: FROZEN/THAWED (v1) or 1/0 (v2).
+    static std::string freezer_state(pid_t pid);
 
     std::size_t calls_from_ = 0;
+};
+
+/// A client suite whose tests share one private instance `Env` (which has
+/// a `Scratch dir`), made once per suite: the suite's SetUpTestSuite calls
+/// start() with the tools the instance needs, its SetUp check() with those
+/// every test needs.
+template <class Env>
+class ClientSuite : public ClientTest {
+protected:
+    static void start(const std::vector<std::string>& tools) {
+        error_ = start_instance(tools, [] { env_ = std::make_unique<Env>(); });
+    }
+    static void TearDownTestSuite() { env_.reset(); }
+    void check(const std::vector<std::string>& tools) { require(tools, error_, scratch()); }
+    void TearDown() override { show_calls_on_failure(scratch()); }
+
+    static Env& env() { return *env_; }
+    static const Scratch* scratch() { return env_ ? &env_->dir : nullptr; }
+
+private:
+    static inline std::unique_ptr<Env> env_;
+    static inline std::string error_;
 };
 
 } // namespace lab::oci

@@ -20,11 +20,9 @@ namespace {
 const std::string image = "lab:latest"; // rootfs/oci-archive.sh names it so (io.containerd.image.name)
 
 /// A containerd of the test's own, stopped (SIGTERM, then SIGKILL) by pid at the end.
-class PrivateContainerd {
+class PrivateContainerd : public PrivateInstance {
 public:
     PrivateContainerd();
-    PrivateContainerd(const PrivateContainerd&) = delete;
-    PrivateContainerd& operator=(const PrivateContainerd&) = delete;
     ~PrivateContainerd();
 
     /// `ctr --address SOCK ARGS…` inside the throwaway host.
@@ -53,23 +51,13 @@ public:
     [[nodiscard]] std::string cgroup(const std::string& id) const { return parent_ + "/" + id; }
     /// The shim's --root for the runtime, in the throwaway host's private /run.
     static constexpr const char* runtime_root = "/run/containerd/runc/default";
-    [[nodiscard]] const Namespaces& host() const { return *host_; }
-
-    Scratch dir; // first: everything below lives in it and is removed last
 
 private:
-    std::string runtime_;
-    std::string parent_;
-    std::unique_ptr<Namespaces> host_;
     std::unique_ptr<Runtime> daemon_;
 };
 
-PrivateContainerd::PrivateContainerd()
-    : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique("containerd")) {
-    const std::string archive = config().rootfs + ".oci.tar";
-    if (!std::filesystem::exists(archive)) {
-        throw std::runtime_error(archive + " is missing: run `make rootfs`");
-    }
+PrivateContainerd::PrivateContainerd() : PrivateInstance("containerd") {
+    const std::string archive = lab_archive();
     // No CRI plugin (it would want CNI); root, state and sockets are ours.
     write_file(dir / "config.toml", fmt::format(R"(version = 2
 root = "{0}/root"
@@ -106,18 +94,7 @@ PrivateContainerd::~PrivateContainerd() {
         (void)ctr({"containers", "rm", id});
     }
     daemon_->signal(SIGTERM);
-    (void)daemon_->finish(15s); // SIGKILL after that
-    // Shims outlive containerd by design: any one of ours still there is a failure.
-    std::this_thread::sleep_for(500ms);
-    for (const pid_t pid : processes_mentioning(dir.path())) {
-        ADD_FAILURE() << "left running after the suite: pid " << pid << ": " << read_file(fmt::format("/proc/{}/cmdline", pid))
-                      << " (killed now)";
-        ::kill(pid, SIGKILL);
-    }
-    host_.reset();
-    if (!eventually([&] { return remove_cgroup_tree(parent_); }, 5s)) {
-        ADD_FAILURE() << "the cgroups under " << parent_ << " could not be removed";
-    }
+    (void)daemon_->finish(15s); // SIGKILL after that; ~PrivateInstance checks that no shim of ours is left
 }
 
 /// A row of `ctr task ls`: TASK PID STATUS.
@@ -128,25 +105,10 @@ struct Task {
 
 } // namespace
 
-class Containerd : public ClientTest {
+class Containerd : public ClientSuite<PrivateContainerd> {
 protected:
-    static void SetUpTestSuite() {
-        if (::geteuid() != 0 || !missing_tools({"containerd", "ctr"}).empty() || runtime_path().empty()) return;
-        try {
-            env_ = std::make_unique<PrivateContainerd>();
-        } catch (const std::exception& e) {
-            error_ = e.what();
-        }
-    }
-    static void TearDownTestSuite() { env_.reset(); }
-
-    void SetUp() override {
-        require({"containerd", "ctr", "containerd-shim-runc-v2", "script"}, error_);
-        if (env_) calls_from_ = calls_size(env_->dir);
-    }
-    void TearDown() override { show_calls_on_failure(env_ ? &env_->dir : nullptr); }
-
-    static PrivateContainerd& env() { return *env_; }
+    static void SetUpTestSuite() { start({"containerd", "ctr"}); }
+    void SetUp() override { check({"containerd", "ctr", "containerd-shim-runc-v2", "script"}); }
 
     static Task task(const std::string& id) {
         std::istringstream rows(env().ctr({"task", "ls"}).out);
@@ -160,15 +122,8 @@ protected:
     static bool task_is(const std::string& id, const std::string& status) {
         return eventually([&] { return task(id).status == status; });
     }
-    /// The freezer's state of the cgroup `pid` is in: FROZEN/THAWED (v1) or 1/0 (v2).
-    static std::string freezer_state(pid_t pid) {
-        return first_line_of(control_file(cgroup_dir_of(pid, "freezer"), "freezer.state", "cgroup.freeze"));
-    }
     /// The container's init, as `ctr task ls` reports it once it runs (0 if it does not).
     static pid_t running_init(const std::string& id) { return task_is(id, "RUNNING") ? task(id).pid : 0; }
-
-    static inline std::unique_ptr<PrivateContainerd> env_;
-    static inline std::string error_;
 };
 
 TEST_F(Containerd, RunPrintsTheOutputAndTheExitStatus) {

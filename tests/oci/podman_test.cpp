@@ -22,11 +22,9 @@ namespace {
 const std::string image = "localhost/lab:latest"; // what `podman load` names rootfs/lab.oci.tar
 
 /// podman with everything of its own, under a scratch directory.
-class PrivatePodman {
+class PrivatePodman : public PrivateInstance {
 public:
     PrivatePodman();
-    PrivatePodman(const PrivatePodman&) = delete;
-    PrivatePodman& operator=(const PrivatePodman&) = delete;
     ~PrivatePodman();
 
     [[nodiscard]] std::vector<std::string> podman_argv(const std::vector<std::string>& args) const {
@@ -58,21 +56,10 @@ public:
     }
     /// The cgroup podman asks for a container (config.json's cgroupsPath).
     [[nodiscard]] std::string cgroup(const std::string& id) const { return parent_ + "/libpod-" + id; }
-    [[nodiscard]] const Namespaces& host() const { return *host_; }
-
-    Scratch dir; // first: everything below lives in it and is removed last
-
-private:
-    std::string runtime_;
-    std::string parent_;
-    std::unique_ptr<Namespaces> host_;
 };
 
-PrivatePodman::PrivatePodman() : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique("podman")) {
-    const std::string archive = config().rootfs + ".oci.tar";
-    if (!std::filesystem::exists(archive)) {
-        throw std::runtime_error(archive + " is missing: run `make rootfs`");
-    }
+PrivatePodman::PrivatePodman() : PrivateInstance("podman") {
+    const std::string archive = lab_archive();
     // podman (as root) asks for RLIMIT_NOFILE 1048576 and a large RLIMIT_NPROC
     // in every container; where the caller's hard limits are lower and it
     // lacks CAP_SYS_RESOURCE (VMs, CI runners) the runtime cannot set them and
@@ -117,40 +104,16 @@ runroot = "{0}/runroot"
 }
 
 PrivatePodman::~PrivatePodman() {
-    (void)podman({"rm", "--all", "--force", "--time", "0"});
-    std::this_thread::sleep_for(500ms);
-    for (const pid_t pid : processes_mentioning(dir.path())) {
-        ADD_FAILURE() << "left running after the suite: pid " << pid << ": "
-                      << read_file(fmt::format("/proc/{}/cmdline", pid)) << " (killed now)";
-        ::kill(pid, SIGKILL);
-    }
-    host_.reset();
-    if (!eventually([&] { return remove_cgroup_tree(parent_); }, 5s)) {
-        ADD_FAILURE() << "the cgroups under " << parent_ << " could not be removed";
-    }
+    (void)podman({"rm", "--all", "--force", "--time", "0"}); // ~PrivateInstance checks that no conmon of ours is left
 }
 
 } // namespace
 
-class Podman : public ClientTest {
+class Podman : public ClientSuite<PrivatePodman> {
 protected:
-    static void SetUpTestSuite() {
-        if (::geteuid() != 0 || !missing_tools({"podman", "conmon"}).empty() || runtime_path().empty()) return;
-        try {
-            env_ = std::make_unique<PrivatePodman>();
-        } catch (const std::exception& e) {
-            error_ = e.what();
-        }
-    }
-    static void TearDownTestSuite() { env_.reset(); }
+    static void SetUpTestSuite() { start({"podman", "conmon"}); }
+    void SetUp() override { check({"podman", "conmon", "script"}); }
 
-    void SetUp() override {
-        require({"podman", "conmon", "script"}, error_);
-        if (env_) calls_from_ = calls_size(env_->dir);
-    }
-    void TearDown() override { show_calls_on_failure(env_ ? &env_->dir : nullptr); }
-
-    static PrivatePodman& env() { return *env_; }
     static Result podman(const std::vector<std::string>& args) { return env().podman(args); }
 
     /// `podman inspect --format FORMAT NAME`, trimmed.
@@ -168,10 +131,6 @@ protected:
         std::string id = r.out.substr(0, r.out.find('\n'));
         return r.status == 0 ? id : "";
     }
-    /// The freezer's state of the cgroup `pid` is in: FROZEN/THAWED (v1) or 1/0 (v2).
-    static std::string freezer_state(pid_t pid) {
-        return first_line_of(control_file(cgroup_dir_of(pid, "freezer"), "freezer.state", "cgroup.freeze"));
-    }
     /// The host pid of a running container's init (0 if podman does not know it).
     static pid_t init_of(const std::string& name) { return std::stoi("0" + inspect(name, "{{.State.Pid}}")); }
     /// `script -qec COMMAND`: the podman command line run on a terminal of its own.
@@ -180,9 +139,6 @@ protected:
         for (const auto& word : env().podman_argv(args)) command += (command.empty() ? "" : " ") + shell_quote(word);
         return env().host().exec({"script", "-qec", command, "/dev/null"}, 120s);
     }
-
-    static inline std::unique_ptr<PrivatePodman> env_;
-    static inline std::string error_;
 };
 
 TEST_F(Podman, RunPrintsTheOutputAndMapsExitStatuses) {
