@@ -31,6 +31,7 @@
 #include <nsrun/process.hpp>
 #include <nsrun/sys.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -207,6 +208,31 @@ void remove_parent_dir(const std::string& parent) noexcept {
     }
 }
 
+/// nsrun's own cgroup in the hierarchy of `controller` ("" for v2's
+/// unified one), from /proc/self/cgroup ("4:cpu,cpuacct:/user.slice").
+std::string own_cgroup(const std::string& controller) {
+    std::istringstream lines(nsrun::sys::read_file("/proc/self/cgroup"));
+    for (std::string line; std::getline(lines, line);) {
+        const auto first = line.find(':');
+        const auto second = line.find(':', first + 1);
+        if (first == std::string::npos || second == std::string::npos) {
+            continue;
+        }
+        const std::string controllers = line.substr(first + 1, second - first - 1);
+        std::string list = controllers;
+        std::replace(list.begin(), list.end(), ',', ' ');
+        if (controller.empty() ? controllers.empty() : lists(list, controller)) {
+            return line.substr(second + 1);
+        }
+    }
+    throw nsrun::Error{fmt::format("/proc/self/cgroup names no {} cgroup of nsrun's own",
+                                   controller.empty() ? "unified (v2)" : controller),
+                       "give linux.cgroupsPath as an absolute path (/a/b), below the hierarchy's root"};
+}
+
+/// "/a/b/c" → "/a/b".
+std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
 /// The flags of every cgroupfs view inside: the container reads its limits
 /// there but cannot raise them.
 constexpr unsigned long view_flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -242,6 +268,16 @@ public:
         if (!to_enable.empty()) {
             write(root_, "cgroup.subtree_control", to_enable);
         }
+        if (!cgroups_path_.empty()) {
+            // Every cgroup on the way down must pass the controllers on.
+            dir_ = make_placed_dir(root_, placed(root_, ""), hook_, [](const std::string& parent) {
+                if (const std::string on = nsrun::sys::read_file(parent + "/cgroup.subtree_control");
+                    !lists(on, "memory") || !lists(on, "cpu") || !lists(on, "pids")) {
+                    write(parent, "cgroup.subtree_control", "+memory +cpu +pids");
+                }
+            });
+            return;
+        }
         parent_ = root_ + "/" + parent_name;
         // nsrun holds no process, so it may enable controllers for the containers below it.
         dir_ = make_container_dir(root_, id, hook_, [](const std::string& parent) {
@@ -253,9 +289,13 @@ public:
         if (limits.memory) {
             write(dir_, "memory.max", std::to_string(*limits.memory));
             // Without this the kernel would swap the container out instead of
-            // holding it to the limit (when the machine has swap).
+            // holding it to the limit (when the machine has swap).  OCI's
+            // memory.swap is memory + swap; v2's file is the swap alone.
             if (exists(dir_ + "/memory.swap.max")) {
-                write(dir_, "memory.swap.max", "0");
+                const unsigned long long swap = limits.memory_swap && *limits.memory_swap > *limits.memory
+                                                    ? *limits.memory_swap - *limits.memory
+                                                    : 0;
+                write(dir_, "memory.swap.max", std::to_string(swap));
             }
         }
         if (limits.cpus) {
@@ -286,7 +326,15 @@ public:
         nsrun::sys::mount("cgroup2", target, "cgroup2", view_flags);
     }
 
+    void bind_view(const std::string& target) const override {
+        nsrun::sys::mount(dir_.c_str(), target, nullptr, MS_BIND);
+        nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | view_flags);
+    }
+
     [[nodiscard]] CgroupPlan plan(const std::string& id) const override {
+        if (!cgroups_path_.empty()) {
+            return placed(root_, "");
+        }
         return {{root_ + "/" + parent_name + "/" + id}, {root_ + "/" + parent_name}};
     }
 
@@ -316,7 +364,8 @@ public:
         for (const std::string& controller : controllers()) {
             const std::string hierarchy = root_ + "/" + controller;
             dirs_.push_back({controller, mount_name_of(hierarchy, controller), hierarchy + "/" + parent_name, ""});
-            dirs_.back().dir = make_container_dir(hierarchy, id, hook_);
+            dirs_.back().dir = cgroups_path_.empty() ? make_container_dir(hierarchy, id, hook_)
+                                                     : make_placed_dir(hierarchy, placed(hierarchy, controller), hook_);
         }
     }
 
@@ -327,7 +376,9 @@ public:
             // memory+swap: only where swap accounting exists; must be >= the
             // limit above, so it is written second.  Equal means "no swap".
             if (exists(dir + "/memory.memsw.limit_in_bytes")) {
-                write(dir, "memory.memsw.limit_in_bytes", std::to_string(*limits.memory));
+                const unsigned long long memsw =
+                    limits.memory_swap && *limits.memory_swap > *limits.memory ? *limits.memory_swap : *limits.memory;
+                write(dir, "memory.memsw.limit_in_bytes", std::to_string(memsw));
             }
         }
         if (limits.cpus) {
@@ -377,6 +428,20 @@ public:
         nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
     }
 
+    void bind_view(const std::string& target) const override {
+        nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
+        for (const auto& d : dirs_) {
+            const std::string at = target + "/" + d.mount_name;
+            nsrun::sys::mkdir(at, 0555);
+            nsrun::sys::mount(d.dir.c_str(), at, nullptr, MS_BIND);
+            nsrun::sys::mount(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | view_flags);
+            if (d.mount_name != d.controller) {
+                nsrun::sys::symlink(d.mount_name, target + "/" + d.controller);
+            }
+        }
+        nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
+    }
+
     [[nodiscard]] std::vector<std::string> directories() const override {
         std::vector<std::string> found;
         for (const auto& d : dirs_) {
@@ -390,6 +455,12 @@ public:
     [[nodiscard]] CgroupPlan plan(const std::string& id) const override {
         CgroupPlan plan;
         for (const std::string& controller : controllers()) {
+            if (!cgroups_path_.empty()) {
+                const CgroupPlan one = placed(root_ + "/" + controller, controller);
+                plan.directories.insert(plan.directories.end(), one.directories.begin(), one.directories.end());
+                plan.parents.insert(plan.parents.end(), one.parents.begin(), one.parents.end());
+                continue;
+            }
             const std::string parent = root_ + "/" + controller + "/" + parent_name;
             plan.directories.push_back(parent + "/" + id);
             plan.parents.push_back(parent);
@@ -442,6 +513,54 @@ private:
 
 } // namespace
 
+std::string placed_cgroup_dir(const std::string& hierarchy, const std::string& controller,
+                              const std::string& cgroups_path) {
+    std::string under = cgroups_path.front() == '/' ? cgroups_path : own_cgroup(controller) + "/" + cgroups_path;
+    while (under.size() > 1 && under.back() == '/') {
+        under.pop_back();
+    }
+    return hierarchy + (under.front() == '/' ? "" : "/") + under;
+}
+
+CgroupPlan CgroupDriver::placed(const std::string& hierarchy, const std::string& controller) const {
+    CgroupPlan plan;
+    plan.directories.push_back(placed_cgroup_dir(hierarchy, controller, cgroups_path_));
+    for (std::string p = parent_of(plan.directories.front()); p.size() > hierarchy.size() && !is_directory(p);
+         p = parent_of(p)) {
+        plan.parents.push_back(p); // ours to make, and to remove once empty
+    }
+    return plan;
+}
+
+std::string CgroupDriver::make_placed_dir(const std::string& hierarchy, const CgroupPlan& plan, const MkdirHook& hook,
+                                          const std::function<void(const std::string&)>& prepare_parent) {
+    const std::string& dir = plan.directories.front();
+    std::vector<std::string> on_the_way;
+    for (std::string p = parent_of(dir); p.size() > hierarchy.size(); p = parent_of(p)) {
+        on_the_way.insert(on_the_way.begin(), p);
+    }
+    for (const auto& parent : on_the_way) {
+        if (!is_directory(parent)) {
+            nsrun::sys::mkdir(parent, 0755, /*exist_ok=*/true);
+            if (hook) {
+                hook(parent);
+            }
+        }
+        if (prepare_parent) {
+            prepare_parent(parent);
+        }
+    }
+    if (is_directory(dir)) {
+        throw nsrun::Error{fmt::format("the cgroup {} (linux.cgroupsPath) already exists", dir),
+                           "give each container a cgroupsPath of its own; nsrun removes only cgroups it made"};
+    }
+    nsrun::sys::mkdir(dir, 0755, /*exist_ok=*/false);
+    if (hook) {
+        hook(dir);
+    }
+    return dir;
+}
+
 std::uint64_t cpu_quota_us(double cpus) {
     return static_cast<std::uint64_t>(std::llround(cpus * static_cast<double>(cpu_period_us)));
 }
@@ -485,21 +604,27 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root) {
                        "mount cgroup2 there, or a tmpfs of cgroup v1 hierarchies"};
 }
 
-Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits)
-    : driver_(std::move(driver)), id_(id), limits_(limits) {}
+Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits,
+               const std::string& cgroups_path)
+    : driver_(std::move(driver)), id_(id), limits_(limits), cgroups_path_(cgroups_path) {
+    driver_->place_at(cgroups_path);
+}
 
 CgroupPlan Cgroup::plan() const { return driver_->plan(id_); }
 
 void Cgroup::create() {
-    nsrun::explain::note("container id {}: its cgroup is nsrun/{} ({})", id_, id_, driver_->name());
+    nsrun::explain::note("container id {}: its cgroup is {} ({})", id_,
+                         cgroups_path_.empty() ? "nsrun/" + id_ : cgroups_path_ + " (linux.cgroupsPath)",
+                         driver_->name());
     driver_->create(id_);
     driver_->set_limits(limits_);
 }
 
 std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
-                                  const std::function<std::unique_ptr<CgroupDriver>()>& make_driver) {
+                                  const std::function<std::unique_ptr<CgroupDriver>()>& make_driver,
+                                  const std::string& cgroups_path) {
     const auto made = [&] {
-        Cgroup cgroup{make_driver(), id, limits};
+        Cgroup cgroup{make_driver(), id, limits, cgroups_path};
         const CgroupPlan plan = cgroup.plan();
         record(plan);
         try {
@@ -557,6 +682,14 @@ int Cgroup::exit_status(int wait_status) const {
 }
 
 void Cgroup::mount_view() const { driver_->mount_view("/sys/fs/cgroup"); }
+
+void Cgroup::mount_view_at(const std::string& target, bool own_namespace) const {
+    if (own_namespace) {
+        driver_->mount_view(target);
+    } else {
+        driver_->bind_view(target);
+    }
+}
 
 void enter_cgroup_namespace() { nsrun::sys::unshare(CLONE_NEWCGROUP); }
 

@@ -59,8 +59,32 @@ public:
     /// cgroupfs read-only at `target` (v2: one cgroup2 mount; v1: a tmpfs
     /// holding one mount per hierarchy).  Its root is the container's cgroup.
     virtual void mount_view(const std::string& target) const = 0;
+    /// In the child, in the caller's cgroup namespace (config.json lists
+    /// none): the container's own cgroup directories of the host's tree,
+    /// bound read-only at `target` (v2: the one directory; v1: a tmpfs
+    /// holding one bind per hierarchy), as runc does.  Before pivot_root.
+    virtual void bind_view(const std::string& target) const = 0;
     /// Pure: the directories create(id) will make (for the state record).
     [[nodiscard]] virtual CgroupPlan plan(const std::string& id) const = 0;
+
+    /// config.json's linux.cgroupsPath: the container's cgroup is PATH in
+    /// each hierarchy used instead of `nsrun/<id>` — "/a/b" below the
+    /// hierarchy's root, "a/b" below nsrun's own cgroup there (runc's rule).
+    /// Of its parents only those missing now are made (and later removed
+    /// when empty); the cgroup itself must not exist yet.  Before plan().
+    void place_at(std::string cgroups_path) { cgroups_path_ = std::move(cgroups_path); }
+
+protected:
+    /// `hierarchy`/… of the container's cgroup at cgroupsPath, and the
+    /// parents to make, deepest first; `controller` ("" on v2) finds nsrun's
+    /// own cgroup in /proc/self/cgroup for a relative path.
+    [[nodiscard]] CgroupPlan placed(const std::string& hierarchy, const std::string& controller) const;
+    /// mkdir what placed() planned: the missing parents (each then given to
+    /// `prepare_parent`, existing ones too), then the cgroup itself.
+    static std::string make_placed_dir(const std::string& hierarchy, const CgroupPlan& plan, const MkdirHook& hook,
+                                       const std::function<void(const std::string&)>& prepare_parent = {});
+
+    std::string cgroups_path_; ///< "": `nsrun/<id>`
 };
 
 /// cgroup v2: one unified tree at `root` (normally /sys/fs/cgroup).
@@ -81,7 +105,9 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root = "/s
 /// the same code runs after a normal end, for `rm` and after a crash.
 class Cgroup {
 public:
-    Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits);
+    /// `cgroups_path` "" is `nsrun/<id>` (CgroupDriver::place_at).
+    Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits,
+           const std::string& cgroups_path = "");
 
     /// Pure: what create() will make.
     [[nodiscard]] CgroupPlan plan() const;
@@ -98,11 +124,17 @@ public:
     /// In the child, after /sys is mounted: the container's own cgroups,
     /// read-only, at /sys/fs/cgroup (so `lab-probe limits` reads them).
     void mount_view() const;
+    /// A bundle's `cgroup`/`cgroup2` mount at `target`: mount_view's
+    /// filesystems in a cgroup namespace of its own (`own_namespace`), else
+    /// CgroupDriver::bind_view.  `target` is a path the kernel walks into
+    /// (a descriptor's /proc/self/fd/N once the tmpfs is on it).
+    void mount_view_at(const std::string& target, bool own_namespace) const;
 
 private:
     std::unique_ptr<CgroupDriver> driver_;
     std::string id_;
     Resources limits_;
+    std::string cgroups_path_;
 };
 
 /// Called with the plan before anything is made: the runtime records it.
@@ -115,9 +147,16 @@ using RecordCgroupPlan = std::function<void(const CgroupPlan&)>;
 /// note says why, as podman does; whatever was made of it is removed and the
 /// record emptied.  A limit flag there is an error (125) that says what is
 /// missing.
+/// `cgroups_path`: config.json's linux.cgroupsPath ("": `nsrun/<id>`).
 std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
                                   const std::function<std::unique_ptr<CgroupDriver>()>& make_driver =
-                                      [] { return detect_cgroup_driver(); });
+                                      [] { return detect_cgroup_driver(); },
+                                  const std::string& cgroups_path = "");
+
+/// The directory of the cgroup at `cgroups_path` in the hierarchy at
+/// `hierarchy` (CgroupDriver::place_at's rule; `controller` "" on v2).
+std::string placed_cgroup_dir(const std::string& hierarchy, const std::string& controller,
+                              const std::string& cgroups_path);
 
 /// In the child, after the parent has moved it into its cgroup: a new cgroup
 /// namespace, whose root is that cgroup (/proc/self/cgroup shows "/").

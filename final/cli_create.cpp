@@ -12,8 +12,6 @@
 
 #include <fmt/format.h>
 
-ContainerSpec engine_spec_from_bundle(const std::filesystem::path& bundle); // oci_config_stub.cpp
-
 int cli_create(int argc, char** argv) {
     CLI::App app{"Create a container from an OCI bundle (config.json and its rootfs).\n"
                  "Everything is set up — namespaces, mounts, root, cgroup, id maps — and the\n"
@@ -57,14 +55,7 @@ int cli_create(int argc, char** argv) {
         if (!pid_file.empty()) {
             request.pid_file = std::filesystem::absolute(pid_file).string();
         }
-        ContainerSpec spec = engine_spec_from_bundle(request.bundle);
-        // Until the engine honours all of config.json: its hooks,
-        // annotations and device nodes (linux.devices: made in /dev and
-        // allowed by the device cgroup) from the full parser (oci_config.hpp).
-        const ContainerSpec full = spec_from_bundle(request.bundle);
-        spec.hooks = full.hooks;
-        spec.annotations = full.annotations;
-        spec.linux.devices = full.linux.devices;
+        ContainerSpec spec = spec_from_bundle(request.bundle);
         spec.nsrun.state_dir = common.state_dir;
         create_container(std::move(spec), request);
         return 0;

@@ -493,8 +493,8 @@ ContainerSpec compile_run(const RunFlags& f) {
     for (const auto& t : f.tmpfs) {
         spec.mounts.push_back(parse_tmpfs(t));
     }
-    // Namespaces: UTS, PID and mount always, then user, network, IPC as asked.
-    spec.linux.namespaces = {{"uts", ""}, {"pid", ""}, {"mount", ""}};
+    // Namespaces: UTS, PID, mount and cgroup always, then user, network, IPC as asked.
+    spec.linux.namespaces = {{"uts", ""}, {"pid", ""}, {"mount", ""}, {"cgroup", ""}};
     plan_user_namespace(f.userns || !f.uid_ranges.empty() || !f.gid_ranges.empty(), f.uid_ranges, f.gid_ranges, spec);
     compile_network(f, spec);
     compile_ipc(f, spec);

@@ -13,6 +13,7 @@
 #include "oci.hpp"
 
 #include "bridge.hpp"
+#include "bundle_mounts.hpp"
 #include "caps.hpp"
 #include "cgroups.hpp"
 #include "devices.hpp"
@@ -53,6 +54,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 namespace nl = nsrun::netlink;
@@ -76,6 +78,20 @@ void enter_working_directory(const std::string& cwd) {
     if (::getcwd(here, sizeof here) == nullptr || here[0] != '/') {
         throw refuse("the directory is outside the container's root");
     }
+}
+
+/// setgroups(2) with process.user.additionalGids, narrated like common's
+/// wrappers (sys.hpp has only the empty list).
+void set_supplementary_groups(const std::vector<std::uint32_t>& gids) {
+    const std::vector<gid_t> list(gids.begin(), gids.end());
+    const std::string shown = fmt::format("{}", fmt::join(gids, ", "));
+    if (::setgroups(list.size(), list.data()) == -1) {
+        throw nsrun::Error{fmt::format("setgroups([{}]) (process.user.additionalGids) failed: {}", shown,
+                                       nsrun::errno_text(errno)),
+                           "in a user namespace every group must be mapped (linux.gidMappings) and setgroups "
+                           "allowed"};
+    }
+    nsrun::explain::note("setgroups({}, [{}]) = 0", list.size(), shown);
 }
 
 /// What the parent computed before clone and the child reads (the child
@@ -123,7 +139,9 @@ void run_init_hooks(const std::vector<Hook>& hooks, const char* point, nlohmann:
     run_hooks(hooks, point, state.dump());
 }
 
-/// The namespaces to join instead of creating (--network/--ipc container:).
+/// The namespaces to join instead of creating: --network/--ipc container:,
+/// or a config.json namespace with a path (podman's and containerd's
+/// network namespace, made and wired by CNI or netavark).
 void join_namespaces(const ContainerSpec& spec) {
     for (const auto& ns : spec.linux.namespaces) {
         if (!ns.path.empty()) {
@@ -132,8 +150,48 @@ void join_namespaces(const ContainerSpec& spec) {
     }
 }
 
+/// A new cgroup namespace only when the spec lists one without a path (`nsrun
+/// run` always does; runc's and ctr's config.json often do not, and then the
+/// container shares its caller's).  Made now, not at clone: the parent has
+/// moved us into our cgroup, which becomes the namespace's root.
+void enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
+    const Namespace* cgroup = spec.linux.find("cgroup");
+    if (cgroup && cgroup->path.empty()) {
+        enter_cgroup_namespace();
+    }
+}
+
+/// An OCI bundle: config.json's mounts[] is the whole list (bundle_mounts.hpp),
+/// made into the rootfs before pivot_root; then what covers them.
+void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
+                              const nlohmann::json& hook_state) {
+    make_mounts_private();
+    const std::string root = plan.userns.enabled ? "." : spec.root.path;
+    refuse_symlinked_system_dirs(root);
+    const auto sources = open_volume_sources(spec); // while the host's tree is reachable
+    if (!plan.userns.enabled) {
+        bind_rootfs(spec.root); // pivot_root wants a mount point; the mounts below go into it
+    }
+    mount_bundle(spec, root, plan.userns.enabled, sources, cgroup);
+    // OCI createContainer: after the mounts, before pivot_root (as runc).
+    run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
+    if (plan.userns.enabled) {
+        enter_rootfs_here();
+    } else {
+        enter_bound_rootfs(spec.root);
+    }
+    apply_bundle_settings(spec);
+    mask_paths(spec.linux.masked_paths);
+    make_paths_readonly(spec.linux.readonly_paths);
+    make_root_readonly(spec.root);
+}
+
 void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
                        const nlohmann::json& hook_state) {
+    if (!spec.nsrun.bundle.empty()) {
+        mount_bundle_filesystems(spec, plan, cgroup, hook_state);
+        return;
+    }
     make_mounts_private();
     if (plan.overlay) {
         // Rootless: no mount was made for us; make it here, in our user namespace.
@@ -199,12 +257,23 @@ void set_up_process(const Process& process, const std::optional<Seccomp>& seccom
     }
     restrict_bounding_set(process.capabilities);
     const bool change_user = process.user.uid != 0 || process.user.gid != 0;
+    if (!change_user && !process.user.additional_gids.empty()) {
+        set_supplementary_groups(process.user.additional_gids); // root, with config.json's groups
+    }
     if (change_user) {
         nsrun::sys::set_keep_capabilities(true); // set_capabilities() decides what stays
-        nsrun::sys::clear_groups();
+        if (process.user.additional_gids.empty()) {
+            nsrun::sys::clear_groups();
+        } else {
+            set_supplementary_groups(process.user.additional_gids);
+        }
         nsrun::sys::setresgid(process.user.gid);
         nsrun::sys::setresuid(process.user.uid);
         nsrun::sys::set_keep_capabilities(false);
+    }
+    if (process.user.umask) {
+        ::umask(static_cast<mode_t>(*process.user.umask & 0777)); // cannot fail
+        nsrun::explain::note("umask({:04o})", *process.user.umask & 0777);
     }
     enter_working_directory(process.cwd);
     ::clearenv();
@@ -344,7 +413,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         become_root(plan.userns);
         join_namespaces(spec);
         configure_inside(spec, plan.link ? &*plan.link : nullptr);
-        enter_cgroup_namespace();
+        enter_cgroup_namespace_if_listed(spec);
         set_hostname(spec);
         mount_filesystems(spec, plan, cgroup, hook_state);
         redirect_stdio(stdio);
@@ -508,15 +577,26 @@ void write_pid_file(const std::string& path, pid_t pid) {
 namespace {
 
 /// The OCI container's cgroup v1 freezer (`pause`), when the memory, cpu and
-/// pids controllers are v1 hierarchies and a freezer hierarchy exists.
-std::optional<std::string> freezer_dir_to_make(const std::vector<std::string>& cgroups, const std::string& id) {
+/// pids controllers are v1 hierarchies and a freezer hierarchy exists: the
+/// cgroup (at cgroupsPath, or `nsrun/<id>`) and its parents to make, deepest
+/// first (nsrun/ always: shared, removed when empty).
+std::optional<CgroupPlan> freezer_to_make(const std::vector<std::string>& cgroups, const std::string& id,
+                                          const std::string& cgroups_path) {
     const std::string freezer = "/sys/fs/cgroup/freezer";
     constexpr long cgroup_v1_magic = 0x27e0eb; // CGROUP_SUPER_MAGIC
     if (cgroups.empty() || nsrun::fs::exists(cgroups.front() + "/cgroup.freeze") || !nsrun::fs::is_directory(freezer) ||
         static_cast<long>(nsrun::sys::statfs_type(freezer)) != cgroup_v1_magic) {
         return std::nullopt;
     }
-    return fmt::format("{}/nsrun/{}", freezer, id);
+    if (cgroups_path.empty()) {
+        return CgroupPlan{{fmt::format("{}/nsrun/{}", freezer, id)}, {freezer + "/nsrun"}};
+    }
+    CgroupPlan plan{{placed_cgroup_dir(freezer, "freezer", cgroups_path)}, {}};
+    for (std::string p = plan.directories.front().substr(0, plan.directories.front().rfind('/'));
+         p.size() > freezer.size() && !nsrun::fs::is_directory(p); p = p.substr(0, p.rfind('/'))) {
+        plan.parents.push_back(p);
+    }
+    return plan;
 }
 
 /// Run (`request` null) or create (OCI) a container: one path, two ends.
@@ -539,7 +619,10 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     Record record;
     record.id = request ? request->id : nsrun::make_container_id();
     record.name = spec.nsrun.name;
-    spec.linux.cgroups_path = "nsrun/" + record.id;
+    const std::string cgroups_path = spec.linux.cgroups_path; // config.json's; "": nsrun's own nsrun/<id>
+    if (cgroups_path.empty()) {
+        spec.linux.cgroups_path = "/nsrun/" + record.id;
+    }
     record.created = now_rfc3339();
     record.owner = ProcessId::self();
     if (request) {
@@ -580,20 +663,27 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         // The nodes config.json (or --device) adds to /dev are usable: allowed by the device cgroup.
         Resources limits = spec.linux.resources;
         limits.devices = with_device_nodes_allowed(limits.devices, spec.linux.devices);
-        cgroup = make_cgroup(record.id, limits, [&](const CgroupPlan& cg) {
-            rec->resources.cgroups = cg.directories;
-            rec->resources.cgroup_parents = cg.parents;
-            rec.save();
-        });
+        cgroup = make_cgroup(
+            record.id, limits,
+            [&](const CgroupPlan& cg) {
+                rec->resources.cgroups = cg.directories;
+                rec->resources.cgroup_parents = cg.parents;
+                rec.save();
+            },
+            [] { return detect_cgroup_driver(); }, cgroups_path);
     }
     std::optional<std::string> freezer;
     if (request && cgroup) {
-        freezer = freezer_dir_to_make(rec->resources.cgroups, record.id);
-        if (freezer) {
+        const std::optional<CgroupPlan> planned = freezer_to_make(rec->resources.cgroups, record.id, cgroups_path);
+        if (planned) {
+            freezer = planned->directories.front();
             rec->resources.cgroups.push_back(*freezer);
-            rec->resources.cgroup_parents.push_back(freezer->substr(0, freezer->rfind('/')));
+            rec->resources.cgroup_parents.insert(rec->resources.cgroup_parents.end(), planned->parents.begin(),
+                                                 planned->parents.end());
             rec.save();
-            nsrun::sys::mkdir(rec->resources.cgroup_parents.back(), 0755, /*exist_ok=*/true);
+            for (auto p = planned->parents.rbegin(); p != planned->parents.rend(); ++p) {
+                nsrun::sys::mkdir(*p, 0755, /*exist_ok=*/true);
+            }
             nsrun::sys::mkdir(*freezer, 0755, /*exist_ok=*/false);
         }
     }
@@ -730,6 +820,7 @@ void create_container(ContainerSpec spec, const CreateRequest& request) {
     spec.nsrun.network = net ? NetworkMode::none : NetworkMode::host;
     spec.nsrun.auto_remove = true; // a failed create leaves nothing behind, as runc's; success keeps the record
     spec.nsrun.init = false;
+    allow_runtime_devices(spec.linux);
     if (spec.process.terminal && request.console_socket.empty()) {
         throw nsrun::Error{"process.terminal is true but no --console-socket was given",
                            "give --console-socket SOCKET (where the pty master is sent), or set terminal to false"};

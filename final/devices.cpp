@@ -179,6 +179,16 @@ std::vector<DeviceRule> default_device_rules(bool terminal) {
     return rules;
 }
 
+void allow_runtime_devices(Linux& linux) {
+    const std::vector<DeviceRule> defaults = default_device_rules(false);
+    auto& rules = linux.resources.devices;
+    for (const auto& rule : defaults) {
+        if (rule.allow) {
+            rules.push_back(rule);
+        }
+    }
+}
+
 std::vector<DeviceRule> privileged_device_rules() { return {allow("a", std::nullopt, std::nullopt)}; }
 
 std::vector<DeviceRule> with_device_nodes_allowed(std::vector<DeviceRule> rules, const std::vector<DeviceNode>& nodes) {

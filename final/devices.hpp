@@ -20,6 +20,13 @@
 /// block device (opening it is what is refused); allow rwm of null, zero,
 /// full, random, urandom, tty, ptmx, /dev/pts/* — and console with a terminal.
 std::vector<DeviceRule> default_device_rules(bool terminal);
+/// OCI create, as runc does: after config.json's own rules, allow what the
+/// runtime puts in every /dev (default_device_rules' allows: mknod of any
+/// node, null, zero, full, random, urandom, tty, ptmx, /dev/pts/*; the
+/// nodes of linux.devices are with_device_nodes_allowed's).  The callers'
+/// configs deny everything first and count on these (ctr's and podman's
+/// list no /dev/null).
+void allow_runtime_devices(Linux& linux);
 /// --privileged: every device (docker's "a *:* rwm" allow).
 std::vector<DeviceRule> privileged_device_rules();
 

@@ -592,9 +592,9 @@ Resources parse_resources(const json& j, const std::string& path) {
     return r;
 }
 
-/// "/a/b" or "a/b" → "a/b", relative to each cgroup hierarchy's root (the
-/// engine's form, "nsrun/ID").  The systemd form is refused: nsrun drives
-/// cgroupfs itself and has no systemd manager.
+/// "/a//b/" → "/a/b" (below each cgroup hierarchy's root), "a/b" → "a/b"
+/// (below the runtime's own cgroup).  The systemd form is refused: nsrun
+/// drives cgroupfs itself and has no systemd manager.
 std::string parse_cgroups_path(const json& j, const std::string& path) {
     const std::string value = as_string(j, path);
     if (value.find(':') != std::string::npos) {
@@ -616,7 +616,9 @@ std::string parse_cgroups_path(const json& j, const std::string& path) {
         }
         out += (out.empty() ? "" : "/") + name;
     }
-    return out;
+    // Absolute: below each hierarchy's root; relative: below the runtime's
+    // own cgroup there (runc's reading).
+    return !out.empty() && value.front() == '/' ? "/" + out : out;
 }
 
 /// A sysctl must belong to a namespace the container has its own of, or

@@ -26,22 +26,45 @@
 
 namespace {
 
+/// The device nodes every program expects (what docker and runc create):
+/// path in /dev, major, minor.
+struct StandardNode {
+    const char* name;
+    unsigned major;
+    unsigned minor;
+};
+constexpr StandardNode standard_devices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+} // namespace
+
+void make_standard_devices(const std::string& dev, SystemDirs how) {
+    for (const auto& node : standard_devices) {
+        const std::string path = dev + "/" + node.name;
+        if (how == SystemDirs::fresh) {
+            nsrun::sys::mknod_char(path, 0666, node.major, node.minor);
+            nsrun::sys::chmod(path, 0666); // mknod's mode is masked by the umask
+        } else {
+            nsrun::sys::open(path, O_WRONLY | O_CREAT, 0666); // a mount point for the node
+            nsrun::sys::mount((std::string("/dev/") + node.name).c_str(), path, nullptr, MS_BIND);
+        }
+    }
+}
+
+void make_standard_dev_links(const std::string& dev) {
+    nsrun::sys::symlink("/proc/self/fd", dev + "/fd");
+    nsrun::sys::symlink("/proc/self/fd/0", dev + "/stdin");
+    nsrun::sys::symlink("/proc/self/fd/1", dev + "/stdout");
+    nsrun::sys::symlink("/proc/self/fd/2", dev + "/stderr");
+}
+
+namespace {
+
 void mount_tmpfs(const std::string& target, unsigned long flags, const char* data) {
     nsrun::sys::mkdir(target, 0755);
     nsrun::sys::mount("tmpfs", target, "tmpfs", flags, data);
 }
-
-/// The device nodes every program expects (what docker and runc create):
-/// path, major, minor.
-struct DeviceNode {
-    const char* path;
-    unsigned major;
-    unsigned minor;
-};
-constexpr DeviceNode standard_devices[] = {
-    {"/dev/null", 1, 3},    {"/dev/zero", 1, 5}, {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
-};
 
 /// A tmpfs on /dev holding only safe devices: the host's /dev (disks,
 /// /dev/mem, …) is never shown to the container.  Inside a user namespace
@@ -50,26 +73,14 @@ constexpr DeviceNode standard_devices[] = {
 void populate_dev(const std::string& root, SystemDirs how) {
     const std::string dev = root + "/dev";
     mount_tmpfs(dev, MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
-    for (const auto& node : standard_devices) {
-        const std::string path = root + node.path;
-        if (how == SystemDirs::fresh) {
-            nsrun::sys::mknod_char(path, 0666, node.major, node.minor);
-            nsrun::sys::chmod(path, 0666); // mknod's mode is masked by the umask
-        } else {
-            nsrun::sys::open(path, O_WRONLY | O_CREAT, 0666); // a mount point for the node
-            nsrun::sys::mount(node.path, path, nullptr, MS_BIND);
-        }
-    }
+    make_standard_devices(dev, how);
     // A private devpts instance: the container's terminals are its own.
     nsrun::sys::mkdir(dev + "/pts", 0755);
     nsrun::sys::mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                       "newinstance,ptmxmode=0666,mode=0620");
     nsrun::sys::symlink("pts/ptmx", dev + "/ptmx");
     mount_tmpfs(dev + "/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
-    nsrun::sys::symlink("/proc/self/fd", dev + "/fd");
-    nsrun::sys::symlink("/proc/self/fd/0", dev + "/stdin");
-    nsrun::sys::symlink("/proc/self/fd/1", dev + "/stdout");
-    nsrun::sys::symlink("/proc/self/fd/2", dev + "/stderr");
+    make_standard_dev_links(dev);
 }
 
 /// The recursive bind of the host's /sys brought the host's cgroup mounts
@@ -154,6 +165,12 @@ void refuse_symlinked_system_dirs(const std::string& root) {
 
 void enter_rootfs(const Root& root) {
     nsrun::sys::mount(root.path.c_str(), root.path, nullptr, MS_BIND | MS_REC);
+    enter_bound_rootfs(root);
+}
+
+void bind_rootfs(const Root& root) { nsrun::sys::mount(root.path.c_str(), root.path, nullptr, MS_BIND | MS_REC); }
+
+void enter_bound_rootfs(const Root& root) {
     nsrun::sys::chdir(root.path);
     nsrun::sys::pivot_root(".", ".");
     nsrun::sys::umount2(".", MNT_DETACH);

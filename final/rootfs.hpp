@@ -15,6 +15,12 @@ void check_rootfs(const Root& root);
 /// In the child, with mounts already private: make root.path the root with
 /// pivot_root(2) and detach the old root, so the host's tree is unreachable.
 void enter_rootfs(const Root& root);
+/// enter_rootfs in two halves, for a bundle whose mounts are made into the
+/// rootfs between them: bind root.path onto itself (pivot_root wants a
+/// mount point) …
+void bind_rootfs(const Root& root);
+/// … and pivot_root into it (its submounts come along).
+void enter_bound_rootfs(const Root& root);
 
 /// In the child, before /proc, /sys, /dev and /tmp are mounted in ROOT: none
 /// of them may be a symlink in the rootfs (an image whose /proc points
@@ -53,6 +59,13 @@ enum class SystemDirs {
     borrowed, ///< in a user namespace: a read-only bind of the host's /sys,
               ///< the host's device nodes bind-mounted one by one
 };
+
+/// In the child, in the tmpfs DEV: the nodes every program expects (null,
+/// zero, full, random, urandom, tty): made with mknod(2) (fresh), or the
+/// host's bound onto empty files (borrowed, in a user namespace).
+void make_standard_devices(const std::string& dev, SystemDirs how);
+/// In DEV: fd, stdin, stdout, stderr as links into /proc/self/fd.
+void make_standard_dev_links(const std::string& dev);
 
 /// In the child: a read-only ROOT/sys, a tmpfs ROOT/dev with the standard
 /// device nodes, devpts and /dev/shm, and ROOT/tmp.  Fresh: after

@@ -61,7 +61,7 @@ const Namespace* Linux::find(const std::string& type) const {
 int ContainerSpec::clone_flags() const {
     int flags = 0;
     for (const auto& ns : linux.namespaces) {
-        if (ns.path.empty()) {
+        if (ns.path.empty() && ns.type != "cgroup") {
             flags |= namespace_flags().at(ns.type);
         }
     }

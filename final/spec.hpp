@@ -274,7 +274,9 @@ struct ContainerSpec {
     Extensions nsrun;
     bool operator==(const ContainerSpec&) const = default;
 
-    /// CLONE_NEW* flags of the namespaces to create (those without a path).
+    /// CLONE_NEW* flags of the namespaces to create at clone (those without
+    /// a path).  Not the cgroup namespace: the child unshares it once the
+    /// parent has moved it into its cgroup, so that cgroup is its root.
     [[nodiscard]] int clone_flags() const;
 };
 

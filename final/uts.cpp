@@ -26,7 +26,10 @@ std::string hostname_problem(const std::string& name) {
 }
 
 void set_hostname(const ContainerSpec& spec) {
-    if (spec.linux.has("uts")) {
+    // No hostname in config.json: the new UTS namespace keeps the copy of
+    // the caller's name it started with (runc does the same).
+    const Namespace* uts = spec.linux.find("uts");
+    if (!spec.hostname.empty() && uts && uts->path.empty()) {
         nsrun::sys::sethostname(spec.hostname);
     }
 }

@@ -104,6 +104,18 @@ Mount parse_tmpfs(const std::string& text) {
 }
 
 void check_volumes(const ContainerSpec& spec) {
+    if (!spec.nsrun.bundle.empty()) {
+        // config.json's mounts are the whole list, /proc and /sys included.
+        for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
+            const Mount& m = spec.mounts[i];
+            if (m.type == "bind" && !nsrun::fs::exists(m.source)) {
+                throw nsrun::Error{fmt::format("config.json: mounts[{}].source: {} does not exist (the bind to {})", i,
+                                               m.source, m.destination),
+                                   "create it first, or correct the path in config.json"};
+            }
+        }
+        return;
+    }
     for (const auto& m : spec.mounts) {
         if ((m.type == "bind" || m.type == "tmpfs") && is_kernel_filesystem_path(m.destination)) {
             throw nsrun::Error{fmt::format("{}: {} is the kernel's view (/proc, /sys and below): a volume there is "

@@ -2,6 +2,7 @@
 // shaped like those runc, podman and containerd write, and every refusal,
 // each checked for the JSON path of the field it names.  Pure logic: no
 // container is made.
+#include "bundle_mounts.hpp"
 #include "oci_config.hpp"
 
 #include <nsrun/error.hpp>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <sys/mount.h>
 #include <unistd.h>
 
 using json = nlohmann::json;
@@ -217,9 +219,11 @@ TEST(OciConfig, PodmanStyleConfigCompiles) {
     ASSERT_NE(net, nullptr);
     EXPECT_EQ(net->path, "/run/netns/netns-7e1c2b5a") << "podman made the network namespace: joined";
     EXPECT_EQ(spec.clone_flags() & CLONE_NEWNET, 0);
-    EXPECT_NE(spec.clone_flags() & CLONE_NEWCGROUP, 0);
+    ASSERT_NE(find_ns(spec, "cgroup"), nullptr) << "listed: a new cgroup namespace";
+    EXPECT_EQ(spec.clone_flags() & CLONE_NEWCGROUP, 0)
+        << "not at clone: the child unshares it once it is in its cgroup, so that cgroup is its root";
     EXPECT_EQ(spec.nsrun.network, NetworkMode::none) << "no veth for a namespace the caller made";
-    EXPECT_EQ(spec.linux.cgroups_path, "libpod_parent/libpod-abc");
+    EXPECT_EQ(spec.linux.cgroups_path, "/libpod_parent/libpod-abc");
     EXPECT_EQ(spec.linux.resources.memory, 134217728ULL);
     EXPECT_EQ(spec.linux.resources.memory_swap, 268435456ULL);
     EXPECT_DOUBLE_EQ(spec.linux.resources.cpus.value(), 0.5);
@@ -286,7 +290,7 @@ TEST(OciConfig, ContainerdStyleConfigCompiles) {
     const ContainerSpec spec = spec_from_oci_config(config, "/run/containerd/io.containerd.runtime.v2.task/default/redis");
     EXPECT_EQ(spec.root.path, "/run/containerd/io.containerd.runtime.v2.task/default/redis/rootfs");
     EXPECT_EQ(spec.hostname, "") << "no hostname: the UTS namespace keeps the host's copy";
-    EXPECT_EQ(spec.linux.cgroups_path, "default/redis");
+    EXPECT_EQ(spec.linux.cgroups_path, "/default/redis");
     EXPECT_EQ(find_ns(spec, "network")->path, "/var/run/netns/cni-0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0");
     EXPECT_EQ(spec.process.oom_score_adj, -998);
     ASSERT_EQ(spec.linux.resources.devices.size(), 4u);
@@ -682,4 +686,25 @@ TEST(OciConfig, FeaturesSayWhatIsSupported) {
     EXPECT_NE(std::find(archs.begin(), archs.end(), "SCMP_ARCH_X86_64"), archs.end());
     EXPECT_FALSE(linux.at("capabilities").empty());
     EXPECT_TRUE(f.at("annotations").contains("org.nsrun.version"));
+}
+
+// What the engine makes of a config.json mount's options (bundle_mounts.cpp):
+// pure logic, the mounts themselves are proven by the OCI client tests.
+TEST(OciConfig, MountOptionsCompileToFlagsPropagationAndData) {
+    const MountOptions devpts =
+        mount_options({"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"});
+    EXPECT_EQ(devpts.flags, static_cast<unsigned long>(MS_NOSUID | MS_NOEXEC));
+    EXPECT_EQ(devpts.data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    EXPECT_EQ(devpts.propagation, 0ul);
+
+    const MountOptions bind = mount_options({"rbind", "rprivate", "nosuid", "nodev", "ro"});
+    EXPECT_TRUE(bind.recursive_bind);
+    EXPECT_EQ(bind.flags, static_cast<unsigned long>(MS_NOSUID | MS_NODEV | MS_RDONLY));
+    EXPECT_EQ(bind.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+    EXPECT_EQ(bind.data, "") << "a bind takes no data";
+
+    EXPECT_EQ(mount_options({"ro", "rw"}).flags, 0ul) << "the later option wins";
+    EXPECT_EQ(mount_options({"rro", "rnosuid"}).flags, static_cast<unsigned long>(MS_RDONLY | MS_NOSUID));
+    EXPECT_EQ(mount_options({"rslave"}).propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
+    EXPECT_EQ(mount_options({"rsize=8192"}).data, "rsize=8192") << "data starting with r is still data";
 }

@@ -146,6 +146,8 @@ TEST(FinalSpec, CloneFlagsFollowTheNamespaces) {
     EXPECT_TRUE(flags & CLONE_NEWNS);
     EXPECT_TRUE(flags & CLONE_NEWNET);
     EXPECT_TRUE(flags & CLONE_NEWIPC);
+    EXPECT_TRUE(spec.linux.has("cgroup")) << "run always gives the container a cgroup namespace";
+    EXPECT_FALSE(flags & CLONE_NEWCGROUP) << "made by the child once it is in its cgroup, not at clone";
     for (auto& ns : spec.linux.namespaces) {
         if (ns.type == "network") {
             ns.path = "/proc/1/ns/net"; // joined, not created
