@@ -626,6 +626,13 @@ STEP_TEST(Oci, LinuxDevicesAreMadeAndAllowedByTheDeviceCgroup,
     nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
     config["linux"]["devices"] = {
         {{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"fileMode", 0640}, {"uid", 0}, {"gid", 0}}};
+    // As every caller's config: deny all devices first (runc spec, podman, ctr).
+    config["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}}};
+    // CAP_MKNOD (docker's default, not runc spec's): the node is made, and
+    // it is the device cgroup that refuses opening it.
+    for (const char* set : {"bounding", "effective", "permitted"}) {
+        config["process"]["capabilities"][set].push_back("CAP_MKNOD");
+    }
     std::ofstream(bundle_ + "/config.json") << config.dump(2);
     Pipe out;
     const pid_t pid = create("devices", out.write);
