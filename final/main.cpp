@@ -92,8 +92,9 @@ int main(int argc, char** argv) {
         std::puts("nsrun version " NSRUN_VERSION "\nspec: 1.0.2");
         return 0;
     }
-    if ((first == "run" || first == "exec") && ::geteuid() == 0) {
+    if ((first == "run" || first == "exec" || first == "create") && ::geteuid() == 0) {
         // Before anything enters a container: run from a sealed copy (CVE-2019-5736).
+        // `create` too: its init is nsrun's code inside the container until `start`.
         bool narrate = false;
         for (int i = 2; i < argc && std::string_view(argv[i]) != "--"; ++i) {
             narrate = narrate || std::string_view(argv[i]) == "--explain";

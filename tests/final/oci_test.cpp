@@ -338,6 +338,24 @@ STEP_TEST(Oci, KillThenDeleteRemovesTheCgroupEvenAfterSigkill,
     EXPECT_TRUE(cgroup_dirs("killme").empty()) << "left: " << cgroup_dirs("killme").size();
 }
 
+STEP_TEST(Oci, TheWaitingInitIsASealedCopyNotTheHostsBinary,
+          "between create and start the init is nsrun's code inside the container: as with run, it is a sealed "
+          "in-memory copy (CVE-2019-5736), so nothing that reaches /proc/PID/exe can write the host's binary") {
+    write_bundle({"true"});
+    Pipe out;
+    const pid_t pid = create("sealed", out.write);
+    ASSERT_GT(pid, 0);
+    std::error_code ec;
+    const std::string exe = fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec).string();
+    EXPECT_TRUE(exe.starts_with("/memfd:nsrun")) << "the created init runs " << exe;
+    const int fd = ::open(fmt::format("/proc/{}/exe", pid).c_str(), O_WRONLY | O_CLOEXEC);
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    EXPECT_LT(fd, 0) << "opening the init's executable for writing must fail";
+    EXPECT_TRUE(err == EPERM || err == ETXTBSY) << "the sealed copy refuses writes: " << std::strerror(err);
+    EXPECT_EQ(nsrun({"delete", "sealed"}).status, 0);
+}
+
 STEP_TEST(Oci, DeleteOfACreatedContainerKillsItsInit,
           "a created (never started) container is deleted without --force, as runc does: its init dies, its "
           "cgroup goes; kill with a signal number and with SIG-prefixed names is understood") {
