@@ -9,6 +9,7 @@
 #include "caps.hpp"
 
 #include <nsrun/error.hpp>
+#include <nsrun/explain.hpp>
 #include <nsrun/sys.hpp>
 
 #include <algorithm>
@@ -161,6 +162,15 @@ void set_capabilities(const Capabilities& caps) {
                                    describe(caps.permitted), describe(caps.inheritable)));
     nsrun::sys::clear_ambient_capabilities();
     for (const auto& name : caps.ambient) {
+        // The kernel raises an ambient capability only if it is permitted
+        // and inheritable (EPERM otherwise).  `runc spec` writes ambient
+        // capabilities with no inheritable set, and runc goes on without
+        // them: so does nsrun, saying so under --explain, rather than
+        // refuse the config.json every runc user starts from.
+        if (!contains(caps.permitted, name) || !contains(caps.inheritable, name)) {
+            nsrun::explain::note("ambient {} skipped: not both permitted and inheritable (as runc does)", name);
+            continue;
+        }
         nsrun::sys::raise_ambient_capability(number_of(name), name);
     }
 }

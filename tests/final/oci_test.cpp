@@ -356,6 +356,33 @@ STEP_TEST(Oci, TheWaitingInitIsASealedCopyNotTheHostsBinary,
     EXPECT_EQ(nsrun({"delete", "sealed"}).status, 0);
 }
 
+STEP_TEST(Oci, RuncSpecsAmbientCapabilitiesWithoutInheritableAreSkippedAsRuncDoes,
+          "`runc spec` lists ambient capabilities but no inheritable set, so the kernel cannot raise them: the "
+          "container still starts (runc goes on without them), with the permitted set the config gives and an "
+          "empty ambient set") {
+    write_bundle({"sh", "-c", "grep -E '^Cap(Prm|Amb)' /proc/self/status"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    const std::vector<std::string> runc_default = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+    config["process"]["capabilities"] = {{"bounding", runc_default},
+                                         {"effective", runc_default},
+                                         {"permitted", runc_default},
+                                         {"ambient", runc_default}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("ambient", out.write);
+    ASSERT_GT(pid, 0);
+    out.close_write();
+    ASSERT_EQ(nsrun({"start", "ambient"}).status, 0);
+    const std::string output = read_until_eof(out.read);
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << output;
+    // AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10): 0x20000420.
+    EXPECT_NE(output.find("CapPrm:\t0000000020000420"), std::string::npos) << output;
+    EXPECT_NE(output.find("CapAmb:\t0000000000000000"), std::string::npos) << output;
+    EXPECT_EQ(nsrun({"delete", "ambient"}).status, 0);
+}
+
 STEP_TEST(Oci, DeleteOfACreatedContainerKillsItsInit,
           "a created (never started) container is deleted without --force, as runc does: its init dies, its "
           "cgroup goes; kill with a signal number and with SIG-prefixed names is understood") {
