@@ -243,6 +243,26 @@ protected:
         return pid;
     }
 
+    /// What a container printed on its stdout and stderr and its wait status
+    /// (nullopt: it did not start or did not end).
+    struct Finished {
+        std::string output;
+        std::optional<int> status;
+    };
+    /// create ID with a pipe as its stdio, start it, read it to the end.
+    Finished create_start_and_collect(const std::string& id) {
+        Pipe out;
+        const pid_t pid = create(id, out.write);
+        if (pid <= 0) return {};
+        out.close_write();
+        const Ran started = nsrun({"start", id});
+        EXPECT_EQ(started.status, 0) << started;
+        Finished finished;
+        finished.output = read_until_eof(out.read);
+        finished.status = wait_for_exit(pid);
+        return finished;
+    }
+
     nlohmann::json state(const std::string& id) {
         const Ran ran = nsrun({"state", id});
         EXPECT_EQ(ran.status, 0) << ran;
@@ -368,14 +388,8 @@ STEP_TEST(Oci, RuncSpecsAmbientCapabilitiesWithoutInheritableAreSkippedAsRuncDoe
                                          {"permitted", runc_default},
                                          {"ambient", runc_default}};
     std::ofstream(bundle_ + "/config.json") << config.dump(2);
-    Pipe out;
-    const pid_t pid = create("ambient", out.write);
-    ASSERT_GT(pid, 0);
-    out.close_write();
-    ASSERT_EQ(nsrun({"start", "ambient"}).status, 0);
-    const std::string output = read_until_eof(out.read);
-    const auto status = wait_for_exit(pid);
-    ASSERT_TRUE(status.has_value());
+    const auto [output, status] = create_start_and_collect("ambient");
+    ASSERT_TRUE(status.has_value()) << output;
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << output;
     // AUDIT_WRITE (29), KILL (5), NET_BIND_SERVICE (10): 0x20000420.
     EXPECT_NE(output.find("CapPrm:\t0000000020000420"), std::string::npos) << output;
@@ -679,13 +693,8 @@ STEP_TEST(Oci, LinuxDevicesAreMadeAndAllowedByTheDeviceCgroup,
         config["process"]["capabilities"][set].push_back("CAP_MKNOD");
     }
     std::ofstream(bundle_ + "/config.json") << config.dump(2);
-    Pipe out;
-    const pid_t pid = create("devices", out.write);
-    ASSERT_GT(pid, 0);
-    out.close_write();
-    ASSERT_EQ(nsrun({"start", "devices"}).status, 0);
-    const std::string output = read_until_eof(out.read);
-    EXPECT_TRUE(wait_for_exit(pid).has_value());
+    const auto [output, status] = create_start_and_collect("devices");
+    EXPECT_TRUE(status.has_value()) << output;
     EXPECT_EQ(value(output, "node"), "character special file a:e5 640") << output;
     EXPECT_EQ(values(output, "ok"), (std::vector<std::string>{"1", "0"})) << "the listed node opens, the other not"
                                                                          << output;
