@@ -61,15 +61,14 @@ int walk_without_symlinks(int root, const std::string& path) {
     return stack.back().release();
 }
 
-} // namespace
-
-nsrun::UniqueFd open_in_root(int root, const std::string& path) {
+/// openat2(root, path, O_PATH, RESOLVE_IN_ROOT | `resolve`), or the
+/// component walk without symlinks on a kernel older than 5.6.
+nsrun::UniqueFd open_resolved(int root, const std::string& path, unsigned long long resolve, const char* how_text) {
     struct open_how how {};
     how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_IN_ROOT | resolve;
     int fd = static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how));
     int err = errno;
-    const char* how_text = "RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS";
     if (fd == -1 && err == ENOSYS) {
         nsrun::explain::note("openat2 = -1 ENOSYS (kernel < 5.6): walking {} without following any symlink",
                              nsrun::explain::quote(path));
@@ -83,6 +82,33 @@ nsrun::UniqueFd open_in_root(int root, const std::string& path) {
         throw nsrun::SysError(call, err);
     }
     return nsrun::UniqueFd{fd};
+}
+
+/// A path make_in_root walked, each symlink on it already replaced by its
+/// target: it must still hold no symlink when it is opened.  If one is there
+/// now, a name was swapped for a symlink after it was looked at (another
+/// container sharing a volume racing the start: CVE-2021-30465) and the
+/// descriptor would not be the directory that was checked — refused (ELOOP)
+/// rather than followed, as runc refuses a procfd that is not the path it
+/// resolved.
+nsrun::UniqueFd open_walked(int root, const std::string& path) {
+    try {
+        return open_resolved(root, path, RESOLVE_NO_SYMLINKS, "RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS");
+    } catch (const nsrun::SysError& e) {
+        if (e.error_number() != ELOOP) {
+            throw;
+        }
+        throw nsrun::SysError(fmt::format("{}: a name on the way became a symlink after it was resolved (is another "
+                                          "container changing a volume this path goes through?)",
+                                          e.call()),
+                              ELOOP);
+    }
+}
+
+} // namespace
+
+nsrun::UniqueFd open_in_root(int root, const std::string& path) {
+    return open_resolved(root, path, RESOLVE_NO_MAGICLINKS, "RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS");
 }
 
 nsrun::UniqueFd make_in_root(int root, const std::string& path, bool directory) {
@@ -102,7 +128,7 @@ nsrun::UniqueFd make_in_root(int root, const std::string& path, bool directory) 
             here = std::filesystem::path(here).parent_path().string();
             continue;
         }
-        const nsrun::UniqueFd parent = open_in_root(root, here);
+        const nsrun::UniqueFd parent = open_walked(root, here);
         const std::string next = (here == "/" ? "" : here) + "/" + name;
         struct stat st {};
         if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
@@ -147,7 +173,7 @@ nsrun::UniqueFd make_in_root(int root, const std::string& path, bool directory) 
         }
         here = next;
     }
-    return open_in_root(root, here);
+    return open_walked(root, here);
 }
 
 std::string fd_path(const nsrun::UniqueFd& fd) { return fmt::format("/proc/self/fd/{}", fd.get()); }

@@ -23,7 +23,11 @@ nsrun::UniqueFd open_in_root(int root, const std::string& path);
 
 /// mkdir -p `path` inside `root` (each component made with mkdirat in its
 /// resolved parent), or an empty file as the last component when
-/// `directory` is false; then open_in_root(path).
+/// `directory` is false; a symlink on the way is followed inside the root
+/// by reading its text.  The descriptor returned is that of the path so
+/// walked, opened with RESOLVE_NO_SYMLINKS: if a name on it was swapped for a
+/// symlink meanwhile (a racer sharing a volume), it fails with ELOOP instead
+/// of landing somewhere else.
 nsrun::UniqueFd make_in_root(int root, const std::string& path, bool directory);
 
 /// "/proc/self/fd/N": the path a mount(2) onto the descriptor takes.

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -366,6 +367,116 @@ STEP_TEST(Security, MountDestinationsThroughHostileSymlinksStayInsideTheRoot,
     EXPECT_EQ(values(r.out, "bytes"), (std::vector<std::string>{"6", "6", "6"}))
         << "the volumes are inside (the one through the descriptor at the host path's name, inside the root)" << r;
     EXPECT_EQ(host_file(target + "/keep"), "host");
+}
+
+/// The throwaway host's whole mount table, line by line (ids, options, propagation and all).
+std::string mountinfo_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/mountinfo");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// The container id `nsrun run --explain` names ("container id ID: its cgroup is …"), or "".
+std::string explained_id(const std::string& err) {
+    const std::string key = "container id ";
+    const auto at = err.find(key);
+    if (at == std::string::npos) {
+        return "";
+    }
+    const auto start = at + key.size();
+    return err.substr(start, err.find(':', start) - start);
+}
+
+STEP_TEST(Security, AVolumeDestinationRacedThroughASharedVolumeNeverLeadsOut,
+          "two containers share a host directory: A swaps its sub/ for a symlink to a host directory and back "
+          "(renameat2 RENAME_EXCHANGE, as fast as it can) while B is started again and again with -v shared:/data "
+          "and a volume onto /data/sub or a --tmpfs onto /data/sub/t (CVE-2021-30465's race): no start mounts or "
+          "makes anything on the host (its mount table and the symlink's target are unchanged), and each start "
+          "either runs with its mount inside its own root (B sees as many mounts as without the race) or fails "
+          "with 125 and leaves no record and no cgroup") {
+    TempDir shared;
+    TempDir other;
+    TempDir bait; // the host directory the symlink names
+    std::ofstream(bait.path() + "/keep") << "host";
+    std::ofstream(other.path() + "/token") << "other";
+    fs::create_directory(shared.path() + "/sub");
+    fs::create_symlink(bait.path(), shared.path() + "/link");
+    const std::vector<std::vector<std::string>> variants = {
+        {"-v", shared.path() + ":/data", "-v", other.path() + ":/data/sub"},
+        {"-v", shared.path() + ":/data", "--tmpfs", "/data/sub/t"},
+    };
+    const auto start_b = [&](const std::vector<std::string>& variant) {
+        std::vector<std::string> args = {"run", "--explain", "--network", "none"};
+        args.insert(args.end(), variant.begin(), variant.end());
+        args.insert(args.end(), {"--", "lab-probe", "mounts"});
+        return nsrun(args);
+    };
+    // Without the race: how many mounts B sees with its volume in place.
+    std::vector<std::size_t> expected;
+    for (const auto& variant : variants) {
+        const Result calm = start_b(variant);
+        ASSERT_EQ(calm.status, 0) << calm;
+        expected.push_back(values(calm.out, "mount").size());
+    }
+    const auto bait_before = tree_of(bait.path());
+    const std::string table_before = mountinfo_of(host().pid());
+    const auto host_before = snapshot();
+
+    auto racer = start({"run", "--network", "none", "-v", shared.path() + ":/shared", "--", "lab-probe", "exchange",
+                        "/shared/sub", "/shared/link", "/shared/stop"});
+    bool swapping = false;
+    for (int i = 0; i < 500 && !swapping; ++i) {
+        swapping = fs::is_symlink(shared.path() + "/sub");
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(swapping) << "the racer never swapped sub/ for the symlink" << racer->finish(1s);
+    const auto racer_ids = state_ids();
+
+    int ran = 0;
+    int refused = 0;
+    std::set<std::string> reasons;
+    for (int i = 0; i < 60; ++i) {
+        const auto& variant = variants[i % variants.size()];
+        const Result b = start_b(variant);
+        ASSERT_TRUE(b.status == 0 || b.status == 125) << "start " << i << b;
+        if (b.status == 0) {
+            ++ran;
+            EXPECT_EQ(values(b.out, "mount").size(), expected[i % variants.size()])
+                << "start " << i << ": B's volume is not inside its root" << b;
+        } else {
+            ++refused;
+            EXPECT_TRUE(values(b.out, "mount").empty()) << "start " << i << ": 125, yet the program ran" << b;
+            std::istringstream lines(b.err);
+            for (std::string line; std::getline(lines, line);) {
+                if (line.starts_with("nsrun run: error")) {
+                    reasons.insert(line.substr(0, 160));
+                }
+            }
+        }
+        const std::string id = explained_id(b.err);
+        EXPECT_FALSE(id.empty()) << "start " << i << ": --explain named no container id" << b;
+        EXPECT_TRUE(cgroups_of(id).empty()) << "start " << i << ": B's cgroup is left" << b;
+        EXPECT_EQ(state_ids(), racer_ids) << "start " << i << ": only the racer may have a record" << b;
+        ASSERT_EQ(tree_of(bait.path()), bait_before) << "start " << i << ": something was made in the host "
+                                                     << "directory the symlink names" << b;
+        ASSERT_EQ(mountinfo_of(host().pid()), table_before) << "start " << i << ": the host's mount table changed" << b;
+    }
+
+    std::ofstream(shared.path() + "/stop") << "stop";
+    const Result done = racer->finish(30s);
+    ASSERT_EQ(done.status, 0) << done;
+    EXPECT_GT(std::stoll(value(done.out, "swaps").empty() ? "0" : value(done.out, "swaps")), 1000)
+        << "the race must really have run" << done;
+    EXPECT_EQ(tree_of(bait.path()), bait_before);
+    EXPECT_EQ(host_file(bait.path() + "/keep"), "host");
+    EXPECT_EQ(snapshot(), host_before) << "nothing of B's may be left on the host";
+    EXPECT_EQ(ran + refused, 60);
+    std::cout << "[ info     ] " << ran << " starts ran with their volume inside, " << refused
+              << " were refused with 125, while the racer swapped " << value(done.out, "swaps") << " times\n";
+    for (const auto& reason : reasons) {
+        std::cout << "[ info     ]   " << reason << "\n";
+    }
 }
 
 STEP_TEST(Security, VolumesOntoProcOrSysAreRefused,

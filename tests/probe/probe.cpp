@@ -27,6 +27,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -650,6 +651,23 @@ int cmd_try_mknod_block(Args args) {
     return report_try(::mknod(args[0], S_IFBLK | 0600, makedev(8, 0)));
 }
 
+int cmd_exchange(Args args) {
+    // The symlink-exchange race of CVE-2021-30465: a name in a volume that another
+    // container mounts under flips between a directory and a symlink, atomically
+    // (renameat2 RENAME_EXCHANGE), as fast as it can, until STOPFILE appears.
+    const std::string a{args[0]}, b{args[1]}, stop{args[2]};
+    long long swaps = 0;
+    for (;;) {
+        if (::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), 2 /* RENAME_EXCHANGE */) < 0)
+            die("renameat2(" + a + ", " + b + ", RENAME_EXCHANGE)");
+        ++swaps;
+        // An even count: the names end as they were given.
+        if (swaps % 64 == 0 && ::access(stop.c_str(), F_OK) == 0) break;
+    }
+    emit("swaps", swaps);
+    return kExitOk;
+}
+
 int cmd_try_write_exe(Args args) {
     // CVE-2019-5736: runc's binary, reached through /proc/PID/exe of a runc process that
     // entered the container, was opened for writing and overwritten on the host.  The write
@@ -1019,6 +1037,7 @@ constexpr std::array kCommands = {
     Command{"fds", "", 0, 0, cmd_fds, "fd=N TARGET for every open descriptor"},
     Command{"cwd", "", 0, 0, cmd_cwd, "cwd=PATH (getcwd)"},
     Command{"sleep", "SECONDS", 1, 1, cmd_sleep, "sleep (fractions allowed)"},
+    Command{"exchange", "A B STOPFILE", 3, 3, cmd_exchange, "swap A and B (renameat2 RENAME_EXCHANGE) until STOPFILE exists; swaps=N"},
 };
 
 void print_usage(std::FILE* out) {
