@@ -347,11 +347,107 @@ private:
 
 // --- cgroup v1 --------------------------------------------------------------
 
+/// One hierarchy the container gets a cgroup in.
+struct Hierarchy {
+    std::string path;       ///< where it is mounted: root/memory, root/systemd, …
+    std::string controller; ///< its key in /proc/self/cgroup: "memory", "name=systemd"; "" for cgroup2
+    std::string mount_name; ///< its directory's own name: "memory", "cpu,cpuacct", "unified"
+    std::string fstype;     ///< "cgroup", or "cgroup2" (hybrid's unified hierarchy)
+    std::string data;       ///< what mounting it again takes: "cpu,cpuacct", "name=systemd", ""
+    bool limited = false;   ///< memory, cpu, pids, devices: the limits are written there
+};
+
+/// "/a/b/c" → "c".
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+/// realpath(3), or `path` itself when it cannot be resolved.
+std::string real_path(const std::string& path) {
+    std::string resolved = path;
+    if (char* real = ::realpath(path.c_str(), nullptr)) {
+        resolved = real;
+        std::free(real);
+    }
+    return resolved;
+}
+
+/// The cpuset hierarchy's trap: a new cgroup starts with empty cpuset.cpus
+/// and cpuset.mems (unless its parent sets cgroup.clone_children), and the
+/// kernel refuses a task in it (ENOSPC).  A cgroup nsrun made gets its
+/// parent's, as runc does.
+void inherit_cpuset(const std::string& dir) {
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        const std::string own = dir + "/" + file;
+        if (!exists(own)) {
+            return; // not a cpuset cgroup
+        }
+        std::string value = nsrun::sys::read_file(own);
+        if (value.find_first_not_of(" \n") != std::string::npos) {
+            continue;
+        }
+        value = nsrun::sys::read_file(parent_of(dir) + "/" + file);
+        if (value.find_first_not_of(" \n") == std::string::npos) {
+            throw nsrun::Error{fmt::format("cgroup v1: {}/{} is empty: no task can join a cgroup below it",
+                                           parent_of(dir), file),
+                               fmt::format("give it the CPUs or memory nodes of its parent (cat {}/{})",
+                                           parent_of(parent_of(dir)), file)};
+        }
+        write(dir, file, value.substr(0, value.find_last_not_of(" \n") + 1));
+    }
+}
+
+/// The cgroup hierarchies mounted right below `root`, from /proc/self/mountinfo
+/// (mount point, filesystem type and super options: "rw,cpu,cpuacct",
+/// "rw,xattr,name=systemd").  Each mount's own name comes with it, and what
+/// mounting it again takes: its controllers and name=, not rw or xattr.
+std::vector<Hierarchy> mounted_hierarchies(const std::string& root) {
+    std::vector<Hierarchy> found;
+    std::istringstream lines(nsrun::sys::read_file("/proc/self/mountinfo"));
+    for (std::string line; std::getline(lines, line);) {
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER-OPTIONS
+        std::istringstream fields(line);
+        std::string id, parent, device, mount_root, point, word;
+        fields >> id >> parent >> device >> mount_root >> point;
+        while (fields >> word && word != "-") {
+        }
+        std::string fstype, source, options;
+        fields >> fstype >> source >> options;
+        if ((fstype != "cgroup" && fstype != "cgroup2") || parent_of(point) != root ||
+            point.find('\\') != std::string::npos) {
+            continue; // not a hierarchy, not right below root, or a name mountinfo escapes
+        }
+        Hierarchy h{point, "", base_name(point), fstype, "", false};
+        std::istringstream words(options);
+        for (std::string option; fstype == "cgroup" && std::getline(words, option, ',');) {
+            constexpr const char* not_controllers[] = {"rw", "ro", "xattr", "noprefix", "clone_children",
+                                                       "cpuset_v2_mode", "favordynmods", "nofavordynmods"};
+            if (option.empty() || (option.find('=') != std::string::npos && !option.starts_with("name=")) ||
+                std::find(std::begin(not_controllers), std::end(not_controllers), option) != std::end(not_controllers)) {
+                continue;
+            }
+            h.data += (h.data.empty() ? "" : ",") + option;
+            if (h.controller.empty()) {
+                h.controller = option;
+            }
+        }
+        if (fstype == "cgroup" && h.controller.empty()) {
+            continue; // a v1 mount with neither a controller nor a name: nothing to join
+        }
+        if (std::none_of(found.begin(), found.end(), [&](const Hierarchy& f) { return f.path == h.path; })) {
+            found.push_back(std::move(h));
+        }
+    }
+    // hybrid's unified hierarchy last: pause looks for freezer.state before cgroup.freeze
+    std::stable_partition(found.begin(), found.end(), [](const Hierarchy& h) { return h.fstype == "cgroup"; });
+    return found;
+}
+
 class CgroupV1 final : public CgroupDriver {
 public:
     CgroupV1(std::string root, MkdirHook hook) : root_(std::move(root)), hook_(std::move(hook)) {}
 
     [[nodiscard]] std::string name() const override { return "cgroup v1"; }
+
+    void join_every_hierarchy() override { every_hierarchy_ = true; }
 
     void create(const std::string& id) override {
         for (const char* controller : needed_controllers) {
@@ -361,11 +457,23 @@ public:
                                    fmt::format("mount it: mount -t cgroup -o {} cgroup {}", controller, hierarchy)};
             }
         }
-        for (const std::string& controller : controllers()) {
-            const std::string hierarchy = root_ + "/" + controller;
-            dirs_.push_back({controller, mount_name_of(hierarchy, controller), hierarchy + "/" + parent_name, ""});
-            dirs_.back().dir = cgroups_path_.empty() ? make_container_dir(hierarchy, id, hook_)
-                                                     : make_placed_dir(hierarchy, placed(hierarchy, controller), hook_);
+        for (const Hierarchy& h : hierarchies()) {
+            dirs_.push_back({h, ""});
+            std::vector<std::string> made; // the directories nsrun makes here, top down
+            if (cgroups_path_.empty()) {
+                dirs_.back().dir = make_container_dir(h.path, id, hook_);
+                made = {h.path + "/" + parent_name, dirs_.back().dir};
+            } else {
+                const CgroupPlan plan = placed(h.path, h.controller);
+                made.assign(plan.parents.rbegin(), plan.parents.rend());
+                made.push_back(make_placed_dir(h.path, plan, hook_));
+                dirs_.back().dir = made.back();
+            }
+            if (lists(h.data, "cpuset")) {
+                for (const auto& dir : made) {
+                    inherit_cpuset(dir);
+                }
+            }
         }
     }
 
@@ -419,26 +527,24 @@ public:
     void mount_view(const std::string& target) const override {
         nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
         for (const auto& d : dirs_) {
-            nsrun::sys::mkdir(target + "/" + d.mount_name, 0555);
-            nsrun::sys::mount("cgroup", target + "/" + d.mount_name, "cgroup", view_flags, d.mount_name.c_str());
-            if (d.mount_name != d.controller) {
-                nsrun::sys::symlink(d.mount_name, target + "/" + d.controller);
-            }
+            const Hierarchy& h = d.hierarchy;
+            nsrun::sys::mkdir(target + "/" + h.mount_name, 0555);
+            nsrun::sys::mount(h.fstype.c_str(), target + "/" + h.mount_name, h.fstype.c_str(), view_flags,
+                              h.data.empty() ? nullptr : h.data.c_str());
         }
+        link_controllers(target);
         nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
     }
 
     void bind_view(const std::string& target) const override {
         nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
         for (const auto& d : dirs_) {
-            const std::string at = target + "/" + d.mount_name;
+            const std::string at = target + "/" + d.hierarchy.mount_name;
             nsrun::sys::mkdir(at, 0555);
             nsrun::sys::mount(d.dir.c_str(), at, nullptr, MS_BIND);
             nsrun::sys::mount(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | view_flags);
-            if (d.mount_name != d.controller) {
-                nsrun::sys::symlink(d.mount_name, target + "/" + d.controller);
-            }
         }
+        link_controllers(target);
         nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
     }
 
@@ -454,14 +560,14 @@ public:
 
     [[nodiscard]] CgroupPlan plan(const std::string& id) const override {
         CgroupPlan plan;
-        for (const std::string& controller : controllers()) {
+        for (const Hierarchy& h : hierarchies()) {
             if (!cgroups_path_.empty()) {
-                const CgroupPlan one = placed(root_ + "/" + controller, controller);
+                const CgroupPlan one = placed(h.path, h.controller);
                 plan.directories.insert(plan.directories.end(), one.directories.begin(), one.directories.end());
                 plan.parents.insert(plan.parents.end(), one.parents.begin(), one.parents.end());
                 continue;
             }
-            const std::string parent = root_ + "/" + controller + "/" + parent_name;
+            const std::string parent = h.path + "/" + parent_name;
             plan.directories.push_back(parent + "/" + id);
             plan.parents.push_back(parent);
         }
@@ -469,45 +575,79 @@ public:
     }
 
 private:
-    /// memory, cpu, pids — and devices where this machine has that hierarchy.
-    [[nodiscard]] std::vector<std::string> controllers() const {
-        std::vector<std::string> list(std::begin(needed_controllers), std::end(needed_controllers));
+    /// Where the container gets a cgroup: memory, cpu, pids — and devices
+    /// where this machine has that hierarchy —, which the limits use; with
+    /// join_every_hierarchy() then every other hierarchy mounted below the
+    /// root (blkio, cpuset, freezer, name=systemd, …, hybrid's unified one).
+    [[nodiscard]] std::vector<Hierarchy> hierarchies() const {
+        std::vector<Hierarchy> list;
+        std::vector<std::string> real;
+        for (const char* controller : needed_controllers) {
+            list.push_back(limited(controller));
+        }
         if (is_directory(root_ + "/devices")) {
-            list.emplace_back("devices");
+            list.push_back(limited("devices"));
+        }
+        for (const auto& h : list) {
+            real.push_back(real_path(h.path));
+        }
+        if (every_hierarchy_) {
+            for (Hierarchy& h : mounted_hierarchies(root_)) {
+                std::string at = real_path(h.path);
+                if (std::find(real.begin(), real.end(), at) == real.end()) {
+                    real.push_back(std::move(at));
+                    list.push_back(std::move(h));
+                }
+            }
         }
         return list;
     }
 
+    /// One of the hierarchies the limits use.  It may hold several
+    /// controllers, mounted as "cpu,cpuacct" with a "cpu" symlink to it; its
+    /// real name is also its mount options.  Resolved in the parent: the
+    /// child no longer sees the host's tree.
+    [[nodiscard]] Hierarchy limited(const std::string& controller) const {
+        const std::string path = root_ + "/" + controller;
+        const std::string name = base_name(real_path(path));
+        return {path, controller, name, "cgroup", name, true};
+    }
+
+    /// In a view at `target`: "cpu" → "cpu,cpuacct" for each controller of
+    /// a hierarchy whose directory has another name, as on the host.
+    void link_controllers(const std::string& target) const {
+        std::vector<std::string> names;
+        for (const auto& d : dirs_) {
+            names.push_back(d.hierarchy.mount_name);
+        }
+        for (const auto& d : dirs_) {
+            std::istringstream controllers(d.hierarchy.fstype == "cgroup" ? d.hierarchy.data : "");
+            for (std::string c; std::getline(controllers, c, ',');) {
+                if (!c.empty() && !c.starts_with("name=") && std::find(names.begin(), names.end(), c) == names.end()) {
+                    nsrun::sys::symlink(d.hierarchy.mount_name, target + "/" + c);
+                    names.push_back(c);
+                }
+            }
+        }
+    }
+
     struct Dirs {
-        std::string controller;
-        std::string mount_name; ///< the hierarchy's own name: "memory", "cpu,cpuacct", …
-        std::string parent; ///< root/CONTROLLER/nsrun
-        std::string dir;    ///< `root/CONTROLLER/nsrun/<id>`, once made
+        Hierarchy hierarchy;
+        std::string dir; ///< the container's cgroup there, once made
     };
 
     [[nodiscard]] const std::string& dir_of(const std::string& controller) const {
         for (const auto& d : dirs_) {
-            if (d.controller == controller && !d.dir.empty()) {
+            if (d.hierarchy.limited && d.hierarchy.controller == controller && !d.dir.empty()) {
                 return d.dir;
             }
         }
         throw nsrun::Error{fmt::format("cgroup v1: the container has no {} cgroup", controller)};
     }
 
-    /// A hierarchy may hold several controllers, mounted as "cpu,cpuacct"
-    /// with a "cpu" symlink to it; its real name is also its mount options.
-    /// Resolved in the parent: the child no longer sees the host's tree.
-    static std::string mount_name_of(const std::string& hierarchy, const std::string& controller) {
-        std::string name = controller;
-        if (char* real = ::realpath(hierarchy.c_str(), nullptr)) {
-            name = std::string(real).substr(std::string(real).rfind('/') + 1);
-            std::free(real);
-        }
-        return name;
-    }
-
     std::string root_;
     MkdirHook hook_;
+    bool every_hierarchy_ = false;
     std::vector<Dirs> dirs_;
 };
 
@@ -605,12 +745,17 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root) {
 }
 
 Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits,
-               const std::string& cgroups_path)
+               const std::string& cgroups_path, bool every_hierarchy)
     : driver_(std::move(driver)), id_(id), limits_(limits), cgroups_path_(cgroups_path) {
     driver_->place_at(cgroups_path);
+    if (every_hierarchy) {
+        driver_->join_every_hierarchy();
+    }
 }
 
 CgroupPlan Cgroup::plan() const { return driver_->plan(id_); }
+
+std::vector<std::string> Cgroup::directories() const { return driver_->directories(); }
 
 void Cgroup::create() {
     nsrun::explain::note("container id {}: its cgroup is {} ({})", id_,
@@ -622,22 +767,31 @@ void Cgroup::create() {
 
 std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
                                   const std::function<std::unique_ptr<CgroupDriver>()>& make_driver,
-                                  const std::string& cgroups_path) {
+                                  const std::string& cgroups_path, bool every_hierarchy) {
     const auto made = [&] {
-        Cgroup cgroup{make_driver(), id, limits, cgroups_path};
+        Cgroup cgroup{make_driver(), id, limits, cgroups_path, every_hierarchy};
         const CgroupPlan plan = cgroup.plan();
+        for (const auto& dir : plan.directories) {
+            if (!cgroups_path.empty() && is_directory(dir)) {
+                throw nsrun::Error{fmt::format("the cgroup {} (linux.cgroupsPath) already exists", dir),
+                                   "give each container a cgroupsPath of its own; nsrun removes only cgroups it made"};
+            }
+        }
         record(plan);
         try {
             cgroup.create();
         } catch (...) {
-            remove_cgroups(plan.directories, plan.parents); // nothing half-made stays
+            // Nothing half-made stays, and nothing nsrun did not make goes:
+            // not a cgroup that appeared at the path since the check above.
+            remove_cgroups(cgroup.directories(), plan.parents);
             record({});
             throw;
         }
         return cgroup;
     };
-    if (limits.any()) {
-        // A limit without a cgroup would be a silent lie: the error that the
+    if (limits.any() || !cgroups_path.empty()) {
+        // A limit without a cgroup would be a silent lie, and so would a
+        // cgroup asked for by name that is not there: the error that the
         // driver gives (no cgroup filesystem, no memory controller, …) stands.
         return made();
     }

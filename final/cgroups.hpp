@@ -73,6 +73,13 @@ public:
     /// Of its parents only those missing now are made (and later removed
     /// when empty); the cgroup itself must not exist yet.  Before plan().
     void place_at(std::string cgroups_path) { cgroups_path_ = std::move(cgroups_path); }
+    /// The OCI container's cgroup is also made in every other hierarchy
+    /// mounted (v1: blkio, cpuset, freezer, name=systemd, …, and a hybrid
+    /// layout's unified one), and its init joined there, as runc does: tools
+    /// that look at any hierarchy see it, and `pause` has a freezer.  No
+    /// limit is written there.  v2 has one hierarchy: nothing to add.
+    /// Before plan().
+    virtual void join_every_hierarchy() {}
 
 protected:
     /// `hierarchy`/… of the container's cgroup at cgroupsPath, and the
@@ -105,12 +112,16 @@ std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root = "/s
 /// the same code runs after a normal end, for `rm` and after a crash.
 class Cgroup {
 public:
-    /// `cgroups_path` "" is `nsrun/<id>` (CgroupDriver::place_at).
+    /// `cgroups_path` "" is `nsrun/<id>` (CgroupDriver::place_at);
+    /// `every_hierarchy`: CgroupDriver::join_every_hierarchy.
     Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits,
-           const std::string& cgroups_path = "");
+           const std::string& cgroups_path = "", bool every_hierarchy = false);
 
     /// Pure: what create() will make.
     [[nodiscard]] CgroupPlan plan() const;
+    /// The container's cgroup directories made so far (all of them once
+    /// create() returned; after a failed create(), what it did make).
+    [[nodiscard]] std::vector<std::string> directories() const;
     /// mkdir `nsrun/<id>` and write the limits into it.
     void create();
     /// In the parent, before releasing the child: move it into the cgroup, so
@@ -147,11 +158,15 @@ using RecordCgroupPlan = std::function<void(const CgroupPlan&)>;
 /// note says why, as podman does; whatever was made of it is removed and the
 /// record emptied.  A limit flag there is an error (125) that says what is
 /// missing.
-/// `cgroups_path`: config.json's linux.cgroupsPath ("": `nsrun/<id>`).
+/// `cgroups_path`: config.json's linux.cgroupsPath ("": `nsrun/<id>`); a
+/// cgroup asked for by name is an error when it cannot be made, like a limit,
+/// and refused before anything is recorded when it exists already: teardown
+/// from the record would remove someone else's cgroup.  `every_hierarchy`:
+/// CgroupDriver::join_every_hierarchy (OCI containers).
 std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
                                   const std::function<std::unique_ptr<CgroupDriver>()>& make_driver =
                                       [] { return detect_cgroup_driver(); },
-                                  const std::string& cgroups_path = "");
+                                  const std::string& cgroups_path = "", bool every_hierarchy = false);
 
 /// The directory of the cgroup at `cgroups_path` in the hierarchy at
 /// `hierarchy` (CgroupDriver::place_at's rule; `controller` "" on v2).

@@ -576,29 +576,6 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 namespace {
 
-/// The OCI container's cgroup v1 freezer (`pause`), when the memory, cpu and
-/// pids controllers are v1 hierarchies and a freezer hierarchy exists: the
-/// cgroup (at cgroupsPath, or `nsrun/<id>`) and its parents to make, deepest
-/// first (nsrun/ always: shared, removed when empty).
-std::optional<CgroupPlan> freezer_to_make(const std::vector<std::string>& cgroups, const std::string& id,
-                                          const std::string& cgroups_path) {
-    const std::string freezer = "/sys/fs/cgroup/freezer";
-    constexpr long cgroup_v1_magic = 0x27e0eb; // CGROUP_SUPER_MAGIC
-    if (cgroups.empty() || nsrun::fs::exists(cgroups.front() + "/cgroup.freeze") || !nsrun::fs::is_directory(freezer) ||
-        static_cast<long>(nsrun::sys::statfs_type(freezer)) != cgroup_v1_magic) {
-        return std::nullopt;
-    }
-    if (cgroups_path.empty()) {
-        return CgroupPlan{{fmt::format("{}/nsrun/{}", freezer, id)}, {freezer + "/nsrun"}};
-    }
-    CgroupPlan plan{{placed_cgroup_dir(freezer, "freezer", cgroups_path)}, {}};
-    for (std::string p = plan.directories.front().substr(0, plan.directories.front().rfind('/'));
-         p.size() > freezer.size() && !nsrun::fs::is_directory(p); p = p.substr(0, p.rfind('/'))) {
-        plan.parents.push_back(p);
-    }
-    return plan;
-}
-
 /// Run (`request` null) or create (OCI) a container: one path, two ends.
 int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started,
                    const CreateRequest* request) {
@@ -670,22 +647,8 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
                 rec->resources.cgroup_parents = cg.parents;
                 rec.save();
             },
-            [] { return detect_cgroup_driver(); }, cgroups_path);
-    }
-    std::optional<std::string> freezer;
-    if (request && cgroup) {
-        const std::optional<CgroupPlan> planned = freezer_to_make(rec->resources.cgroups, record.id, cgroups_path);
-        if (planned) {
-            freezer = planned->directories.front();
-            rec->resources.cgroups.push_back(*freezer);
-            rec->resources.cgroup_parents.insert(rec->resources.cgroup_parents.end(), planned->parents.begin(),
-                                                 planned->parents.end());
-            rec.save();
-            for (auto p = planned->parents.rbegin(); p != planned->parents.rend(); ++p) {
-                nsrun::sys::mkdir(*p, 0755, /*exist_ok=*/true);
-            }
-            nsrun::sys::mkdir(*freezer, 0755, /*exist_ok=*/false);
-        }
+            [] { return detect_cgroup_driver(); }, cgroups_path,
+            /*every_hierarchy=*/request != nullptr); // OCI: blkio, cpuset, freezer… too, as runc
     }
     std::optional<nl::Cidr> address;
     if (spec.nsrun.network == NetworkMode::bridge) {
@@ -741,9 +704,6 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     plan.overlay_mount.reset(); // the child has its copy
     if (cgroup) {
         cgroup->add_process(child.pid());
-    }
-    if (freezer) {
-        join_cgroups({*freezer}, child.pid());
     }
     write_id_maps(plan.userns, child.pid());
     if (plan.link) {

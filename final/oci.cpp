@@ -150,12 +150,15 @@ void start_container(const Store& store, const std::string& id) {
 
 namespace {
 
-/// The directory whose freezer pauses the container: a v2 cgroup
-/// (cgroup.freeze) or the v1 freezer hierarchy's.
+/// The directory whose freezer pauses the container: the v1 freezer
+/// hierarchy's, or a v2 cgroup (cgroup.freeze).  A hybrid layout has both
+/// (the container is in the unified hierarchy too): v1's, as runc.
 std::string freezer_of(const Record& record) {
-    for (const auto& dir : record.resources.cgroups) {
-        if (nsrun::fs::exists(dir + "/cgroup.freeze") || nsrun::fs::exists(dir + "/freezer.state")) {
-            return dir;
+    for (const char* file : {"/freezer.state", "/cgroup.freeze"}) {
+        for (const auto& dir : record.resources.cgroups) {
+            if (nsrun::fs::exists(dir + file)) {
+                return dir;
+            }
         }
     }
     throw nsrun::Error{fmt::format("container {} has no freezer cgroup", record.id),

@@ -585,11 +585,14 @@ STEP_TEST(Oci, ExecProcessDetachedIsTheCallersAndInTheCgroup,
     EXPECT_TRUE(wait_for_exit(pid).has_value());
 }
 
-/// The freezer's word for the container's cgroup: "FROZEN"/"THAWED" (v1) or "1"/"0" (v2).
+/// The freezer's word for the container's cgroup: "FROZEN"/"THAWED" (v1) or
+/// "1"/"0" (v2).  v1's first: on a hybrid machine the container also has a
+/// cgroup in the unified hierarchy, and pause uses v1's freezer there, as runc.
 std::string freezer_state(const std::vector<std::string>& dirs) {
-    for (const auto& dir : dirs) {
-        if (fs::exists(dir + "/freezer.state")) return first_line(slurp(dir + "/freezer.state"));
-        if (fs::exists(dir + "/cgroup.freeze")) return first_line(slurp(dir + "/cgroup.freeze"));
+    for (const char* file : {"/freezer.state", "/cgroup.freeze"}) {
+        for (const auto& dir : dirs) {
+            if (fs::exists(dir + file)) return first_line(slurp(dir + file));
+        }
     }
     return "";
 }
@@ -827,6 +830,138 @@ STEP_TEST(Oci, AFailingCreateContainerFailsCreateAFailingStartContainerFailsStar
     ASSERT_TRUE(status.has_value()) << "the init must end when its startContainer hook failed";
     EXPECT_FALSE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "raw wait status " << *status;
     EXPECT_EQ(state("sc-fails").value("status", ""), "stopped");
+}
+
+/// A cgroup hierarchy mounted at /sys/fs/cgroup or right below it (from
+/// /proc/self/mountinfo): where, and its filesystem type.
+struct MountedHierarchy {
+    std::string path;
+    std::string fstype; ///< cgroup (v1) or cgroup2
+};
+std::vector<MountedHierarchy> mounted_cgroup_hierarchies() {
+    std::vector<MountedHierarchy> found;
+    std::istringstream lines(slurp("/proc/self/mountinfo"));
+    for (std::string line; std::getline(lines, line);) {
+        std::istringstream fields(line);
+        std::string skip, point, word, fstype;
+        fields >> skip >> skip >> skip >> skip >> point;
+        while (fields >> word && word != "-") {
+        }
+        fields >> fstype;
+        if ((fstype == "cgroup" || fstype == "cgroup2") &&
+            (point == "/sys/fs/cgroup" || fs::path(point).parent_path() == "/sys/fs/cgroup")) {
+            found.push_back({point, fstype});
+        }
+    }
+    return found;
+}
+
+/// The lines of /proc/PID/cgroup ("4:memory:/a/b"), one per hierarchy.
+std::vector<std::string> cgroup_lines(pid_t pid) {
+    std::vector<std::string> lines;
+    std::istringstream text(slurp(fmt::format("/proc/{}/cgroup", pid)));
+    for (std::string line; std::getline(text, line);) {
+        if (!line.empty()) lines.push_back(line);
+    }
+    return lines;
+}
+
+STEP_TEST(Oci, CgroupsPathIsTheContainersCgroupInEveryHierarchyAndDeleteRemovesIt,
+          "linux.cgroupsPath /P/ctr with memory and pids limits: the init is in /P/ctr in every cgroup hierarchy "
+          "(/proc/PID/cgroup: each v1 one — blkio, cpuset, freezer, name=systemd… — and the unified one, as runc "
+          "does; on cgroup v2 the one), the limits are in it, a cpuset cgroup has its parent's CPUs; delete removes "
+          "/P/ctr and the /P it made everywhere") {
+    write_bundle({"sleep", "1000"});
+    const std::string parent = fmt::format("/nsrun-oci-test-{}", ::getpid());
+    const std::string path = parent + "/ctr";
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["linux"]["cgroupsPath"] = path;
+    config["linux"]["resources"] = {{"memory", {{"limit", 67108864}}}, {"pids", {{"limit", 64}}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    const auto hierarchies = mounted_cgroup_hierarchies();
+    ASSERT_FALSE(hierarchies.empty()) << "no cgroup filesystem at /sys/fs/cgroup";
+    for (const auto& h : hierarchies) {
+        ASSERT_FALSE(fs::exists(h.path + parent)) << h.path + parent << " exists before the test";
+    }
+    Pipe out;
+    const pid_t pid = create("placed", out.write);
+    ASSERT_GT(pid, 0);
+    const auto lines = cgroup_lines(pid);
+    EXPECT_GE(lines.size(), hierarchies.size()) << slurp(fmt::format("/proc/{}/cgroup", pid));
+    for (const auto& line : lines) {
+        EXPECT_TRUE(line.ends_with(":" + path)) << "the init is elsewhere in this hierarchy: " << line;
+    }
+    bool memory_seen = false, pids_seen = false;
+    for (const auto& h : hierarchies) {
+        const std::string dir = h.path + path;
+        EXPECT_TRUE(fs::is_directory(dir)) << dir;
+        for (const char* file : {"/memory.max", "/memory.limit_in_bytes"}) {
+            if (fs::exists(dir + file)) {
+                EXPECT_EQ(first_line(slurp(dir + file)), "67108864") << dir << file;
+                memory_seen = true;
+            }
+        }
+        if (fs::exists(dir + "/pids.max")) {
+            EXPECT_EQ(first_line(slurp(dir + "/pids.max")), "64") << dir;
+            pids_seen = true;
+        }
+        if (fs::exists(dir + "/cpuset.cpus") && h.fstype == "cgroup") {
+            EXPECT_EQ(first_line(slurp(dir + "/cpuset.cpus")), first_line(slurp(h.path + "/cpuset.cpus"))) << dir;
+            EXPECT_FALSE(first_line(slurp(dir + "/cpuset.mems")).empty()) << dir;
+        }
+    }
+    EXPECT_TRUE(memory_seen && pids_seen) << "the limits are in no cgroup at " << path;
+    ASSERT_EQ(nsrun({"start", "placed"}).status, 0);
+    EXPECT_EQ(state("placed").value("status", ""), "running");
+    const Ran deleted = nsrun({"delete", "--force", "placed"});
+    EXPECT_EQ(deleted.status, 0) << deleted;
+    EXPECT_TRUE(wait_for_exit(pid).has_value());
+    for (const auto& h : hierarchies) {
+        EXPECT_FALSE(fs::exists(h.path + path)) << "left after delete: " << h.path + path;
+        EXPECT_FALSE(fs::exists(h.path + parent)) << "nsrun made it, delete leaves it: " << h.path + parent;
+    }
+}
+
+STEP_TEST(Oci, AnExistingCgroupAtCgroupsPathIsRefusedAndLeftAlone,
+          "a cgroup that already exists at linux.cgroupsPath (made here, with a process in it) fails create with "
+          "125 naming it; that cgroup and its process are untouched, and no other hierarchy keeps a directory of "
+          "the failed create") {
+    write_bundle({"true"});
+    const std::string parent = fmt::format("/nsrun-oci-taken-{}", ::getpid());
+    const auto hierarchies = mounted_cgroup_hierarchies();
+    ASSERT_FALSE(hierarchies.empty()) << "no cgroup filesystem at /sys/fs/cgroup";
+    // The memory hierarchy (v1) or the unified one: where limits go.
+    std::string taken_in = hierarchies.front().path;
+    for (const auto& h : hierarchies) {
+        if (fs::exists(h.path + "/memory.stat") || fs::path(h.path).filename() == "memory") taken_in = h.path;
+    }
+    const std::string taken = taken_in + parent;
+    ASSERT_TRUE(fs::create_directory(taken)) << taken;
+    const pid_t sleeper = ::fork();
+    if (sleeper == 0) {
+        ::execl("/bin/sleep", "sleep", "30", nullptr);
+        ::_exit(127);
+    }
+    std::ofstream(taken + "/cgroup.procs") << sleeper << std::flush;
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["linux"]["cgroupsPath"] = parent;
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    made_.push_back("taken");
+    const Ran created = nsrun({"create", "--bundle", bundle_, "taken"});
+    EXPECT_EQ(created.status, 125) << created;
+    EXPECT_NE(created.err.find(taken + " (linux.cgroupsPath) already exists"), std::string::npos) << created;
+    EXPECT_TRUE(fs::is_directory(taken)) << "nsrun removed a cgroup it did not make";
+    EXPECT_EQ(::kill(sleeper, 0), 0) << "nsrun killed the process in a cgroup it did not make";
+    for (const auto& h : hierarchies) {
+        if (h.path != taken_in) {
+            EXPECT_FALSE(fs::exists(h.path + parent)) << "left by the failed create: " << h.path + parent;
+        }
+    }
+    ::kill(sleeper, SIGKILL);
+    ::waitpid(sleeper, nullptr, 0);
+    std::error_code ec;
+    for (int i = 0; i < 100 && !fs::remove(taken, ec); ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_FALSE(fs::exists(taken)) << ec.message();
 }
 
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
