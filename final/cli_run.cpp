@@ -390,8 +390,9 @@ void add_run_options(CLI::App& app, RunFlags& f) {
                  "random, urandom, tty, ptmx and /dev/pts/* (console with -t); mknod works, opening the node does not");
     app.add_option("--device", f.devices,
                    "give COMMAND the host's device node HOST at CONTAINER (default: the same path) with access PERMS\n"
-                   "(a subset of rwm, default rwm): the node is made in the container's /dev and allowed by the\n"
-                   "device cgroup; repeatable (docker's syntax)")
+                   "(a subset of rwm, default rwm): the node is made in the container's /dev (with --userns, where\n"
+                   "mknod is refused, HOST is bind-mounted there) and allowed by the device cgroup; repeatable\n"
+                   "(docker's syntax)")
         ->type_name("HOST[:CONTAINER][:PERMS]")
         ->allow_extra_args(false);
     app.add_option("--security-opt", f.security_opts,

@@ -141,18 +141,37 @@ void make_node(int parent, const std::string& name, const DeviceNode& node, mode
                      "device nodes need CAP_MKNOD in the runtime's user namespace (run as root)");
 }
 
-/// A user namespace may not mknod: the host's node of the same path and
-/// numbers, bind-mounted onto an empty file (as /dev/null & co. are).
+/// A user namespace may not mknod (the kernel refuses a device node to
+/// anyone but init_user_ns's CAP_MKNOD): the host's own node — --device's
+/// HOST, or the node at the same path — is bind-mounted onto an empty file
+/// made at the node's path inside the root, as runc and podman do rootless.
+/// The host's node is opened once and checked (type and numbers) on that
+/// descriptor, and the bind is made from it: no path is looked up twice.
 void bind_host_node(int root, const DeviceNode& node) {
-    struct stat st {};
+    const std::string& host = node.host_path.empty() ? node.path : node.host_path;
     const dev_t dev = makedev(static_cast<unsigned>(node.major), static_cast<unsigned>(node.minor));
-    if (::stat(node.path.c_str(), &st) == -1 || (st.st_mode & S_IFMT) != file_type(node) || st.st_rdev != dev) {
-        throw node_error(node, "in a user namespace mknod(2) is refused, and the host has no such node at that path to "
-                               "bind",
-                         "run as root (no --userns), or name the host's own node at its own path");
+    const int fd = ::open(host.c_str(), O_PATH | O_CLOEXEC);
+    const int err = errno;
+    nsrun::explain::note("open({}, O_PATH) {}", nsrun::explain::quote(host), nsrun::explain::result(fd, err));
+    if (fd == -1) {
+        throw node_error(node,
+                         fmt::format("in a user namespace mknod(2) is refused, so the host's node {} is bound "
+                                     "instead, but open({}, O_PATH) failed: {}",
+                                     host, host, nsrun::errno_text(err)),
+                         node.host_path.empty() ? "run as root (no --userns), or give it with --device HOST:CONTAINER"
+                                                : "name a device node of this machine");
+    }
+    const nsrun::UniqueFd source{fd};
+    struct stat st {};
+    if (::fstat(source.get(), &st) == -1 || (st.st_mode & S_IFMT) != file_type(node) || st.st_rdev != dev) {
+        throw node_error(node,
+                         fmt::format("in a user namespace mknod(2) is refused, and the host's {} is not that node "
+                                     "to bind",
+                                     host),
+                         "run as root (no --userns), or give the host's node with --device HOST:CONTAINER");
     }
     const nsrun::UniqueFd target = make_in_root(root, node.path, false);
-    nsrun::sys::mount(node.path.c_str(), fd_path(target), nullptr, MS_BIND);
+    nsrun::sys::mount(fd_path(source).c_str(), fd_path(target), nullptr, MS_BIND);
 }
 
 long bpf(int cmd, bpf_attr& attr) { return ::syscall(SYS_bpf, cmd, &attr, sizeof attr); }
@@ -308,7 +327,8 @@ DeviceRequest parse_device_flag(const std::string& text) {
                               .minor = minor(st.st_rdev),
                               .file_mode = st.st_mode & 07777,
                               .uid = st.st_uid,
-                              .gid = st.st_gid};
+                              .gid = st.st_gid,
+                              .host_path = host};
     request.rule = allow(type.c_str(), request.node.major, request.node.minor, access.c_str());
     return request;
 }

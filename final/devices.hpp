@@ -41,8 +41,9 @@ std::vector<DeviceRule> with_device_nodes_allowed(std::vector<DeviceRule> rules,
 /// container's root `root` ("" for "/", after pivot_root): each parent made
 /// and resolved inside the root (make_in_root), the node made in it with
 /// mknodat(2), then chowned and chmodded.  In a user namespace mknod of a
-/// device is refused: `bind_from_host` binds the host's node of the same
-/// path instead (as runc rootless does).
+/// device is refused: `bind_from_host` bind-mounts the host's node instead
+/// (--device's HOST, else the node at the same path; its type and numbers
+/// checked) onto an empty file made at the node's path (as runc rootless).
 void make_device_nodes(const std::string& root, const std::vector<DeviceNode>& nodes, bool bind_from_host);
 
 /// `nsrun run --device HOST[:CONTAINER][:PERMS]` (docker's syntax): the

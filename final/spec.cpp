@@ -205,6 +205,7 @@ json nodes_to_json(const std::vector<DeviceNode>& nodes) {
         if (n.file_mode) d["fileMode"] = *n.file_mode;
         if (n.uid) d["uid"] = *n.uid;
         if (n.gid) d["gid"] = *n.gid;
+        if (!n.host_path.empty()) d["org.nsrun.hostPath"] = n.host_path;
         a.push_back(d);
     }
     return a;
@@ -221,6 +222,7 @@ std::vector<DeviceNode> nodes_from_json(const json& a) {
         get_optional(d, "fileMode", n.file_mode);
         get_optional(d, "uid", n.uid);
         get_optional(d, "gid", n.gid);
+        n.host_path = d.value("org.nsrun.hostPath", std::string{});
         nodes.push_back(std::move(n));
     }
     return nodes;

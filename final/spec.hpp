@@ -136,6 +136,9 @@ struct DeviceNode {
     std::optional<std::uint32_t> file_mode{}; ///< permission bits; none: 0666
     std::optional<std::uint32_t> uid{};
     std::optional<std::uint32_t> gid{};
+    /// The host's node to bind-mount at `path` where mknod is refused (a
+    /// user namespace): --device's HOST; empty, the host's node at `path`.
+    std::string host_path{};
     bool operator==(const DeviceNode&) const = default;
 };
 

@@ -688,6 +688,53 @@ STEP_TEST(Security, ADeviceGivenWithDeviceIsUsableAndOnlyThatOne,
     EXPECT_EQ(value(readonly.out, "errno"), "EPERM") << readonly;
 }
 
+STEP_TEST(Security, ADeviceGivenUnderAnotherNameWorksInAUserNamespace,
+          "with --userns mknod of a device is refused by the kernel, so --device HOST:CONTAINER bind-mounts the "
+          "host's node onto an empty file at CONTAINER: /dev/null given as /dev/mynull is written and read inside, "
+          "/dev/fuse given as /dev/myfuse is the host's 10:229 and opens read-write (the device cgroup's allow rule "
+          "kept), /dev/fuse:/dev/f:r opens read-only but not for writing (EPERM); on the host nothing is named "
+          "/dev/mynull or /dev/myfuse, its nodes are unchanged and nothing is left mounted") {
+    struct stat fuse_before {};
+    struct stat null_before {};
+    ASSERT_EQ(::stat("/dev/fuse", &fuse_before), 0) << "this test needs the host's /dev/fuse (modprobe fuse)";
+    ASSERT_EQ(::stat("/dev/null", &null_before), 0);
+    const auto host_before = snapshot();
+    const Result r = nsrun({"run", "--userns", "--network", "none", "--device", "/dev/null:/dev/mynull", "--device",
+                            "/dev/fuse:/dev/myfuse", "--", "sh", "-c",
+                            "echo hi > /dev/mynull && echo wrote=1; echo read=$(cat /dev/mynull | wc -c); "
+                            "stat -c 'node=%F %t:%T' /dev/mynull /dev/myfuse; lab-probe open /dev/myfuse; "
+                            "mknod /dev/lc c 10 237 || echo mknod=refused"});
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(value(r.out, "wrote"), "1") << r;
+    EXPECT_EQ(value(r.out, "read"), "0") << "/dev/null reads nothing" << r;
+    EXPECT_EQ(values(r.out, "node"), (std::vector<std::string>{"character special file 1:3",
+                                                               "character special file a:e5"}))
+        << "the host's nodes, at the container's names" << r;
+    EXPECT_EQ(value(r.out, "ok"), "1") << "the device cgroup allows the node it was given" << r;
+    EXPECT_EQ(value(r.out, "mknod"), "refused") << "a user namespace makes no device node" << r;
+
+    const Result readonly = nsrun({"run", "--userns", "--network", "none", "--device", "/dev/fuse:/dev/f:r", "--",
+                                   "sh", "-c", "lab-probe open /dev/f r; lab-probe open /dev/f w"});
+    ASSERT_EQ(readonly.status, 0) << readonly;
+    EXPECT_EQ(values(readonly.out, "ok"), (std::vector<std::string>{"1", "0"})) << ":r allows reading only" << readonly;
+    EXPECT_EQ(value(readonly.out, "errno"), "EPERM") << "refused by the device cgroup" << readonly;
+
+    EXPECT_FALSE(fs::exists(fs::symlink_status("/dev/mynull"))) << "made on the host";
+    EXPECT_FALSE(fs::exists(fs::symlink_status("/dev/myfuse"))) << "made on the host";
+    struct stat fuse_after {};
+    struct stat null_after {};
+    ASSERT_EQ(::stat("/dev/fuse", &fuse_after), 0);
+    ASSERT_EQ(::stat("/dev/null", &null_after), 0);
+    for (const auto& [before, after] : {std::pair{fuse_before, fuse_after}, std::pair{null_before, null_after}}) {
+        EXPECT_EQ(after.st_mode, before.st_mode);
+        EXPECT_EQ(after.st_rdev, before.st_rdev);
+        EXPECT_EQ(after.st_uid, before.st_uid);
+        EXPECT_EQ(after.st_gid, before.st_gid);
+    }
+    EXPECT_EQ(snapshot().mounts, host_before.mounts) << "nothing left mounted on the host";
+    EXPECT_TRUE(state_ids().empty()) << "no record left";
+}
+
 STEP_TEST(Security, BadDeviceFlagsAreRefusedBeforeAnythingIsCreated,
           "--device of a path that is not a device, a missing one, a relative container path or permissions other "
           "than a subset of rwm: 125 naming the value, nothing created") {
