@@ -7,12 +7,12 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace {
 
 /// The kernel's limit (HOST_NAME_MAX): sethostname(2) fails with EINVAL beyond it.
 constexpr std::size_t max_hostname = 64;
+
+} // namespace
 
 std::string check_hostname(const std::string& name) {
     if (name.empty()) {
@@ -23,15 +23,6 @@ std::string check_hostname(const std::string& name) {
                            name.size(), max_hostname);
     }
     return {};
-}
-
-} // namespace
-
-void add_uts_options(CLI::App& app, UtsOptions& options) {
-    app.add_option("--hostname", options.hostname, "the container's hostname (1-64 characters)")
-        ->type_name("NAME")
-        ->capture_default_str()
-        ->check(CLI::Validator(check_hostname, ""));
 }
 
 void set_hostname(const UtsOptions& options) { nsrun::sys::sethostname(options.hostname); }

@@ -20,8 +20,6 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace {
 
 void mount_tmpfs(const std::string& target, unsigned long flags, const char* data) {
@@ -62,12 +60,6 @@ void populate_dev() {
 }
 
 } // namespace
-
-void add_rootfs_options(CLI::App& app, RootfsOptions& options) {
-    app.add_option("--rootfs", options.dir, "directory to use as the container's / (default: the lab rootfs)")
-        ->type_name("DIR")
-        ->capture_default_str();
-}
 
 void check_rootfs(const RootfsOptions& options) {
     struct stat st {};

@@ -36,8 +36,6 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace {
 
 /// docker's minimum: below a few MiB not even a shell starts.
@@ -57,6 +55,8 @@ std::optional<unsigned long long> parse_whole(const std::string& text) {
 }
 
 long online_cpus() { return std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)); }
+
+} // namespace
 
 std::string check_cpus(const std::string& text) {
     const std::string accepted =
@@ -94,7 +94,7 @@ std::string size_to_bytes(std::string& text) {
     unsigned long long bytes = 0;
     try {
         bytes = nsrun::cli::parse_size(text);
-    } catch (const CLI::ValidationError& e) {
+    } catch (const std::exception& e) { // parse_size names the accepted forms
         return e.what();
     }
     if (bytes < min_memory) {
@@ -103,6 +103,8 @@ std::string size_to_bytes(std::string& text) {
     text = std::to_string(bytes);
     return {};
 }
+
+namespace {
 
 /// 67108864 → "64 MiB", for messages.
 std::string human_size(unsigned long long bytes) {
@@ -116,22 +118,6 @@ std::string human_size(unsigned long long bytes) {
 }
 
 } // namespace
-
-void add_cgroup_options(CLI::App& app, CgroupOptions& options) {
-    app.add_option("-m,--memory", options.memory, "memory limit: bytes, or with a k, m or g suffix (e.g. 64m)")
-        ->type_name("SIZE")
-        ->transform(CLI::Validator(size_to_bytes, ""));
-    app.add_option("--cpus", options.cpus, "CPU limit: how many CPUs' worth of time, e.g. 0.5")
-        ->type_name("N")
-        ->check(CLI::Validator(check_cpus, ""));
-    app.add_option("--cpu-weight", options.cpu_weight,
-                   "CPU share when CPUs are contended: 1-10000 (default 100)")
-        ->type_name("N")
-        ->check(CLI::Validator(check_cpu_weight, ""));
-    app.add_option("--pids-limit", options.pids_limit, "at most N processes (and threads) at once")
-        ->type_name("N")
-        ->check(CLI::Validator(check_pids_limit, ""));
-}
 
 std::uint64_t cpu_quota_us(double cpus) {
     return static_cast<std::uint64_t>(std::llround(cpus * static_cast<double>(cpu_period_us)));

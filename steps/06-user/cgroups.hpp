@@ -9,10 +9,6 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 /// The limits asked for on the command line; an empty member means "no limit".
 struct CgroupOptions {
     std::optional<unsigned long long> memory; ///< -m/--memory, in bytes
@@ -23,8 +19,14 @@ struct CgroupOptions {
     [[nodiscard]] bool any() const { return memory || cpus || cpu_weight || pids_limit; }
 };
 
-/// -m/--memory, --cpus, --cpu-weight, --pids-limit.
-void add_cgroup_options(CLI::App& app, CgroupOptions& options);
+/// The checks of the limit flags (main.cpp declares the options): empty if
+/// TEXT is acceptable, else why not.
+std::string check_cpus(const std::string& text);       ///< --cpus: 0.01 to this machine's CPUs
+std::string check_cpu_weight(const std::string& text); ///< --cpu-weight: 1-10000
+std::string check_pids_limit(const std::string& text); ///< --pids-limit: 1-4194304
+/// -m/--memory's transform: TEXT ("64m") becomes bytes ("67108864", at least
+/// 6 MiB); returns empty, or why TEXT is not a size.
+std::string size_to_bytes(std::string& text);
 
 /// The CFS bandwidth period every driver uses (100 ms, the kernel's default).
 inline constexpr std::uint64_t cpu_period_us = 100000;

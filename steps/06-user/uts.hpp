@@ -3,16 +3,13 @@
 
 #include <string>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 struct UtsOptions {
     std::string hostname = "container";
 };
 
-/// --hostname NAME.
-void add_uts_options(CLI::App& app, UtsOptions& options);
+/// The check of --hostname NAME (main.cpp declares the option): empty if
+/// the kernel will take NAME, else why not.
+std::string check_hostname(const std::string& name);
 
 /// In the child, inside the new UTS namespace: sethostname(2).  The host's
 /// hostname is untouched because the name lives in the namespace.

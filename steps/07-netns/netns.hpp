@@ -9,10 +9,6 @@
 #include <string>
 #include <sys/types.h>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 /// --network: none (loopback only), host (no new namespace), veth (a pair).
 enum class NetworkMode { none, host, veth };
 
@@ -20,9 +16,6 @@ struct NetnsOptions {
     NetworkMode mode = NetworkMode::veth;
     bool given = false; ///< --network was on the command line
 };
-
-/// --network MODE.
-void add_netns_options(CLI::App& app, NetnsOptions& options);
 
 /// CLONE_NEWNET, unless --network host.
 int netns_clone_flags(const NetnsOptions& options);

@@ -5,16 +5,9 @@
 
 #include <string>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 struct RootfsOptions {
     std::string dir = NSRUN_LAB_ROOTFS; ///< the lab rootfs, built by `make rootfs`
 };
-
-/// --rootfs DIR.
-void add_rootfs_options(CLI::App& app, RootfsOptions& options);
 
 /// In the parent, before anything is created: DIR must be an existing
 /// directory.  Throws a clear error otherwise.

@@ -9,10 +9,6 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 /// One line of a uid_map/gid_map: ids inside..inside+count-1 are ids
 /// outside..outside+count-1 on the host.
 struct IdRange {
@@ -27,9 +23,11 @@ struct UsernsOptions {
     std::vector<IdRange> gid_ranges; ///< --gidmap C:H:N, repeatable
 };
 
-/// --userns, --uidmap C:H:N, --gidmap C:H:N (validated: format, 32-bit
-/// ranges, no overlaps, container root mapped).
-void add_userns_options(CLI::App& app, UsernsOptions& options);
+/// The values of --uidmap or --gidmap (main.cpp declares the options),
+/// "C:H:N" each, as RANGES.  Returns empty if the map is one the kernel
+/// accepts (format, 32-bit ranges, at most 340, no overlaps, container root
+/// mapped), else why not.
+std::string parse_id_map(const std::vector<std::string>& texts, std::vector<IdRange>& ranges);
 
 /// What the runtime does about users, decided in the parent before clone.
 struct UserNamespace {

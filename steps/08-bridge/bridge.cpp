@@ -29,42 +29,29 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace nl = nsrun::netlink;
 
 namespace {
-
-void check_subnet(const std::string& text) {
-    const auto subnet = nl::Cidr::parse(text); // throws on garbage
-    if (subnet.prefix < 8 || subnet.prefix > 29) {
-        throw CLI::ValidationError(fmt::format("--subnet {}: use a prefix of /8 to /29", text));
-    }
-}
 
 using nsrun::fs::FileLock;
 using nsrun::fs::make_dirs;
 
 } // namespace
 
-void add_bridge_options(CLI::App& app, BridgeOptions& options) {
-    app.add_option("--bridge", options.name, "the host's bridge for --network bridge (created on first use)")
-        ->type_name("NAME")
-        ->capture_default_str()
-        ->check([](const std::string& name) {
-            return name.empty() || name.size() > 15 ? std::string("a link name has 1 to 15 characters") : std::string();
-        });
-    app.add_option("--subnet", options.subnet, "the bridge's subnet; its .1 is the containers' gateway")
-        ->type_name("CIDR")
-        ->capture_default_str()
-        ->check([](const std::string& text) {
-            try {
-                check_subnet(text);
-                return std::string();
-            } catch (const std::exception& e) {
-                return std::string(e.what());
-            }
-        });
+std::string check_bridge_name(const std::string& name) {
+    return name.empty() || name.size() > 15 ? "a link name has 1 to 15 characters" : "";
+}
+
+std::string check_subnet(const std::string& text) {
+    try {
+        const auto subnet = nl::Cidr::parse(text); // throws on garbage
+        if (subnet.prefix < 8 || subnet.prefix > 29) {
+            return fmt::format("--subnet {}: use a prefix of /8 to /29", text);
+        }
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
 }
 
 Lease::Lease(Lease&& other) noexcept : path_(std::move(other.path_)), address_(other.address_) {

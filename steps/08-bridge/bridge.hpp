@@ -9,17 +9,15 @@
 
 #include <string>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 struct BridgeOptions {
     std::string name = "nsrun0";          ///< --bridge
     std::string subnet = "10.203.0.0/16"; ///< --subnet; the gateway is its .1
 };
 
-/// --bridge NAME, --subnet CIDR.
-void add_bridge_options(CLI::App& app, BridgeOptions& options);
+/// The checks of --bridge NAME and --subnet CIDR (main.cpp declares the
+/// options): empty if acceptable, else why not.
+std::string check_bridge_name(const std::string& name); ///< a link name: 1-15 characters
+std::string check_subnet(const std::string& text);      ///< an IPv4 CIDR, prefix /8 to /29
 
 /// One address of the subnet, held by this container: the file
 /// STATE/leases/BRIDGE/IP holding our pid.  Removed on destruction (every

@@ -24,8 +24,6 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace nl = nsrun::netlink;
 
 namespace {
@@ -34,24 +32,6 @@ namespace {
 constexpr const char* veth_subnet = "10.202.0.0/16";
 
 } // namespace
-
-void add_netns_options(CLI::App& app, NetnsOptions& options) {
-    const std::map<std::string, NetworkMode> modes = {
-        {"none", NetworkMode::none}, {"host", NetworkMode::host}, {"veth", NetworkMode::veth},
-        {"bridge", NetworkMode::bridge}};
-    // Matched by name only (case-insensitive); --help lists the names, not the enum values.
-    app.add_option_function<std::string>(
-           "--network",
-           [&options, modes](const std::string& name) {
-               options.mode = modes.at(name);
-               options.given = true;
-           },
-           "none: loopback only; host: share the host's network; veth: a veth pair to the host;\n"
-           "bridge: a veth pair to the host's bridge (--bridge)")
-        ->type_name("none|host|veth|bridge")
-        ->default_str("bridge")
-        ->transform(CLI::IsMember({"none", "host", "veth", "bridge"}, CLI::ignore_case).description(""));
-}
 
 int netns_clone_flags(const NetnsOptions& options) {
     return options.mode == NetworkMode::host ? 0 : CLONE_NEWNET;

@@ -48,11 +48,10 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <optional>
+#include <stdexcept>
 #include <sys/socket.h>
 
 #include <fmt/format.h>
-
-#include <CLI/App.hpp>
 
 namespace nl = nsrun::netlink;
 
@@ -75,7 +74,7 @@ add rule ip nsrun postrouting ip saddr 127.0.0.0/8 ip daddr @subnets masquerade
 
 std::uint16_t parse_port(const std::string& text, const std::string& whole) {
     const auto bad = [&] {
-        return CLI::ValidationError(fmt::format(
+        return std::invalid_argument(fmt::format(
             "'{}': ports are 1-65535; the form is [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp]",
             whole));
     };
@@ -180,12 +179,12 @@ Publish Publish::parse(const std::string& text) {
         p.protocol = rest.substr(slash + 1);
         rest = rest.substr(0, slash);
         if (p.protocol != "tcp" && p.protocol != "udp") {
-            throw CLI::ValidationError(fmt::format("'{}': the protocol is tcp or udp", text));
+            throw std::invalid_argument(fmt::format("'{}': the protocol is tcp or udp", text));
         }
     }
     const auto last = rest.rfind(':');
     if (last == std::string::npos) {
-        throw CLI::ValidationError(fmt::format(
+        throw std::invalid_argument(fmt::format(
             "'{}': give [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp], e.g. 8080:80", text));
     }
     p.container_port = parse_port(rest.substr(last + 1), text);
@@ -196,7 +195,7 @@ Publish Publish::parse(const std::string& text) {
         try {
             nl::parse_ipv4(p.host_ip);
         } catch (const nsrun::Error& e) {
-            throw CLI::ValidationError(fmt::format("'{}': {}", text, e.what()));
+            throw std::invalid_argument(fmt::format("'{}': {}", text, e.what()));
         }
     }
     p.host_port = parse_port(rest, text);
@@ -207,15 +206,13 @@ std::string Publish::str() const {
     return fmt::format("{}{}->{}/{}", host_ip.empty() ? "" : host_ip + ":", host_port, container_port, protocol);
 }
 
-void add_nat_options(CLI::App& app, NatOptions& options) {
-    app.add_option("-p,--publish", options.publish,
-                   "publish a container port on the host (repeatable), e.g. -p 8080:80 or -p 127.0.0.1:5353:53/udp")
-        ->type_name("[HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp]")
-        ->allow_extra_args(false) // one value per -p: the next word is COMMAND
-        ->check([](const std::string& text) {
-            Publish::parse(text);
-            return std::string();
-        });
+std::string check_publish(const std::string& text) {
+    try {
+        Publish::parse(text);
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return {};
 }
 
 PortReservations::PortReservations(const NatOptions& options, NetworkMode mode) {

@@ -12,10 +12,6 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App; // CLI11's parser: only the .cpp that declares the options includes CLI11
-} // namespace CLI
-
 /// One -p/--publish: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp].
 struct Publish {
     std::string host_ip;              ///< "" = every address of the host
@@ -23,7 +19,7 @@ struct Publish {
     std::uint16_t container_port = 0;
     std::string protocol = "tcp";     ///< "tcp" or "udp"
 
-    /// Throws CLI::ValidationError naming the accepted form.
+    /// Throws std::invalid_argument naming the accepted form.
     static Publish parse(const std::string& text);
     /// "127.0.0.1:8080->80/tcp", as docker ps shows it.
     [[nodiscard]] std::string str() const;
@@ -33,8 +29,9 @@ struct NatOptions {
     std::vector<std::string> publish; ///< as given, validated by Publish::parse
 };
 
-/// -p, --publish (repeatable).
-void add_nat_options(CLI::App& app, NatOptions& options);
+/// The check of one -p/--publish (main.cpp declares the option): empty if
+/// Publish::parse takes TEXT, else why not.
+std::string check_publish(const std::string& text);
 
 /// In the parent, before anything is created: bind one socket per published
 /// port on the host (without SO_REUSEADDR) and keep it for the container's

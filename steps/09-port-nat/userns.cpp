@@ -32,8 +32,6 @@
 
 #include <fmt/format.h>
 
-#include <CLI/App.hpp>
-
 namespace {
 
 /// The kernel accepts at most this many lines per map (since Linux 4.15).
@@ -73,46 +71,26 @@ bool overlap(std::uint64_t a, std::uint64_t a_count, std::uint64_t b, std::uint6
 
 /// The whole map must be acceptable to the kernel: no two ranges overlap,
 /// inside or outside; and container root must be mapped (we become it).
-void check_map(const std::string& flag, const std::vector<IdRange>& ranges) {
+std::string map_problem(const std::vector<IdRange>& ranges) {
     if (ranges.size() > max_map_lines) {
-        throw CLI::ValidationError(flag, fmt::format("at most {} ranges can be mapped", max_map_lines));
+        return fmt::format("at most {} ranges can be mapped", max_map_lines);
     }
     for (std::size_t i = 0; i < ranges.size(); ++i) {
         for (std::size_t j = i + 1; j < ranges.size(); ++j) {
             const IdRange& a = ranges[i];
             const IdRange& b = ranges[j];
             if (overlap(a.inside, a.count, b.inside, b.count) || overlap(a.outside, a.count, b.outside, b.count)) {
-                throw CLI::ValidationError(
-                    flag, fmt::format("{} and {} overlap: give CONTAINER:HOST:COUNT ranges that share no id, "
-                                      "inside or outside",
-                                      text_of(a), text_of(b)));
+                return fmt::format("{} and {} overlap: give CONTAINER:HOST:COUNT ranges that share no id, "
+                                   "inside or outside",
+                                   text_of(a), text_of(b));
             }
         }
     }
     const bool root_mapped = std::any_of(ranges.begin(), ranges.end(), [](const IdRange& r) { return r.inside == 0; });
     if (!ranges.empty() && !root_mapped) {
-        throw CLI::ValidationError(flag, "container id 0 (root) must be mapped, e.g. 0:100000:65536");
+        return "container id 0 (root) must be mapped, e.g. 0:100000:65536";
     }
-}
-
-void add_map_option(CLI::App& app, const std::string& flag, std::vector<IdRange>& ranges, const char* what) {
-    app.add_option_function<std::vector<std::string>>(
-           flag,
-           [&ranges, flag](const std::vector<std::string>& texts) {
-               ranges.clear();
-               for (const auto& text : texts) {
-                   IdRange range;
-                   if (const std::string problem = parse_range(text, range); !problem.empty()) {
-                       throw CLI::ValidationError(flag, problem);
-                   }
-                   ranges.push_back(range);
-               }
-               check_map(flag, ranges);
-           },
-           fmt::format("map {} ids CONTAINER..+COUNT to HOST..+COUNT (repeatable; implies --userns)", what))
-        ->type_name("C:H:N")
-        ->allow_extra_args(false)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    return {};
 }
 
 void write_map(pid_t child, const char* file, const std::vector<IdRange>& ranges) {
@@ -132,11 +110,16 @@ bool maps_host_id(const std::vector<IdRange>& ranges, std::uint32_t id) {
 
 } // namespace
 
-void add_userns_options(CLI::App& app, UsernsOptions& options) {
-    app.add_flag("--userns", options.userns,
-                 "run in a user namespace: root inside is an unprivileged host uid (default map 0:100000:65536)");
-    add_map_option(app, "--uidmap", options.uid_ranges, "user");
-    add_map_option(app, "--gidmap", options.gid_ranges, "group");
+std::string parse_id_map(const std::vector<std::string>& texts, std::vector<IdRange>& ranges) {
+    ranges.clear();
+    for (const auto& text : texts) {
+        IdRange range;
+        if (std::string problem = parse_range(text, range); !problem.empty()) {
+            return problem;
+        }
+        ranges.push_back(range);
+    }
+    return map_problem(ranges);
 }
 
 int UserNamespace::clone_flag() const { return enabled ? CLONE_NEWUSER : 0; }
