@@ -16,6 +16,7 @@
 #include <nsrun/fs.hpp>
 #include <nsrun/sys.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -138,8 +139,12 @@ std::vector<nsrun::UniqueFd> open_volume_sources(const ContainerSpec& spec) {
             fds.emplace_back();
             continue;
         }
+        // rbind (every -v, and config.json's "rbind") brings what is mounted
+        // below the source; config.json's plain "bind" does not (MS_BIND
+        // without MS_REC, as runc).
+        const bool recursive = std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
         const nsrun::UniqueFd source = nsrun::sys::open(m.source, O_PATH | O_CLOEXEC);
-        fds.push_back(nsrun::sys::open_tree_clone(source.get(), m.source));
+        fds.push_back(nsrun::sys::open_tree_clone(source.get(), m.source, recursive));
     }
     return fds;
 }

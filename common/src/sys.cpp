@@ -86,11 +86,12 @@ void fchdir(int fd, const std::string& shown_as) {
     checked(::fchdir(fd), [&] { return fmt::format("fchdir({} <{}>)", fd, shown_as); });
 }
 
-UniqueFd open_tree_clone(int dirfd, const std::string& shown_as) {
-    const long fd = checked(::open_tree(dirfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH),
-                            [&] { return fmt::format("open_tree({} <{}>, \"\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE|"
-                                        "AT_EMPTY_PATH)",
-                                        dirfd, shown_as); });
+UniqueFd open_tree_clone(int dirfd, const std::string& shown_as, bool recursive) {
+    const unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0U);
+    const long fd = checked(::open_tree(dirfd, "", flags), [&] {
+        return fmt::format("open_tree({} <{}>, \"\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|{}AT_EMPTY_PATH)", dirfd, shown_as,
+                           recursive ? "AT_RECURSIVE|" : "");
+    });
     return UniqueFd{static_cast<int>(fd)};
 }
 

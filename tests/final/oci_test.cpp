@@ -17,8 +17,10 @@
 #include <filesystem>
 #include <optional>
 #include <fstream>
+#include <functional>
 #include <poll.h>
 #include <sstream>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -190,8 +192,9 @@ protected:
 
     /// nsrun --root ROOT ARGS… with the given stdio (-1: a pipe read here).
     /// Returns once nsrun exits; whatever it leaves behind holds the fds given.
+    /// `in_child` runs in the forked child just before it execs nsrun.
     Ran nsrun(const std::vector<std::string>& args, int in = -1, int out = -1, int err = -1,
-              const std::vector<std::string>& globals = {}) {
+              const std::vector<std::string>& globals = {}, const std::function<void()>& in_child = {}) {
         std::vector<std::string> argv{config().bin.front(), "--root", root_};
         argv.insert(argv.end(), globals.begin(), globals.end());
         argv.insert(argv.end(), args.begin(), args.end());
@@ -204,6 +207,7 @@ protected:
             ::dup2(in >= 0 ? in : null, 0);
             ::dup2(out >= 0 ? out : out_pipe.write, 1);
             ::dup2(err >= 0 ? err : err_pipe.write, 2);
+            if (in_child) in_child();
             std::vector<char*> c;
             for (auto& a : argv) c.push_back(a.data());
             c.push_back(nullptr);
@@ -228,13 +232,14 @@ protected:
 
     /// `create --bundle B --pid-file P ID` with `out` as the container's
     /// stdout and stderr; the init's pid from the pid file (0 on failure).
-    pid_t create(const std::string& id, int out, const std::vector<std::string>& extra = {}) {
+    pid_t create(const std::string& id, int out, const std::vector<std::string>& extra = {},
+                 const std::function<void()>& in_child = {}) {
         made_.push_back(id);
         const std::string pid_file = tmp_.path() + "/" + id + ".pid";
         std::vector<std::string> args{"create", "--bundle", bundle_, "--pid-file", pid_file};
         args.insert(args.end(), extra.begin(), extra.end());
         args.push_back(id);
-        const Ran ran = nsrun(args, -1, out, out);
+        const Ran ran = nsrun(args, -1, out, out, {}, in_child);
         EXPECT_EQ(ran.status, 0) << ran;
         if (ran.status != 0) return 0;
         EXPECT_TRUE(fs::exists(pid_file)) << "the pid file must exist when create returns" << ran;
@@ -250,9 +255,9 @@ protected:
         std::optional<int> status;
     };
     /// create ID with a pipe as its stdio, start it, read it to the end.
-    Finished create_start_and_collect(const std::string& id) {
+    Finished create_start_and_collect(const std::string& id, const std::function<void()>& in_child = {}) {
         Pipe out;
-        const pid_t pid = create(id, out.write);
+        const pid_t pid = create(id, out.write, {}, in_child);
         if (pid <= 0) return {};
         out.close_write();
         const Ran started = nsrun({"start", id});
@@ -962,6 +967,46 @@ STEP_TEST(Oci, AnExistingCgroupAtCgroupsPathIsRefusedAndLeftAlone,
     std::error_code ec;
     for (int i = 0; i < 100 && !fs::remove(taken, ec); ++i) std::this_thread::sleep_for(10ms);
     EXPECT_FALSE(fs::exists(taken)) << ec.message();
+}
+
+STEP_TEST(Oci, BindLeavesTheSourcesSubmountsOutRbindBringsThem,
+          "an OCI mount with options [\"bind\"] is MS_BIND without MS_REC: a tmpfs mounted below its source is "
+          "not there inside (its mount point is the empty directory); [\"rbind\"] brings it, as runc does") {
+    const std::string src = tmp_.path() + "/src";
+    fs::create_directories(src + "/sub");
+    std::ofstream(src + "/top") << "top\n";
+    write_bundle({"sh", "-c",
+                  "for m in /mnt /home; do if [ -e $m/top ]; then echo \"top$m=yes\"; else echo \"top$m=no\"; fi; "
+                  "if [ -e $m/sub/marker ]; then echo \"sub$m=yes\"; else echo \"sub$m=no\"; fi; done; "
+                  "grep -c ' /home/sub ' /proc/self/mountinfo | sed 's/^/mounts=/'"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["mounts"].push_back({{"destination", "/mnt"}, {"type", "bind"}, {"source", src}, {"options", {"bind", "ro"}}});
+    config["mounts"].push_back({{"destination", "/home"}, {"type", "bind"}, {"source", src}, {"options", {"rbind", "ro"}}});
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    // The submount lives in a mount namespace of nsrun create's own (made in
+    // its forked child): the host's mount table never has it, and it is gone
+    // with the last process in that namespace.
+    const std::string sub = src + "/sub";
+    const auto with_submount = [&sub] {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount("lab-sub", sub.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k") != 0) {
+            ::_exit(99);
+        }
+        const std::string marker = sub + "/marker";
+        const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) ::_exit(98);
+        ::close(fd);
+    };
+    const auto [output, status] = create_start_and_collect("binds", with_submount);
+    ASSERT_TRUE(status.has_value()) << output;
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << output;
+    EXPECT_EQ(value(output, "top/mnt"), "yes") << "the bind itself is there" << output;
+    EXPECT_EQ(value(output, "top/home"), "yes") << output;
+    EXPECT_EQ(value(output, "sub/mnt"), "no") << "bind (no rbind) brought the source's submount" << output;
+    EXPECT_EQ(value(output, "sub/home"), "yes") << "rbind left the source's submount out" << output;
+    EXPECT_EQ(value(output, "mounts"), "1") << output;
+    EXPECT_FALSE(fs::exists(sub + "/marker")) << "the test's submount reached the host's mount namespace";
+    EXPECT_EQ(nsrun({"delete", "--force", "binds"}).status, 0);
 }
 
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,

@@ -29,10 +29,12 @@ void pivot_root(const std::string& new_root, const std::string& put_old);
 void chdir(const std::string& path);
 /// fchdir(2); `shown_as` names the directory in the narration.
 void fchdir(int fd, const std::string& shown_as);
-/// open_tree(2) with OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH: a detached
-/// copy of the mount tree at directory descriptor `dirfd` (submounts
-/// included), held by the returned descriptor.  `shown_as` names it.
-UniqueFd open_tree_clone(int dirfd, const std::string& shown_as);
+/// open_tree(2) with OPEN_TREE_CLONE | AT_EMPTY_PATH: a detached copy of the
+/// mount at descriptor `dirfd`, held by the returned descriptor: with
+/// `recursive` (AT_RECURSIVE, mount --rbind) its submounts too, without
+/// (mount --bind) only the mount itself — what was mounted below the source
+/// is not in the copy.  `shown_as` names it.
+UniqueFd open_tree_clone(int dirfd, const std::string& shown_as, bool recursive = true);
 /// move_mount(2) of descriptor to descriptor: attach the detached tree
 /// `from` on top of the directory `to`.
 void move_mount(int from, int to, const std::string& to_shown_as);
