@@ -7,6 +7,7 @@
 #include "netfixture.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -167,16 +168,107 @@ STEP_TEST(Cgroups, WithoutALimitTheForksSucceed,
     expect_value(r, "forked", "20", "all 20 forks succeed without a limit");
 }
 
-STEP_TEST(Cgroups, CpuQuotaSlowsABusyLoop,
-          "Under --cpus 0.2 a busy loop of 1 s gets about 200 ms of CPU time (less than 700 ms on a noisy "
-          "machine): the quota holds.") {
-    const Result r = run({"--cpus", "0.2", "lab-probe", "spin", "1"});
-    REQUIRE(expect_exit(r, 0, "lab-probe spin reports and exits 0"));
-    const std::string cpu_ms = value(r.out, "cpu_ms");
-    REQUIRE(expect_true(!cpu_ms.empty(), "lab-probe to report the CPU time used (cpu_ms=N)", "it does not", &r));
-    // 0.2 CPU for 1 s is ~200 ms; the bound is generous for noisy machines.
-    expect_true(std::stoi(cpu_ms) < 700, "less than 700 ms of CPU time for 1 s under --cpus 0.2",
-                "cpu_ms=" + cpu_ms + ": the busy loop used most of a CPU", &r);
+/// CFS bandwidth control's own accounting in a cpu cgroup (cpu.stat): in how
+/// many periods the group ran out of its quota and was stopped, and for how
+/// long in all — v2 "nr_throttled"/"throttled_usec", v1 "nr_throttled"/
+/// "throttled_time" (ns).  -1 where the file or the key is missing.
+struct Throttling {
+    long long periods = -1;   ///< nr_throttled
+    long long usec = -1;      ///< throttled time, µs
+};
+
+Throttling throttling_in(const std::string& cpu_dir) {
+    Throttling t;
+    std::istringstream lines(read_trimmed(cpu_dir + "/cpu.stat"));
+    for (std::string key, number; lines >> key >> number;) {
+        if (key == "nr_throttled") t.periods = std::stoll(number);
+        if (key == "throttled_usec") t.usec = std::stoll(number);
+        if (key == "throttled_time") t.usec = std::stoll(number) / 1000;
+    }
+    return t;
+}
+
+/// The CPU quota as the kernel holds it for the cgroup: "20000 100000"
+/// (v2 cpu.max, v1 cpu.cfs_quota_us and cpu.cfs_period_us), "max" for none.
+std::string quota_in(const std::string& cpu_dir) {
+    if (const std::string v2 = read_trimmed(cpu_dir + "/cpu.max"); !v2.empty()) {
+        return v2.substr(0, v2.find(' ')) == "max" ? "max" : v2;
+    }
+    const std::string quota = read_trimmed(cpu_dir + "/cpu.cfs_quota_us");
+    if (quota.empty() || quota == "-1") {
+        return "max"; // no cpu controller here (v2 without +cpu), or no quota
+    }
+    return quota + " " + read_trimmed(cpu_dir + "/cpu.cfs_period_us");
+}
+
+/// Run a busy loop of `seconds` in the container (after "ready"), and read
+/// its cpu cgroup's throttling from the host until it reaches `enough`
+/// throttled periods or the loop ends.  The last reading, the cgroup and
+/// the quota found there.
+struct BusyLoop {
+    std::string cpu_dir;
+    std::string quota;
+    Throttling seen;
+    Result result;
+};
+
+BusyLoop watch_busy_loop(std::vector<std::string> flags, int seconds, long long enough) {
+    BusyLoop loop;
+    flags.insert(flags.end(), {"sh", "-c", "echo ready; exec lab-probe spin " + std::to_string(seconds)});
+    Runtime rt(flags);
+    if (!expect_output(rt, "ready", "the container's shell prints ready")) {
+        loop.result = rt.finish();
+        return loop;
+    }
+    const pid_t init = container_init(rt.pid());
+    loop.cpu_dir = init ? cgroup_dir_of(init, "cpu") : "";
+    loop.quota = loop.cpu_dir.empty() ? "" : quota_in(loop.cpu_dir);
+    // Polled, not timed: the kernel's counters only grow, and the cgroup is
+    // gone once the loop ends, so the last reading before that is the answer.
+    for (auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds + 20);
+         !loop.cpu_dir.empty() && std::chrono::steady_clock::now() < end;) {
+        const Throttling now = throttling_in(loop.cpu_dir);
+        if (now.periods < 0) break; // the cgroup is gone: the loop ended
+        loop.seen = now;
+        if (loop.seen.periods >= enough && loop.seen.usec > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    loop.result = rt.finish();
+    return loop;
+}
+
+STEP_TEST(Cgroups, CpuQuotaThrottlesABusyLoop,
+          "Under --cpus 0.05 the kernel throttles a busy loop: its cpu cgroup holds the quota (5 ms per 100 ms "
+          "period) and CFS bandwidth control's own accounting, cpu.stat's nr_throttled and throttled time "
+          "(v2 throttled_usec, v1 throttled_time), grows while it runs. The kernel's counters, not a stopwatch: "
+          "a loaded machine cannot make this pass or fail.") {
+    // 5 ms per period: even on a machine so busy that the loop gets only a
+    // few percent of a CPU, it still uses up its quota in most periods.
+    const BusyLoop loop = watch_busy_loop({"--cpus", "0.05"}, 3, 3);
+    REQUIRE(expect_exit(loop.result, 0, "lab-probe spin reports and exits 0"));
+    REQUIRE(expect_true(!loop.cpu_dir.empty() && loop.cpu_dir != cgroup_dir_of(::getpid(), "cpu"),
+                        "the container in a cpu cgroup of its own", "it is in " + loop.cpu_dir, &loop.result));
+    expect_true(loop.quota == "5000 100000", "the quota in " + loop.cpu_dir + " to be \"5000 100000\" (--cpus 0.05)",
+                "it is \"" + loop.quota + "\"", &loop.result);
+    expect_true(loop.seen.periods >= 3,
+                "cpu.stat's nr_throttled in " + loop.cpu_dir + " to reach 3 while the loop runs: the kernel "
+                "stopped it for using up its quota",
+                "it is " + std::to_string(loop.seen.periods) + " (-1: no such counter)", &loop.result);
+    expect_true(loop.seen.usec > 0, "cpu.stat's throttled time in " + loop.cpu_dir + " to grow above 0",
+                "it is " + std::to_string(loop.seen.usec) + " µs", &loop.result);
+}
+
+STEP_TEST(Cgroups, WithoutCpusABusyLoopIsNeverThrottled,
+          "Without --cpus no quota is set: the same busy loop, for 1 s, runs in a cpu cgroup with no quota (\"max\" "
+          "/ -1) and cpu.stat's nr_throttled stays 0, or in no cpu cgroup of its own at all.") {
+    const BusyLoop loop = watch_busy_loop({"--pids-limit", "50"}, 1, 1);
+    REQUIRE(expect_exit(loop.result, 0, "lab-probe spin reports and exits 0"));
+    if (loop.cpu_dir.empty() || loop.cpu_dir == cgroup_dir_of(::getpid(), "cpu")) {
+        return; // no cpu cgroup of its own: nothing could have set a quota
+    }
+    expect_true(loop.quota == "max", "no quota in " + loop.cpu_dir, "it is \"" + loop.quota + "\"", &loop.result);
+    expect_true(loop.seen.periods <= 0, "nr_throttled in " + loop.cpu_dir + " to stay 0 without a quota",
+                "it is " + std::to_string(loop.seen.periods), &loop.result);
 }
 
 STEP_TEST_ANY_USER(Cgroups, BadValuesAreRefusedWith125,
