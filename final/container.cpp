@@ -80,18 +80,14 @@ void enter_working_directory(const std::string& cwd) {
     }
 }
 
-/// setgroups(2) with process.user.additionalGids, narrated like common's
-/// wrappers (sys.hpp has only the empty list).
+/// setgroups(2) with process.user.additionalGids.
 void set_supplementary_groups(const std::vector<std::uint32_t>& gids) {
-    const std::vector<gid_t> list(gids.begin(), gids.end());
-    const std::string shown = fmt::format("{}", fmt::join(gids, ", "));
-    if (::setgroups(list.size(), list.data()) == -1) {
-        throw nsrun::Error{fmt::format("setgroups([{}]) (process.user.additionalGids) failed: {}", shown,
-                                       nsrun::errno_text(errno)),
-                           "in a user namespace every group must be mapped (linux.gidMappings) and setgroups "
-                           "allowed"};
+    try {
+        nsrun::sys::setgroups(std::vector<gid_t>(gids.begin(), gids.end()));
+    } catch (const nsrun::SysError& e) {
+        throw nsrun::Error{fmt::format("process.user.additionalGids: {}", e.what()),
+                           e.hint().empty() ? "every group must exist in the container's user namespace" : e.hint()};
     }
-    nsrun::explain::note("setgroups({}, [{}]) = 0", list.size(), shown);
 }
 
 /// What the parent computed before clone and the child reads (the child
@@ -272,8 +268,7 @@ void set_up_process(const Process& process, const std::optional<Seccomp>& seccom
         nsrun::sys::set_keep_capabilities(false);
     }
     if (process.user.umask) {
-        ::umask(static_cast<mode_t>(*process.user.umask & 0777)); // cannot fail
-        nsrun::explain::note("umask({:04o})", *process.user.umask & 0777);
+        nsrun::sys::umask(static_cast<mode_t>(*process.user.umask & 0777));
     }
     enter_working_directory(process.cwd);
     ::clearenv();
@@ -672,9 +667,11 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     }
     if (request) {
         const std::string fifo = exec_fifo_path(store, record.id);
-        if (::mkfifo(fifo.c_str(), 0622) == -1) {
-            throw nsrun::SysError(fmt::format("mkfifo({})", fifo), errno);
-        }
+        // 0622 exactly, not what nsrun's umask leaves of it (0600 under
+        // 022): the init opens it for writing after it became
+        // process.user, who may be anyone.
+        nsrun::sys::mkfifo(fifo, 0622);
+        nsrun::sys::chmod(fifo, 0622);
         plan.exec_fifo = nsrun::sys::open(fifo, O_PATH | O_CLOEXEC);
         plan.preserve_fds = request->preserve_fds;
     }

@@ -35,6 +35,10 @@ std::string hint_for(const std::string& call, int err) {
         if (starts("unshare") || starts("clone") || starts("setns")) {
             return "creating namespaces needs root (CAP_SYS_ADMIN): run as root, e.g. with sudo";
         }
+        if (starts("setgroups")) {
+            return "setgroups needs CAP_SETGID; in a user namespace it must be allowed (/proc/PID/setgroups "
+                   "\"allow\", written before gid_map)";
+        }
         return "this needs root privileges: run as root, e.g. with sudo";
     case EACCES:
         // Root inside a user namespace is an ordinary uid on the host: telling
@@ -51,6 +55,9 @@ std::string hint_for(const std::string& call, int err) {
     case EBUSY:
         return "the target is busy: is something still mounted or running there?";
     case EINVAL:
+        if (starts("setgroups")) {
+            return "a group is not mapped in this user namespace: map it (gid_map, linux.gidMappings) or leave it out";
+        }
         if (starts("pivot_root")) {
             return "pivot_root needs the new root to be a mount point and / not shared: "
                    "was the rootfs bind-mounted and the tree made private?";

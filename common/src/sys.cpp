@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace nsrun::sys {
 namespace {
@@ -117,6 +118,10 @@ void rmdir(const std::string& path) {
 void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
     checked(::mknod(path.c_str(), S_IFCHR | mode, makedev(major, minor)),
             [&] { return fmt::format("mknod({}, S_IFCHR|{:#o}, makedev({}, {}))", q(path), mode, major, minor); });
+}
+
+void mkfifo(const std::string& path, mode_t mode) {
+    checked(::mkfifo(path.c_str(), mode), [&] { return fmt::format("mkfifo({}, {:#o})", q(path), mode); });
 }
 
 void chmod(const std::string& path, mode_t mode) {
@@ -239,6 +244,17 @@ void setresgid(gid_t gid) {
 }
 
 void clear_groups() { checked(::setgroups(0, nullptr), "setgroups(0, [])"); }
+
+void setgroups(const std::vector<gid_t>& groups) {
+    checked(::setgroups(groups.size(), groups.data()),
+            [&] { return fmt::format("setgroups({}, [{}])", groups.size(), fmt::join(groups, ", ")); });
+}
+
+mode_t umask(mode_t mask) {
+    const mode_t previous = ::umask(mask);
+    explain::note("umask({:04o}) = {:04o}", mask, previous);
+    return previous;
+}
 
 void setdomainname(const std::string& name) {
     checked(::setdomainname(name.data(), name.size()), [&] { return fmt::format("setdomainname({})", q(name)); });

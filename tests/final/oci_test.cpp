@@ -1009,6 +1009,32 @@ STEP_TEST(Oci, BindLeavesTheSourcesSubmountsOutRbindBringsThem,
     EXPECT_EQ(nsrun({"delete", "--force", "binds"}).status, 0);
 }
 
+STEP_TEST(Oci, AdditionalGidsAndUmaskAreSetAndNarrated,
+          "process.user uid 1000 gid 1000 with additionalGids [10, 20] and umask 0027: the program's groups are "
+          "exactly 1000 10 20 and its umask 0027; with --explain, setgroups and umask are narrated like every "
+          "other kernel call (the call, its arguments, its result)") {
+    write_bundle({"sh", "-c", "echo \"groups=$(id -G)\"; echo \"umask=$(umask)\""});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {10, 20}}, {"umask", 027}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    Pipe out;
+    const pid_t pid = create("groups", out.write, {"--explain"});
+    ASSERT_GT(pid, 0);
+    out.close_write();
+    const Ran started = nsrun({"start", "groups"});
+    EXPECT_EQ(started.status, 0) << started;
+    const std::string output = read_until_eof(out.read);
+    const auto status = wait_for_exit(pid);
+    ASSERT_TRUE(status.has_value()) << output;
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << output;
+    EXPECT_EQ(value(output, "groups"), "1000 10 20") << output;
+    EXPECT_EQ(value(output, "umask"), "0027") << output;
+    EXPECT_NE(output.find("setgroups(2, [10, 20]) = 0"), std::string::npos) << output;
+    EXPECT_NE(output.find("umask(0027) = 0"), std::string::npos) << "narrated with its result (the previous mask)"
+                                                                << output;
+    EXPECT_EQ(nsrun({"delete", "groups"}).status, 0);
+}
+
 STEP_TEST(Oci, ListShowsTheContainersAndVersionIsRuncLike,
           "list --format json shows each container's id, status and bundle; nsrun --version prints 'nsrun version' "
           "and the spec version") {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace nsrun::sys {
 
@@ -44,6 +45,8 @@ void mkdir(const std::string& path, mode_t mode, bool exist_ok = true);
 void rmdir(const std::string& path);
 /// mknod(2) of a character device.
 void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor);
+/// mkfifo(3) (mknod(2) of a named pipe); subject to the umask like mkdir.
+void mkfifo(const std::string& path, mode_t mode);
 /// chmod(2): set exact permissions (mknod and mkdir are subject to the umask).
 void chmod(const std::string& path, mode_t mode);
 /// symlink(2): make `link_path` point to `target`.
@@ -73,6 +76,11 @@ void setresuid(uid_t uid);
 void setresgid(gid_t gid);
 /// setgroups(2) with an empty list: drop every supplementary group.
 void clear_groups();
+/// setgroups(2): the supplementary groups are exactly `groups`.
+void setgroups(const std::vector<gid_t>& groups);
+/// umask(2): the file mode creation mask is `mask`; returns the previous one
+/// (umask cannot fail).
+mode_t umask(mode_t mask);
 /// setdomainname(2): the NIS domain name, the UTS namespace's second identifier.
 void setdomainname(const std::string& name);
 /// setns(2): move the caller into the namespace `fd` refers to.  `nstype`
