@@ -54,6 +54,49 @@ bool lease_is_stale(const std::string& path) {
 
 std::string lease_text(const ProcessId& owner) { return owner.str() + "\n"; }
 
+/// Make the lease file `path` in `dir` with `text` (its owner) already in
+/// it: written to an unnamed file (O_TMPFILE) and then linked to its name,
+/// which fails with EEXIST if the address is taken.  A runtime killed at any
+/// moment leaves no lease or a whole one — never an empty file, which no
+/// sweep could tell from a file that is not nsrun's (O_CREAT|O_EXCL and then
+/// write(2) left one when killed in between, and the address was lost for
+/// good).  Returns false when the address is taken.  Where the filesystem
+/// has no O_TMPFILE, O_CREAT|O_EXCL and write(2).
+bool make_lease(const std::string& dir, const std::string& path, const std::string& text) {
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    const bool unnamed = fd != -1;
+    if (!unnamed) {
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd == -1 && errno == EEXIST) {
+            return false;
+        }
+    }
+    if (fd == -1) {
+        throw nsrun::SysError(fmt::format("open({}, O_CREAT|O_EXCL)", nsrun::explain::quote(path)), errno);
+    }
+    const nsrun::UniqueFd lease{fd};
+    if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        const int err = errno;
+        if (!unnamed) {
+            ::unlink(path.c_str());
+        }
+        throw nsrun::SysError(fmt::format("write({})", nsrun::explain::quote(path)), err);
+    }
+    if (!unnamed) {
+        return true;
+    }
+    const std::string self = fmt::format("/proc/self/fd/{}", fd);
+    const int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+    const int err = errno;
+    if (rc == -1 && err == EEXIST) {
+        return false;
+    }
+    if (rc == -1) {
+        throw nsrun::SysError(fmt::format("linkat({}, {})", self, nsrun::explain::quote(path)), err);
+    }
+    return true;
+}
+
 } // namespace
 
 nl::Cidr join_bridge(const ContainerSpec& spec, const ProcessId& owner,
@@ -74,24 +117,17 @@ nl::Cidr join_bridge(const ContainerSpec& spec, const ProcessId& owner,
     for (std::uint32_t index = 2; index + 1 < subnet.size(); ++index) {
         const nl::Cidr address = subnet.host(index);
         const std::string path = fmt::format("{}/{}", dir, address.ip());
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd == -1 && errno == EEXIST && lease_is_stale(path)) {
-            nsrun::explain::note("lease {} is stale (its runtime is gone): taking it over", address.ip());
-            ::unlink(path.c_str());
-            --index; // try the same address again
+        if (!make_lease(dir, path, lease_text(owner))) {
+            if (lease_is_stale(path)) {
+                nsrun::explain::note("lease {} is stale (its runtime is gone): taking it over", address.ip());
+                ::unlink(path.c_str());
+                --index; // try the same address again
+            }
             continue;
         }
-        if (fd == -1 && errno == EEXIST) {
-            continue;
-        }
-        if (fd == -1) {
-            throw nsrun::SysError(fmt::format("open({}, O_CREAT|O_EXCL)", nsrun::explain::quote(path)), errno);
-        }
-        const nsrun::UniqueFd lease{fd};
-        const std::string text = lease_text(owner);
-        (void)::write(fd, text.data(), text.size());
-        nsrun::explain::note("open({}, O_CREAT|O_EXCL) = {} (leased {})", nsrun::explain::quote(path), fd,
-                             address.str());
+        nsrun::explain::note("open({}, O_TMPFILE), write({}), linkat(… {}) = 0 (leased {})",
+                             nsrun::explain::quote(dir), nsrun::explain::quote(owner.str()),
+                             nsrun::explain::quote(path), address.str());
         record(path, address);
         return address;
     }

@@ -167,6 +167,34 @@ STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRu
     expect_reclaimed(ids, "after killing the runtime before the container was tied to it");
 }
 
+STEP_TEST(Supervision, ARuntimeKilledWhileTakingALeaseLeavesNoLeaseBehind,
+          "SIGKILL of the runtime while it writes its bridge address's lease (the write held open with an "
+          "LD_PRELOAD fault): gc leaves the host as it was — no lease file is left that names no owner, which no "
+          "sweep could reclaim and which would take that address for good") {
+    TempDir dir;
+    const std::string mark = dir.path() + "/in-the-window", go = dir.path() + "/go";
+    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_SLOW_LEASE_WRITE, "LAB_FAULT_LEASE_MARK=" + mark,
+                   "LAB_FAULT_LEASE_GO=" + go},
+                  {}};
+    launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
+    launch.args.insert(launch.args.end(), {"run", "--name", "leasing", "-p", "8098:80", "--", "sleep", "1000"});
+    launch.plain_command = true; // env, then nsrun
+    launch.namespaces_of = host().pid();
+    Runtime rt(launch);
+    for (int i = 0; i < 200 && !fs::exists(mark); ++i) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(fs::exists(mark)) << "the runtime never wrote a lease through libc (nsrun must be dynamically "
+                                     "linked for the LD_PRELOAD fault to work)"
+                                  << rt.record();
+    const std::vector<std::string> ids = state_ids();
+    rt.signal(SIGKILL);
+    const Result r = rt.finish();
+    std::ofstream{go};
+    EXPECT_EQ(r.signal, SIGKILL) << r;
+    expect_reclaimed(ids, "after killing the runtime in the middle of taking its lease");
+}
+
 STEP_TEST(Supervision, GcRunningAlongsideNewContainersNeverTakesOne,
           "gc in a loop while containers are being made: none of them is taken for a crash's leftover (each "
           "starts, runs and keeps its record)") {
