@@ -37,7 +37,9 @@ MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ip
 # has two slow shared cores; the host runs the whole final suite): the device
 # cgroup (v2: an eBPF program, not devices.allow), memory.events' oom_kill,
 # exec joining the container's cgroup, pause/resume (cgroup.freeze, not the
-# v1 freezer) and delete removing the cgroup.
+# v1 freezer), delete removing the cgroup, and config.json's cgroupsPath
+# (the placed cgroup, its parents passing the controllers on, the limits in
+# it; an existing one refused and left alone).
 FINAL_V2_TESTS=(
     Security.ABlockDeviceCanBeMadeButNotOpened
     Security.ADeviceGivenWithDeviceIsUsableAndOnlyThatOne
@@ -45,6 +47,8 @@ FINAL_V2_TESTS=(
     Exec.JoinsEveryNamespaceAndTheCgroupOfTheContainer
     Oci.PauseFreezesResumeThaws
     Oci.KillThenDeleteRemovesTheCgroupEvenAfterSigkill
+    Oci.CgroupsPathIsTheContainersCgroupInEveryHierarchyAndDeleteRemovesIt
+    Oci.AnExistingCgroupAtCgroupsPathIsRefusedAndLeftAlone
 )
 
 die() {

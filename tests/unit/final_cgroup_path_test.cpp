@@ -1,7 +1,9 @@
 // final/'s cgroup v2 driver placed at config.json's linux.cgroupsPath,
 // against a fake unified tree (fake_cgroupfs.hpp): logic only — which
 // directories are made, recorded and passed the controllers.  The real
-// kernel's side is proven by the OCI client tests (tests/oci) on this machine.
+// kernel's side is proven by tests/final's Oci.CgroupsPath… tests, which
+// `make test-vm` runs on a cgroup-v2-only kernel, and by the OCI client tests
+// (tests/oci).
 #include "fake_cgroupfs.hpp"
 
 #include <nsrun/error.hpp>
