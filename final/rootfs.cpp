@@ -66,13 +66,56 @@ void mount_tmpfs(const std::string& target, unsigned long flags, const char* dat
     nsrun::sys::mount("tmpfs", target, "tmpfs", flags, data);
 }
 
+/// A new tmpfs (fsopen/fsconfig/fsmount), attached onto the directory `dir`
+/// of `root` — opened with O_NOFOLLOW, so a name swapped for a symlink is
+/// refused (ELOOP/ENOTDIR), never followed — and returned as a descriptor of
+/// the mount's own root.  Paths under fd_path() of it name what is inside
+/// this tmpfs whatever anyone does to the rootfs's names meanwhile: before
+/// pivot_root (in a user namespace) the host is reachable from the rootfs,
+/// and a container sharing the rootfs could swap /dev for a symlink to a
+/// host directory between a check and the files made in it (CVE-2025-31133
+/// class).
+nsrun::UniqueFd attach_tmpfs(const std::string& root, const char* dir, const char* size, unsigned long long attrs) {
+    const nsrun::UniqueFd top = nsrun::sys::open(root.empty() ? "/" : root, O_PATH | O_DIRECTORY);
+    if (::mkdirat(top.get(), dir, 0755) == -1 && errno != EEXIST) {
+        throw nsrun::SysError(fmt::format("mkdirat(<root>, {})", nsrun::explain::quote(dir)), errno);
+    }
+    const int target = ::openat(top.get(), dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (target == -1) {
+        throw nsrun::SysError(
+            fmt::format("openat(<root>, {}, O_PATH|O_DIRECTORY|O_NOFOLLOW) (is it a symlink now?)", nsrun::explain::quote(dir)),
+            errno);
+    }
+    const nsrun::UniqueFd on{target};
+    const nsrun::UniqueFd fs{::fsopen("tmpfs", FSOPEN_CLOEXEC)};
+    if (!fs) {
+        throw nsrun::SysError("fsopen(\"tmpfs\")", errno);
+    }
+    for (const auto& [key, value] : {std::pair{"source", "tmpfs"}, std::pair{"mode", "755"}, std::pair{"size", size}}) {
+        if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value, 0) == -1) {
+            throw nsrun::SysError(fmt::format("fsconfig(tmpfs, {}={})", key, value), errno);
+        }
+    }
+    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == -1) {
+        throw nsrun::SysError("fsconfig(tmpfs, FSCONFIG_CMD_CREATE)", errno);
+    }
+    const nsrun::UniqueFd mounted{::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(attrs))};
+    if (!mounted) {
+        throw nsrun::SysError("fsmount(tmpfs)", errno);
+    }
+    nsrun::explain::note("fsopen(\"tmpfs\"), fsconfig(mode=755, size={}), fsmount() = {}", size, mounted.get());
+    nsrun::sys::move_mount(mounted.get(), on.get(), std::string(dir));
+    return nsrun::UniqueFd{::fcntl(mounted.get(), F_DUPFD_CLOEXEC, 0)};
+}
+
 /// A tmpfs on /dev holding only safe devices: the host's /dev (disks,
 /// /dev/mem, …) is never shown to the container.  Inside a user namespace
 /// mknod(2) of a device is refused (EPERM): the host's own nodes are
-/// bind-mounted onto empty files instead, as podman does rootless.
+/// bind-mounted onto empty files instead, as podman does rootless.  All of
+/// it is made through the new tmpfs's descriptor (attach_tmpfs).
 void populate_dev(const std::string& root, SystemDirs how) {
-    const std::string dev = root + "/dev";
-    mount_tmpfs(dev, MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k");
+    const nsrun::UniqueFd mounted = attach_tmpfs(root, "dev", "65536k", MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME);
+    const std::string dev = fmt::format("/proc/self/fd/{}", mounted.get());
     make_standard_devices(dev, how);
     // A private devpts instance: the container's terminals are its own.
     nsrun::sys::mkdir(dev + "/pts", 0755);

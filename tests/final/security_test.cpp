@@ -479,6 +479,46 @@ STEP_TEST(Security, AVolumeDestinationRacedThroughASharedVolumeNeverLeadsOut,
     }
 }
 
+STEP_TEST(Security, ARootfsWhoseDevIsSwappedForASymlinkDuringAUsernsStartMakesNothingOnTheHost,
+          "with --userns /dev is made before pivot_root, while the host is reachable: container A, given B's rootfs "
+          "as a volume, swaps its /dev for a symlink to a world-writable host directory and back (renameat2 "
+          "RENAME_EXCHANGE) while B starts again and again with --userns on that rootfs (the CVE-2025-31133 class "
+          "as a race): each start runs or fails with 125, and nothing is ever made in the host directory — /dev's "
+          "tmpfs is attached onto the directory opened with O_NOFOLLOW and filled through its own descriptor") {
+    TempDir dir;
+    const std::string root = copy_rootfs(dir);
+    TempDir bait; // a host directory anyone may write to, as /tmp
+    fs::permissions(bait.path(), fs::perms::all | fs::perms::sticky_bit);
+    std::ofstream(bait.path() + "/keep") << "host";
+    fs::create_symlink(bait.path(), root + "/devlink");
+    const auto bait_before = tree_of(bait.path());
+    const std::string table_before = mountinfo_of(host().pid());
+    auto racer = start({"run", "--network", "none", "-v", root + ":/r", "--", "lab-probe", "exchange", "/r/dev",
+                        "/r/devlink", "/r/stop"});
+    bool swapping = false;
+    for (int i = 0; i < 500 && !swapping; ++i) {
+        swapping = fs::is_symlink(root + "/dev");
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_TRUE(swapping) << "the racer never swapped /dev for the symlink" << racer->finish(1s);
+    int ran = 0;
+    for (int i = 0; i < 40; ++i) {
+        const Result b = nsrun({"run", "--userns", "--network", "none", "--rootfs", root, "--", "true"});
+        ASSERT_TRUE(b.status == 0 || b.status == 125) << "start " << i << b;
+        ran += b.status == 0 ? 1 : 0;
+        ASSERT_EQ(tree_of(bait.path()), bait_before)
+            << "start " << i << ": something was made in the host directory the symlink names" << b;
+        ASSERT_EQ(mountinfo_of(host().pid()), table_before) << "start " << i << ": the host's mount table changed" << b;
+    }
+    std::ofstream(root + "/stop") << "stop";
+    const Result done = racer->finish(30s);
+    ASSERT_EQ(done.status, 0) << done;
+    EXPECT_FALSE(value(done.out, "swaps").empty()) << done;
+    EXPECT_EQ(host_file(bait.path() + "/keep"), "host");
+    std::cout << "[ info     ] " << ran << " of 40 starts ran, the others were refused with 125; the racer swapped "
+              << value(done.out, "swaps") << " times\n";
+}
+
 STEP_TEST(Security, VolumesOntoProcOrSysAreRefused,
           "-v onto /proc, /sys or below (the cgroup view too) and --tmpfs there are refused with 125 and a named "
           "reason before anything is made; a destination that reaches /proc through a symlink of the image is "
