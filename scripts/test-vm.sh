@@ -35,7 +35,8 @@ CONSOLE_LOG=$WORK/console.log
 MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ipv4 fuse)
 # nsrun's tests whose code path differs on cgroup v2, and only those (the VM
 # has two slow shared cores; the host runs the whole final suite): the device
-# cgroup (v2: an eBPF program, not devices.allow), memory.events' oom_kill,
+# cgroup (v2: an eBPF program, not devices.allow; under --userns too, where
+# --device binds the host's node), memory.events' oom_kill,
 # exec joining the container's cgroup, pause/resume (cgroup.freeze, not the
 # v1 freezer), delete removing the cgroup, and config.json's cgroupsPath
 # (the placed cgroup, its parents passing the controllers on, the limits in
@@ -43,6 +44,7 @@ MODULES=(overlay veth bridge nf_tables nft_chain_nat nft_nat nft_masq nft_fib_ip
 FINAL_V2_TESTS=(
     Security.ABlockDeviceCanBeMadeButNotOpened
     Security.ADeviceGivenWithDeviceIsUsableAndOnlyThatOne
+    Security.ADeviceGivenUnderAnotherNameWorksInAUserNamespace
     Lifecycle.InspectRecordsAnOomKill
     Exec.JoinsEveryNamespaceAndTheCgroupOfTheContainer
     Oci.PauseFreezesResumeThaws

@@ -731,16 +731,23 @@ STEP_TEST(Security, ADeviceGivenWithDeviceIsUsableAndOnlyThatOne,
 STEP_TEST(Security, ADeviceGivenUnderAnotherNameWorksInAUserNamespace,
           "with --userns mknod of a device is refused by the kernel, so --device HOST:CONTAINER bind-mounts the "
           "host's node onto an empty file at CONTAINER: /dev/null given as /dev/mynull is written and read inside, "
-          "/dev/fuse given as /dev/myfuse is the host's 10:229 and opens read-write (the device cgroup's allow rule "
-          "kept), /dev/fuse:/dev/f:r opens read-only but not for writing (EPERM); on the host nothing is named "
+          "a 0666 node 10:229 (fuse's numbers) that the test made on the host, given as /dev/myfuse, opens read-write "
+          "(the device cgroup's allow rule kept; the bound node keeps the host's mode, which the mapped root must be "
+          "allowed), HOST:/dev/f:r opens read-only but not for writing (EPERM); on the host nothing is named "
           "/dev/mynull or /dev/myfuse, its nodes are unchanged and nothing is left mounted") {
     struct stat fuse_before {};
     struct stat null_before {};
-    ASSERT_EQ(::stat("/dev/fuse", &fuse_before), 0) << "this test needs the host's /dev/fuse (modprobe fuse)";
+    ASSERT_EQ(::stat("/dev/fuse", &fuse_before), 0) << "this test needs the fuse driver (modprobe fuse)";
     ASSERT_EQ(::stat("/dev/null", &null_before), 0);
+    // The host's /dev/fuse is 0600 without udev (a bare devtmpfs): the test's
+    // own node, on a tmpfs of the throwaway host that allows device nodes.
+    const Result made = host().sh("mkdir -p /run/lab-devs && mount -t tmpfs -o mode=755,size=64k lab-devs "
+                                  "/run/lab-devs && mknod -m 666 /run/lab-devs/fuse c 10 229");
+    ASSERT_EQ(made.status, 0) << made;
+    const std::string node = "/run/lab-devs/fuse";
     const auto host_before = snapshot();
     const Result r = nsrun({"run", "--userns", "--network", "none", "--device", "/dev/null:/dev/mynull", "--device",
-                            "/dev/fuse:/dev/myfuse", "--", "sh", "-c",
+                            node + ":/dev/myfuse", "--", "sh", "-c",
                             "echo hi > /dev/mynull && echo wrote=1; echo read=$(cat /dev/mynull | wc -c); "
                             "stat -c 'node=%F %t:%T' /dev/mynull /dev/myfuse; lab-probe open /dev/myfuse; "
                             "mknod /dev/lc c 10 237 || echo mknod=refused"});
@@ -753,7 +760,7 @@ STEP_TEST(Security, ADeviceGivenUnderAnotherNameWorksInAUserNamespace,
     EXPECT_EQ(value(r.out, "ok"), "1") << "the device cgroup allows the node it was given" << r;
     EXPECT_EQ(value(r.out, "mknod"), "refused") << "a user namespace makes no device node" << r;
 
-    const Result readonly = nsrun({"run", "--userns", "--network", "none", "--device", "/dev/fuse:/dev/f:r", "--",
+    const Result readonly = nsrun({"run", "--userns", "--network", "none", "--device", node + ":/dev/f:r", "--",
                                    "sh", "-c", "lab-probe open /dev/f r; lab-probe open /dev/f w"});
     ASSERT_EQ(readonly.status, 0) << readonly;
     EXPECT_EQ(values(readonly.out, "ok"), (std::vector<std::string>{"1", "0"})) << ":r allows reading only" << readonly;
