@@ -29,6 +29,7 @@
 #include "rlimits.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
+#include "exec_step.hpp"
 #include "tty.hpp"
 #include "userns.hpp"
 #include "uts.hpp"
@@ -107,6 +108,9 @@ struct Plan {
     /// OCI create with createContainer or startContainer hooks: the state
     /// they get (id, bundle, annotations), completed in the child; null otherwise.
     nlohmann::json hook_state;
+    /// `run` without --init: the sealed stub COMMAND is exec'd through
+    /// (exec_step.hpp); otherwise nsrun already runs from a sealed copy.
+    std::optional<ExecStep> exec_step;
 };
 
 // --- the child: the inside, in order ----------------------------------------
@@ -423,6 +427,9 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         if (spec.nsrun.init) {
             run_init(spec.process.args, handshake); // PID 1 stays; COMMAND runs as its child
         }
+        if (plan.exec_step) {
+            plan.exec_step->exec(spec.process.args, handshake);
+        }
         nsrun::exec_command(spec.process.args, handshake);
     } catch (const nsrun::Error& error) {
         handshake.fail(error);
@@ -693,6 +700,9 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         // Compiled (or read from the cache) here, loaded by the child.
         prepare_seccomp(*spec.linux.seccomp, spec.nsrun.state_dir + "/seccomp");
     }
+    if (!request && !spec.nsrun.init && ::geteuid() == 0) {
+        plan.exec_step = ExecStep::make(); // main.cpp did not re-exec from a sealed copy
+    }
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
     });
@@ -805,12 +815,15 @@ void teardown(const Record& record) noexcept {
 std::vector<std::string> collect_garbage(const std::string& state_dir, bool all) {
     const Store store(state_dir);
     std::vector<std::string> reclaimed;
-    for (const auto& c : store.list()) {
-        auto lock = nsrun::fs::FileLock::try_acquire(store.dir_of(c.id) + "/lock");
+    for (const auto& id : store.ids()) {
+        if (!all && !store.may_own_resources(id)) {
+            continue; // exited with nothing left: `gc` itself still reads it
+        }
+        auto lock = nsrun::fs::FileLock::try_acquire(store.dir_of(id) + "/lock");
         if (!lock) {
             continue; // being made or changed right now
         }
-        const Loaded fresh = store.load(c.id); // under the lock
+        const Loaded fresh = store.load(id); // under the lock
         if (!fresh.record) {
             // Garbled (reclaimed by `gc` only), or a directory whose first
             // record was never written: its creator holds the names lock from
@@ -819,8 +832,8 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
             const bool never_written = !nsrun::fs::exists(fresh.dir + "/state.json") &&
                                        nsrun::fs::FileLock::try_acquire(store.root() + ".lock").has_value();
             if (all || never_written) {
-                store.remove(c.id);
-                reclaimed.push_back(c.id);
+                store.remove(id);
+                reclaimed.push_back(id);
             }
             continue;
         }
@@ -831,8 +844,8 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
         // The owner is gone: whatever it did not undo, undo now.
         teardown(record);
         if (record.spec.nsrun.auto_remove || (all && record.status != Status::exited)) {
-            store.remove(c.id);
-            reclaimed.push_back(c.id);
+            store.remove(id);
+            reclaimed.push_back(id);
         } else if (!record.resources.empty()) {
             record.resources = {};
             store.save(record);

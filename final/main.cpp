@@ -93,13 +93,21 @@ int main(int argc, char** argv) {
         return 0;
     }
     if ((first == "run" || first == "exec" || first == "create") && ::geteuid() == 0) {
-        // Before anything enters a container: run from a sealed copy (CVE-2019-5736).
-        // `create` too: its init is nsrun's code inside the container until `start`.
+        // Before anything enters a container: run from a sealed copy (CVE-2019-5736)
+        // when nsrun's code stays reachable inside — `create` (its init waits
+        // there until `start`), `exec` (it joins processes) and `run --init`
+        // (PID 1 is nsrun).  A plain `run` execs COMMAND through a sealed stub
+        // instead (exec_step.hpp): no 3 MB copy, no second exec.
         bool narrate = false;
+        bool init = false;
         for (int i = 2; i < argc && std::string_view(argv[i]) != "--"; ++i) {
-            narrate = narrate || std::string_view(argv[i]) == "--explain";
+            const std::string_view arg = argv[i];
+            narrate = narrate || arg == "--explain";
+            init = init || arg == "--init" || arg.starts_with("--init=");
         }
-        run_from_sealed_copy(whole_argv, narrate);
+        if (first != "run" || init) {
+            run_from_sealed_copy(whole_argv, narrate);
+        }
     }
     for (const auto& s : subcommands) {
         if (first == s.name) {

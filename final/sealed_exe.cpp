@@ -57,14 +57,7 @@ off_t loaded_size(int exe) {
 
 /// A sealed memfd holding what execve needs of `exe`.
 nsrun::UniqueFd sealed_copy_of(int exe) {
-    nsrun::UniqueFd copy{::memfd_create("nsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)};
-    if (!copy && errno == EINVAL) { // before 6.3: no MFD_EXEC, and a memfd is executable anyway
-        copy = nsrun::UniqueFd{::memfd_create("nsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
-    }
-    if (!copy) {
-        fail("memfd_create(\"nsrun\", MFD_CLOEXEC|MFD_ALLOW_SEALING)", errno);
-    }
-    nsrun::explain::note("memfd_create(\"nsrun\", MFD_CLOEXEC|MFD_ALLOW_SEALING) = {}", copy.get());
+    nsrun::UniqueFd copy = executable_memfd("nsrun");
     const off_t size = loaded_size(exe);
     for (off_t offset = 0; offset < size;) {
         const ssize_t n = ::sendfile(copy.get(), exe, &offset, static_cast<std::size_t>(size - offset));
@@ -85,14 +78,30 @@ nsrun::UniqueFd sealed_copy_of(int exe) {
     }
     nsrun::explain::note("sendfile({}, /proc/self/exe, {} bytes: the ELF header and loadable segments) = {}",
                          copy.get(), size, size);
-    if (::fcntl(copy.get(), F_ADD_SEALS, seals) == -1) {
-        fail("fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE)", errno);
-    }
-    nsrun::explain::note("fcntl({}, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE) = 0", copy.get());
+    seal_memfd(copy.get());
     return copy;
 }
 
 } // namespace
+
+nsrun::UniqueFd executable_memfd(const char* name) {
+    nsrun::UniqueFd memfd{::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)};
+    if (!memfd && errno == EINVAL) { // before 6.3: no MFD_EXEC, and a memfd is executable anyway
+        memfd = nsrun::UniqueFd{::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+    }
+    if (!memfd) {
+        fail(fmt::format("memfd_create(\"{}\", MFD_CLOEXEC|MFD_ALLOW_SEALING)", name), errno);
+    }
+    nsrun::explain::note("memfd_create(\"{}\", MFD_CLOEXEC|MFD_ALLOW_SEALING) = {}", name, memfd.get());
+    return memfd;
+}
+
+void seal_memfd(int memfd) {
+    if (::fcntl(memfd, F_ADD_SEALS, seals) == -1) {
+        fail("fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE)", errno);
+    }
+    nsrun::explain::note("fcntl({}, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE) = 0", memfd);
+}
 
 void run_from_sealed_copy(char** argv, bool narrate) {
     nsrun::explain::enable(narrate);

@@ -10,10 +10,24 @@
 /// (memfd_create + F_SEAL_WRITE|SHRINK|GROW|SEAL + fexecve): whatever a
 /// container reaches through /proc/PID/exe is that copy, which no one can
 /// change.
+///
+/// `run` without `--init` does not need the whole copy: nsrun's code runs
+/// inside only while the container's PID namespace holds nothing else, and
+/// the last exec goes through a tiny sealed program instead (exec_step.hpp).
 #pragma once
+
+#include <nsrun/fd.hpp>
 
 /// When /proc/self/exe is not a sealed memfd yet: copy it into one, seal it
 /// and fexecve(argv) from it (does not return).  When it is: return.  A
 /// failure is reported as a warning and nsrun goes on unsealed (the
 /// container process is still made non-dumpable).
 void run_from_sealed_copy(char** argv, bool narrate);
+
+/// memfd_create(name, MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_EXEC): an empty
+/// in-memory file that may be executed once written and sealed.
+nsrun::UniqueFd executable_memfd(const char* name);
+
+/// Seal `memfd` for good (F_SEAL_SEAL|SHRINK|GROW|WRITE): nobody can change
+/// it any more, through any descriptor or mapping.
+void seal_memfd(int memfd);

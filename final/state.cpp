@@ -70,8 +70,11 @@ std::string Record::state() const {
     return to_string(status);
 }
 
-void to_json(json& j, const Record& r) {
-    j = {
+namespace {
+
+/// Everything of a record but its spec: what changes from one save to the next.
+json lifecycle_json(const Record& r) {
+    json j = {
         {"id", r.id},
         {"name", r.name},
         {"status", to_string(r.status)},
@@ -91,11 +94,18 @@ void to_json(json& j, const Record& r) {
           {"address", r.resources.address},
           {"nftElements", r.resources.nft_elements},
           {"mounts", r.resources.mounts}}},
-        {"spec", r.spec},
     };
     if (r.oci) {
         j["oci"] = {{"bundle", r.bundle}};
     }
+    return j;
+}
+
+} // namespace
+
+void to_json(json& j, const Record& r) {
+    j = lifecycle_json(r);
+    j["spec"] = r.spec;
 }
 
 void from_json(const json& j, Record& r) {
@@ -145,6 +155,17 @@ namespace {
 
 constexpr std::string_view unfinished_prefix = ".new-";
 
+/// In a container's directory while the container may still own a process
+/// or a host resource: made with the directory, removed by the save that
+/// records it exited with nothing left.  The sweep each `run` starts with
+/// loads only the records that have one, so exited containers cost it a
+/// stat each, not a parse of their state.json.
+constexpr std::string_view active_marker = "/active";
+
+void make_active_marker(const std::string& dir) {
+    (void)nsrun::sys::open(dir + std::string(active_marker), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+}
+
 /// rename(2) that never replaces `to` (an existing empty directory would be).
 void rename_noreplace(const std::string& from, const std::string& to) {
     const int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
@@ -168,6 +189,7 @@ nsrun::fs::FileLock Store::create(const std::string& id) {
         try {
             nsrun::sys::mkdir(unfinished, 0711, /*exist_ok=*/false);
             nsrun::fs::FileLock lock(unfinished + "/lock");
+            make_active_marker(unfinished);
             rename_noreplace(unfinished, dir_of(id)); // the lock file keeps its inode: still ours
             return lock;
         } catch (const nsrun::SysError& e) {
@@ -205,6 +227,7 @@ void Store::remove_unfinished() const {
         if (!lock) {
             continue; // a runtime is making it right now
         }
+        ::unlink((path + std::string(active_marker)).c_str());
         ::unlink((path + "/lock").c_str());
         const int rc = ::rmdir(path.c_str());
         nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(path), nsrun::explain::result(rc, errno));
@@ -213,11 +236,40 @@ void Store::remove_unfinished() const {
 
 nsrun::fs::FileLock Store::lock(const std::string& id) const { return nsrun::fs::FileLock(dir_of(id) + "/lock"); }
 
+const std::string& Store::record_text(const Record& record) const {
+    // A start saves its record five or six times and the spec, two thirds of
+    // it (the seccomp profile alone is ~6 KB), rarely changes in between:
+    // serialize it once and splice its text in, instead of building and
+    // dumping a json tree of every syscall name on each save.  The text is
+    // built in a buffer kept from one save to the next.
+    if (!spec_text_ || spec_text_->first != record.spec) {
+        std::string text = json(record.spec).dump(2);
+        // Indent it one level: it is a member of the record's object.
+        for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1)) {
+            text.insert(at + 1, "  ");
+        }
+        spec_text_.emplace(record.spec, std::move(text));
+    }
+    text_ = lifecycle_json(record).dump(2); // "{\n  ...\n}"
+    text_.resize(text_.size() - 2);          // drop "\n}"
+    text_ += ",\n  \"spec\": ";
+    text_ += spec_text_->second;
+    text_ += "\n}\n";
+    return text_;
+}
+
 void Store::save(const Record& record) const {
     // A record describes processes and kernel objects of this boot only: it
     // must survive a killed runtime (the rename does that), not a power loss.
-    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", json(record).dump(2) + "\n", 0644,
+    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", record_text(record), 0644,
                                  nsrun::fs::Durability::process_crash);
+    if (record.status == Status::exited && record.resources.empty()) {
+        ::unlink((dir_of(record.id) + std::string(active_marker)).c_str()); // nothing left for a sweep
+    }
+}
+
+bool Store::may_own_resources(const std::string& id) const {
+    return ::access((dir_of(id) + std::string(active_marker)).c_str(), F_OK) == 0;
 }
 
 Loaded Store::load(const std::string& id) const {
@@ -242,13 +294,12 @@ Loaded Store::load(const std::string& id) const {
     return loaded;
 }
 
-std::vector<Loaded> Store::list() const {
-    std::vector<Loaded> all;
+std::vector<std::string> Store::ids() const {
+    std::vector<std::string> ids;
     DIR* dir = ::opendir(root_.c_str());
     if (!dir) {
-        return all;
+        return ids;
     }
-    std::vector<std::string> ids;
     while (const dirent* entry = ::readdir(dir)) {
         const std::string name = entry->d_name;
         if (is_store_id(name) && nsrun::fs::is_directory(dir_of(name))) {
@@ -256,6 +307,12 @@ std::vector<Loaded> Store::list() const {
         }
     }
     ::closedir(dir);
+    return ids;
+}
+
+std::vector<Loaded> Store::list() const {
+    std::vector<Loaded> all;
+    const std::vector<std::string> ids = this->ids();
     for (const auto& id : ids) {
         all.push_back(load(id));
     }

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 /// A process as the host sees it: pid *and* start time (common's
@@ -112,6 +113,12 @@ public:
     void save(const Record& record) const;
     /// Read one container's record.
     [[nodiscard]] Loaded load(const std::string& id) const;
+    /// Whether the container may still own a process or a host resource:
+    /// false once a save recorded it exited with nothing left (then a
+    /// sweep has nothing to reclaim and need not read its record).
+    [[nodiscard]] bool may_own_resources(const std::string& id) const;
+    /// The ids of every container directory, unsorted, records unread.
+    [[nodiscard]] std::vector<std::string> ids() const;
     /// Every container directory, sorted by creation (oldest first).
     [[nodiscard]] std::vector<Loaded> list() const;
     /// NAME, ID or a unique ID prefix → the container's id.  Throws 125
@@ -121,7 +128,13 @@ public:
     void remove(const std::string& id) const;
 
 private:
+    /// The text of state.json for `record` (in text_, valid until the next call).
+    [[nodiscard]] const std::string& record_text(const Record& record) const;
+
     std::string root_; ///< STATE_DIR/containers
+    /// The spec last saved and its json text (record_text() reuses it).
+    mutable std::optional<std::pair<ContainerSpec, std::string>> spec_text_;
+    mutable std::string text_; ///< record_text()'s buffer
 };
 
 /// A directory name of the store: a 12-hex id of `nsrun run`, or an OCI

@@ -59,7 +59,9 @@ void write_file_atomic(const std::string& path, std::string_view content, mode_t
     try {
         {
             const UniqueFd fd = sys::open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);
-            explain::note("open({}, O_WRONLY|O_CREAT|O_TRUNC, {:#o}) = {}", explain::quote(temporary), mode, fd.get());
+            if (explain::enabled()) {
+                explain::note("open({}, O_WRONLY|O_CREAT|O_TRUNC, {:#o}) = {}", explain::quote(temporary), mode, fd.get());
+            }
             std::string_view rest = content;
             while (!rest.empty()) {
                 const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
@@ -71,7 +73,10 @@ void write_file_atomic(const std::string& path, std::string_view content, mode_t
                 }
                 rest.remove_prefix(static_cast<std::size_t>(n));
             }
-            explain::note("write({}, {}) = {}", explain::quote(temporary), explain::quote(content), content.size());
+            if (explain::enabled()) { // quoting a whole state record costs more than writing it
+                explain::note("write({}, {}{}) = {}", explain::quote(temporary), explain::quote(content.substr(0, 64)),
+                              content.size() > 64 ? "..." : "", content.size());
+            }
             if (durability == Durability::power_loss) {
                 sys::fsync(fd.get(), temporary);
             }

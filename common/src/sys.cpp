@@ -105,7 +105,9 @@ void move_mount(int from, int to, const std::string& to_shown_as) {
 void mkdir(const std::string& path, mode_t mode, bool exist_ok) {
     const int rc = ::mkdir(path.c_str(), mode);
     if (rc == -1 && errno == EEXIST && exist_ok) {
-        explain::note("mkdir({}, {:#o}) = -1 EEXIST (already there, fine)", q(path), mode);
+        if (explain::enabled()) {
+            explain::note("mkdir({}, {:#o}) = -1 EEXIST (already there, fine)", q(path), mode);
+        }
         return;
     }
     checked(rc, [&] { return fmt::format("mkdir({}, {:#o})", q(path), mode); });

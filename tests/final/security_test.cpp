@@ -591,7 +591,7 @@ STEP_TEST(Security, MountsDoNotPropagateThroughAVolumeEitherWay,
 STEP_TEST(Security, TheRuntimeBinaryIsOutOfReachFromInside,
           "an --init PID 1 is nsrun's code for the container's whole life, and an image whose COMMAND is "
           "#!/proc/self/exe makes the kernel run nsrun's image as the container: both are a sealed in-memory copy "
-          "(memfd), never the host's binary; /proc/1/exe is closed to root inside (not dumpable), and with "
+          "(memfd), never the host's binary (a plain run reaches only the sealed exec stub, which refuses to run); /proc/1/exe is closed to root inside (not dumpable), and with "
           "--cap-add SYS_PTRACE it opens the sealed copy, which refuses the write; the host's binary is unchanged") {
     TempDir dir;
     const std::string bin = dir.path() + "/nsrun";
@@ -629,6 +629,13 @@ STEP_TEST(Security, TheRuntimeBinaryIsOutOfReachFromInside,
     EXPECT_TRUE(refused == "EPERM" || refused == "ETXTBSY") << "the sealed copy refuses writes" << traced;
     const Result script = copy({"exec", "exe", "/evil"});
     EXPECT_NE(script.out.find("nsrun"), std::string::npos) << "the kernel ran nsrun's image inside" << script;
+    // A plain run (no --init) does not re-exec: its last exec goes through
+    // the sealed stub, and that is all a #!/proc/self/exe COMMAND reaches.
+    const Result stub = copy({"run", "--network", "none", "--rootfs", root, "--", "/evil"});
+    EXPECT_EQ(stub.status, 126) << stub;
+    EXPECT_NE(stub.err.find("nsrun-exec: this is nsrun's exec step"), std::string::npos)
+        << "the kernel ran the sealed stub, not the host's nsrun" << stub;
+    EXPECT_EQ(stub.out.find("nsrun version"), std::string::npos) << "the host's nsrun must not run inside" << stub;
     EXPECT_EQ(host_file(bin), before) << "the host's nsrun binary must be unchanged";
     copy({"rm", "-f", "exe"});
 }

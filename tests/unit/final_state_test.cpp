@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <unistd.h>
 
 namespace {
@@ -58,6 +59,49 @@ TEST_F(FinalState, RecordRoundTrip) {
     const Loaded loaded = store.load(r.id);
     ASSERT_TRUE(loaded.record) << loaded.problem;
     EXPECT_EQ(*loaded.record, r);
+}
+
+TEST_F(FinalState, SavesSpliceTheSpecTextYetEachFileIsTheWholeRecord) {
+    // Store::save serializes the spec once and reuses its text while it is
+    // unchanged: every file written must still be exactly the record, and a
+    // changed spec must be written as changed.
+    Store store(dir_);
+    Record r = sample("0123456789ab", "web");
+    auto lock = store.create(r.id);
+    store.save(r);
+    r.status = Status::exited;
+    r.exit_code = 3;
+    store.save(r);
+    Loaded loaded = store.load(r.id);
+    ASSERT_TRUE(loaded.record) << loaded.problem;
+    EXPECT_EQ(*loaded.record, r);
+    r.spec.root.path = "/var/lib/elsewhere";
+    r.spec.process.args = {"sh", "-c", "echo \"quoted\"\n"};
+    store.save(r);
+    loaded = store.load(r.id);
+    ASSERT_TRUE(loaded.record) << loaded.problem;
+    EXPECT_EQ(*loaded.record, r);
+    std::ifstream in(dir_ + "/containers/" + r.id + "/state.json");
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json(r)) << text;
+}
+
+TEST_F(FinalState, OnlyAContainerThatExitedWithNothingLeftIsSkippedBySweeps) {
+    // The sweep each run starts with reads only records whose container may
+    // still own something; one recorded exited with no resource is skipped.
+    Store store(dir_);
+    Record r = sample("0123456789ab", "web");
+    auto lock = store.create(r.id);
+    EXPECT_TRUE(store.may_own_resources(r.id)) << "from its first instant, before any record";
+    store.save(r);
+    EXPECT_TRUE(store.may_own_resources(r.id)) << "running";
+    r.status = Status::exited;
+    store.save(r);
+    EXPECT_TRUE(store.may_own_resources(r.id)) << "exited, but its resources are not torn down yet";
+    r.resources = {};
+    store.save(r);
+    EXPECT_FALSE(store.may_own_resources(r.id)) << "exited with nothing left";
+    EXPECT_EQ(store.ids(), std::vector<std::string>{r.id});
 }
 
 TEST_F(FinalState, ResolvesNamesIdsAndUniquePrefixes) {

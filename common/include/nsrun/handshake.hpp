@@ -65,6 +65,10 @@ public:
     /// naming it — and exit.  So no failure of the child reads as success.
     [[noreturn]] void fail(std::exception_ptr thrown) noexcept;
 
+    /// The descriptor of this process's end (the child's, after in_child()),
+    /// for a program the child execs that reports on it in the same format.
+    [[nodiscard]] int own_fd() const noexcept { return own_end(); }
+
     /// Either side: send a message without payload.
     void send(Message message);
     /// Either side: wait for `expected`; throws nsrun::Error on anything

@@ -1,0 +1,43 @@
+/// @file exec_step.hpp
+/// The last exec of `nsrun run`, through a sealed stub (CVE-2019-5736).
+///
+/// The kernel resolves a script's `#!/proc/self/exe` line in the process
+/// that execs the script: if that process were still nsrun's image, the
+/// container would get a process running the host's nsrun binary, and a
+/// handle to it that root inside can reopen for writing.  runc's answer is
+/// to re-exec the whole runtime from a sealed memfd copy first; that costs
+/// a 3 MB copy, a second exec and a second dynamic link on every start.
+///
+/// `run` without `--init` needs less: while nsrun's code runs in the
+/// container, the container's PID namespace holds that one process and
+/// nothing can reach it (it is not dumpable either), so only the final exec
+/// matters.  It goes through a program of nsrun's own, `stub/exec_stub.cpp`:
+/// freestanding, 3 KB, carried inside nsrun's image and copied into a sealed
+/// memfd per container.  nsrun execs the stub, the stub execs COMMAND, and a
+/// `#!/proc/self/exe` script can only ever reach the sealed stub.
+/// `--init` (nsrun's code is PID 1 for the container's whole life), `exec`
+/// (it joins a PID namespace with processes in it) and `create` still run
+/// from the whole sealed copy (sealed_exe.hpp).
+#pragma once
+
+#include <nsrun/fd.hpp>
+#include <nsrun/handshake.hpp>
+
+#include <string>
+#include <vector>
+
+class ExecStep {
+public:
+    /// Copy the stub into a sealed memfd (in the parent, before clone).
+    static ExecStep make();
+
+    /// In the container, last: find COMMAND on the container's PATH (127
+    /// when it is nowhere, 126 when it cannot be executed), send `ready`,
+    /// and exec it through the stub.  A failure is reported on the
+    /// handshake, by this process or by the stub.
+    [[noreturn]] void exec(const std::vector<std::string>& argv, nsrun::Handshake& handshake) const;
+
+private:
+    explicit ExecStep(nsrun::UniqueFd memfd) noexcept : memfd_(std::move(memfd)) {}
+    nsrun::UniqueFd memfd_;
+};
