@@ -30,6 +30,7 @@
 #include "rootfs.hpp"
 #include "seccomp.hpp"
 #include "exec_step.hpp"
+#include "sealed_exe.hpp"
 #include "tty.hpp"
 #include "userns.hpp"
 #include "uts.hpp"
@@ -347,6 +348,9 @@ void check_command_exists(const std::vector<std::string>& argv) {
     }
     check_command_exists(spec.process.args);
     handshake.ready(); // `create` returns now; its end of the handshake closes
+    if (plan.exec_step) {
+        plan.exec_step->exec_after_start(spec.process.args, plan.exec_fifo.get()); // the stub waits, not nsrun
+    }
     const std::string fifo = fmt::format("/proc/self/fd/{}", plan.exec_fifo.get());
     const int start = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC); // blocks until `start` opens it
     if (start == -1) {
@@ -578,6 +582,19 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 namespace {
 
+/// Whether nsrun's own code runs inside the container after setup, where
+/// the container's processes could reach it: an --init PID 1, and an OCI
+/// init that runs startContainer hooks or joins an existing PID namespace.
+/// Then nsrun runs from its whole sealed copy; otherwise COMMAND is exec'd
+/// through the sealed stub (exec_step.hpp).
+bool nsrun_code_stays_inside(const ContainerSpec& spec, bool oci) {
+    if (!oci) {
+        return spec.nsrun.init;
+    }
+    const Namespace* pid = spec.linux.find("pid");
+    return !spec.hooks.startContainer.empty() || (pid && !pid->path.empty());
+}
+
 /// Run (`request` null) or create (OCI) a container: one path, two ends.
 int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started,
                    const CreateRequest* request) {
@@ -700,8 +717,8 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         // Compiled (or read from the cache) here, loaded by the child.
         prepare_seccomp(*spec.linux.seccomp, spec.nsrun.state_dir + "/seccomp");
     }
-    if (!request && !spec.nsrun.init && ::geteuid() == 0) {
-        plan.exec_step = ExecStep::make(); // main.cpp did not re-exec from a sealed copy
+    if (::geteuid() == 0 && !nsrun_code_stays_inside(spec, request != nullptr)) {
+        plan.exec_step = ExecStep::make(); // nsrun did not re-exec from a sealed copy (main.cpp, create_container)
     }
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
@@ -788,6 +805,9 @@ void create_container(ContainerSpec spec, const CreateRequest& request) {
     spec.nsrun.auto_remove = true; // a failed create leaves nothing behind, as runc's; success keeps the record
     spec.nsrun.init = false;
     allow_runtime_devices(spec.linux);
+    if (nsrun_code_stays_inside(spec, true)) {
+        run_from_sealed_copy(); // re-exec now, before anything is made (main.cpp did not)
+    }
     if (spec.process.terminal && request.console_socket.empty()) {
         throw nsrun::Error{"process.terminal is true but no --console-socket was given",
                            "give --console-socket SOCKET (where the pty master is sent), or set terminal to false"};

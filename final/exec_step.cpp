@@ -7,6 +7,7 @@
 #include <nsrun/explain.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -79,6 +80,33 @@ std::string find_command(const std::string& name) {
     throw saw_denied ? denied() : not_found();
 }
 
+/// execveat the stub, or the same file through /proc when a seccomp profile
+/// refuses execveat; returns the error when both fail.
+int exec_stub(int memfd, std::vector<char*>& args) {
+    ::execveat(memfd, "", args.data(), environ, AT_EMPTY_PATH);
+    int err = errno;
+    if (err == EPERM || err == ENOSYS) {
+        const std::string by_path = fmt::format("/proc/self/fd/{}", memfd);
+        ::execve(by_path.c_str(), args.data(), environ);
+        err = errno;
+    }
+    return err;
+}
+
+/// The stub's argv: MODE, PATH, then COMMAND's own argv.
+std::vector<char*> stub_args(const std::string& mode, const std::string& path, const std::vector<std::string>& argv) {
+    std::vector<char*> args{const_cast<char*>("nsrun-exec"), const_cast<char*>(mode.c_str()),
+                            const_cast<char*>(path.c_str())};
+    for (const auto& arg : argv) {
+        args.push_back(const_cast<char*>(arg.c_str()));
+    }
+    args.push_back(nullptr);
+    return args;
+}
+
+const char* const stub_hint = "nsrun execs COMMAND through its own sealed stub: the container's seccomp profile must "
+                              "allow execveat or execve, and /proc must be mounted";
+
 } // namespace
 
 ExecStep ExecStep::make() {
@@ -108,33 +136,39 @@ void ExecStep::exec(const std::vector<std::string>& argv, nsrun::Handshake& hand
         handshake.fail(error);
     }
     const int report = handshake.own_fd();
-    const std::string report_arg = fmt::format("--report-fd={}", report);
-    std::vector<char*> args{const_cast<char*>("nsrun-exec"), const_cast<char*>(report_arg.c_str()),
-                            const_cast<char*>(path.c_str())};
-    for (const auto& arg : argv) {
-        args.push_back(const_cast<char*>(arg.c_str()));
-    }
-    args.push_back(nullptr);
+    const std::string mode = fmt::format("--report-fd={}", report);
+    std::vector<char*> args = stub_args(mode, path, argv);
     if (nsrun::explain::enabled()) {
-        nsrun::explain::note("execveat({} <sealed memfd nsrun-exec>, \"\", {}, AT_EMPTY_PATH): the stub then "
-                             "execve({}, {})",
-                             memfd_.get(), nsrun::explain::quote(std::vector<std::string>(args.begin(), args.begin() + 3)),
-                             nsrun::explain::quote(path), nsrun::explain::quote(argv));
+        nsrun::explain::note("execveat({} <sealed memfd nsrun-exec>, \"\", [\"nsrun-exec\", \"{}\", {}, ...], "
+                             "AT_EMPTY_PATH): the stub then execve({}, {})",
+                             memfd_.get(), mode, nsrun::explain::quote(path), nsrun::explain::quote(path),
+                             nsrun::explain::quote(argv));
     }
     // The stub reports on the handshake if COMMAND fails to exec, and marks
     // it close-on-exec again before trying.
     (void)::fcntl(report, F_SETFD, 0);
-    ::execveat(memfd_.get(), "", args.data(), environ, AT_EMPTY_PATH);
-    int err = errno;
-    if (err == EPERM || err == ENOSYS) {
-        // A seccomp profile without execveat: the same file through /proc.
-        const std::string by_path = fmt::format("/proc/self/fd/{}", memfd_.get());
-        ::execve(by_path.c_str(), args.data(), environ);
-        err = errno;
-    }
+    const int err = exec_stub(memfd_.get(), args);
     (void)::fcntl(report, F_SETFD, FD_CLOEXEC);
-    handshake.fail(nsrun::Error{fmt::format("execveat(sealed memfd nsrun-exec): {}", nsrun::errno_text(err)),
-                                "nsrun execs COMMAND through its own sealed stub: the container's seccomp "
-                                "profile must allow execveat or execve, and /proc must be mounted",
+    handshake.fail(nsrun::Error{fmt::format("execveat(sealed memfd nsrun-exec): {}", nsrun::errno_text(err)), stub_hint,
                                 nsrun::exit_code::cannot_execute});
+}
+
+void ExecStep::exec_after_start(const std::vector<std::string>& argv, int fifo) const {
+    std::string path;
+    try {
+        path = find_command(argv.front());
+    } catch (const nsrun::Error& error) { // checked before `ready`: only a race gets here
+        std::fprintf(stderr, "nsrun: error: %s\n", error.what());
+        ::_exit(error.exit_status());
+    }
+    const std::string mode = fmt::format("--start-fifo={}", fifo);
+    std::vector<char*> args = stub_args(mode, path, argv);
+    nsrun::explain::note("execveat({} <sealed memfd nsrun-exec>, \"\", [\"nsrun-exec\", \"{}\", ...], AT_EMPTY_PATH): "
+                         "the stub waits for start, then execs COMMAND",
+                         memfd_.get(), mode);
+    (void)::fcntl(fifo, F_SETFD, 0); // the stub needs it, and closes it before COMMAND
+    const int err = exec_stub(memfd_.get(), args);
+    std::fprintf(stderr, "nsrun: error: execveat(sealed memfd nsrun-exec): %s\nnsrun: hint: %s\n",
+                 nsrun::errno_text(err).c_str(), stub_hint);
+    ::_exit(nsrun::exit_code::runtime_error);
 }

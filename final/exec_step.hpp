@@ -15,9 +15,12 @@
 /// freestanding, 3 KB, carried inside nsrun's image and copied into a sealed
 /// memfd per container.  nsrun execs the stub, the stub execs COMMAND, and a
 /// `#!/proc/self/exe` script can only ever reach the sealed stub.
-/// `--init` (nsrun's code is PID 1 for the container's whole life), `exec`
-/// (it joins a PID namespace with processes in it) and `create` still run
-/// from the whole sealed copy (sealed_exe.hpp).
+/// `create` uses it too: the init execs the stub as soon as it is set up,
+/// and the stub is what waits for `start`.  `--init` (nsrun's code is PID 1
+/// for the container's whole life), `exec` (it joins a PID namespace with
+/// processes in it), and a `create` whose init must run startContainer hooks
+/// or joins an existing PID namespace still run from the whole sealed copy
+/// (sealed_exe.hpp).
 #pragma once
 
 #include <nsrun/fd.hpp>
@@ -36,6 +39,13 @@ public:
     /// and exec it through the stub.  A failure is reported on the
     /// handshake, by this process or by the stub.
     [[noreturn]] void exec(const std::vector<std::string>& argv, nsrun::Handshake& handshake) const;
+
+    /// OCI create, last in the init (COMMAND was checked, `ready` sent):
+    /// exec the stub, which waits on the exec fifo `fifo` (an O_PATH
+    /// descriptor) for `nsrun start`, answers "0" and execs COMMAND.  So the
+    /// process waiting between create and start is the sealed stub, not
+    /// nsrun.  Failures go to stderr, the container's log.
+    [[noreturn]] void exec_after_start(const std::vector<std::string>& argv, int fifo) const;
 
 private:
     explicit ExecStep(nsrun::UniqueFd memfd) noexcept : memfd_(std::move(memfd)) {}

@@ -94,10 +94,10 @@ int main(int argc, char** argv) {
     }
     if ((first == "run" || first == "exec" || first == "create") && ::geteuid() == 0) {
         // Before anything enters a container: run from a sealed copy (CVE-2019-5736)
-        // when nsrun's code stays reachable inside — `create` (its init waits
-        // there until `start`), `exec` (it joins processes) and `run --init`
-        // (PID 1 is nsrun).  A plain `run` execs COMMAND through a sealed stub
-        // instead (exec_step.hpp): no 3 MB copy, no second exec.
+        // when nsrun's code stays reachable inside — `exec` (it joins processes),
+        // `run --init` (PID 1 is nsrun), and a `create` whose init runs hooks or
+        // joins a PID namespace (create_container decides).  Otherwise COMMAND is
+        // exec'd through a sealed stub (exec_step.hpp): no 3 MB copy, no second exec.
         bool narrate = false;
         bool init = false;
         for (int i = 2; i < argc && std::string_view(argv[i]) != "--"; ++i) {
@@ -105,8 +105,10 @@ int main(int argc, char** argv) {
             narrate = narrate || arg == "--explain";
             init = init || arg == "--init" || arg.starts_with("--init=");
         }
-        if (first != "run" || init) {
+        if (first == "exec" || init) {
             run_from_sealed_copy(whole_argv, narrate);
+        } else if (first == "create") {
+            remember_command_line(whole_argv, narrate); // create_container decides, once config.json is read
         }
     }
     for (const auto& s : subcommands) {

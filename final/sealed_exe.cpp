@@ -125,3 +125,19 @@ void run_from_sealed_copy(char** argv, bool narrate) {
                                               e.what()));
     }
 }
+
+namespace {
+char** remembered_argv = nullptr;
+bool remembered_narrate = false;
+} // namespace
+
+void remember_command_line(char** argv, bool narrate) {
+    remembered_argv = argv;
+    remembered_narrate = narrate;
+}
+
+void run_from_sealed_copy() {
+    if (remembered_argv) {
+        run_from_sealed_copy(remembered_argv, remembered_narrate);
+    }
+}

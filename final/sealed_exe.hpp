@@ -24,6 +24,13 @@
 /// container process is still made non-dumpable).
 void run_from_sealed_copy(char** argv, bool narrate);
 
+/// Keep nsrun's command line for a later run_from_sealed_copy() (`create`
+/// decides only once config.json is read).
+void remember_command_line(char** argv, bool narrate);
+/// run_from_sealed_copy() with the remembered command line: nsrun starts
+/// again from the top, from the sealed copy (nothing may have been made yet).
+void run_from_sealed_copy();
+
 /// memfd_create(name, MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_EXEC): an empty
 /// in-memory file that may be executed once written and sealed.
 nsrun::UniqueFd executable_memfd(const char* name);

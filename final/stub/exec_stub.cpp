@@ -4,12 +4,16 @@
 // nsrun can carry it in its own image and copy it into a sealed memfd for
 // every container at almost no cost.
 //
-//   argv: nsrun-exec --report-fd=N PATH ARGV0 ARGS...
+//   argv: nsrun-exec --report-fd=N PATH ARGV0 ARGS...     (nsrun run)
+//         nsrun-exec --start-fifo=N PATH ARGV0 ARGS...    (nsrun create)
 //
-// It marks N (the child's end of the setup handshake) close-on-exec again,
-// then execve(PATH, [ARGV0, ARGS...], envp).  Success closes N, which tells
-// nsrun that COMMAND runs; a failure is reported on N as a handshake
-// `failed` packet ("F126\nmessage\nhint") and ends the process with 126.
+// --report-fd: it marks N (the child's end of the setup handshake)
+// close-on-exec again, then execve(PATH, [ARGV0, ARGS...], envp).  Success
+// closes N, which tells nsrun that COMMAND runs; a failure is reported on N
+// as a handshake `failed` packet ("F126\nmessage\nhint"), exit status 126.
+// --start-fifo: N is the exec fifo (O_PATH); it waits for `nsrun start` by
+// opening /proc/self/fd/N for writing, answers "0" (go) and execs PATH; a
+// failure goes to stderr (the container's log), exit status 127 or 126.
 //
 // Only system calls, through the raw syscall instruction (x86-64 ABI).
 #include <asm/unistd.h>
@@ -94,47 +98,112 @@ const char* errno_name(long err) {
     exit_group(126);
 }
 
+/// The decimal number after `prefix` in `arg`, or -1.
+long number_after(const char* arg, const char* prefix) {
+    if (!starts_with(arg, prefix)) {
+        return -1;
+    }
+    long value = 0;
+    const char* digit = arg + length(prefix);
+    if (*digit == '\0') {
+        return -1;
+    }
+    for (; *digit != '\0'; ++digit) {
+        if (*digit < '0' || *digit > '9' || value > 1000000) {
+            return -1;
+        }
+        value = value * 10 + (*digit - '0');
+    }
+    return value;
+}
+
+void write_all(long fd, const Buffer& text) {
+    syscall3(__NR_write, fd, reinterpret_cast<long>(text.bytes), static_cast<long>(text.used));
+}
+
+/// The error's text after "COMMAND: cannot execute: ", and its hint line.
+void describe(Buffer& text, long err, const char* hint_prefix) {
+    if (const char* name = errno_name(err)) {
+        text.add(name);
+    } else {
+        text.add("errno ");
+        text.add_number(err);
+    }
+    text.add("\n");
+    const char* hint = err == 8    ? "is it a program for this machine, or a script without a #! line?"
+                       : err == 13 ? "is the file executable (chmod +x) and on a filesystem mounted without noexec?"
+                                   : nullptr;
+    if (hint) {
+        text.add(hint_prefix);
+        text.add(hint);
+        if (hint_prefix[0] != '\0') {
+            text.add("\n");
+        }
+    }
+}
+
+/// nsrun create: block until `nsrun start` opens the fifo, then say "go".
+void wait_for_start(long fifo) {
+    Buffer path;
+    path.add("/proc/self/fd/");
+    path.add_number(fifo);
+    path.bytes[path.used < sizeof path.bytes ? path.used : sizeof path.bytes - 1] = '\0';
+    constexpr long o_wronly_cloexec = 01 | 02000000;
+    const long start = syscall3(__NR_open, reinterpret_cast<long>(path.bytes), o_wronly_cloexec, 0);
+    const char go = '0';
+    if (start < 0 || syscall3(__NR_write, start, reinterpret_cast<long>(&go), 1) != 1) {
+        Buffer text;
+        text.add("nsrun: error: the init could not wait for start on ");
+        text.add(path.bytes);
+        text.add(": ");
+        describe(text, start < 0 ? -start : 5, "nsrun: hint: ");
+        write_all(2, text);
+        exit_group(125);
+    }
+    syscall3(__NR_close, start, 0, 0);
+    syscall3(__NR_close, fifo, 0, 0); // a host path: COMMAND must not inherit it
+}
+
 } // namespace
 
 extern "C" [[noreturn]] void stub_main(long* stack) {
     const long argc = stack[0];
     char** argv = reinterpret_cast<char**>(stack + 1);
     char** envp = argv + argc + 1;
-    if (argc < 4 || !starts_with(argv[1], "--report-fd=")) {
+    if (argc < 4) {
         refuse_to_run_alone();
     }
-    long fd = 0;
-    for (const char* digit = argv[1] + length("--report-fd="); *digit != '\0'; ++digit) {
-        if (*digit < '0' || *digit > '9' || fd > 1000000) {
-            refuse_to_run_alone();
-        }
-        fd = fd * 10 + (*digit - '0');
+    const long report = number_after(argv[1], "--report-fd=");
+    const long fifo = number_after(argv[1], "--start-fifo=");
+    if (report < 0 && fifo < 0) {
+        refuse_to_run_alone();
     }
-    constexpr long f_setfd = 2;
-    constexpr long fd_cloexec = 1;
-    syscall3(__NR_fcntl, fd, f_setfd, fd_cloexec);
+    if (fifo >= 0) {
+        wait_for_start(fifo);
+    } else {
+        constexpr long f_setfd = 2;
+        constexpr long fd_cloexec = 1;
+        syscall3(__NR_fcntl, report, f_setfd, fd_cloexec);
+    }
     const long err = -syscall3(__NR_execve, reinterpret_cast<long>(argv[2]), reinterpret_cast<long>(argv + 3),
                                reinterpret_cast<long>(envp));
     // execve returned: COMMAND could not be run.  Report it as nsrun would.
-    Buffer packet;
-    packet.add("F126\n");
-    packet.add(argv[3]);
-    packet.add(": cannot execute: ");
-    if (const char* name = errno_name(err)) {
-        packet.add(name);
-    } else {
-        packet.add("errno ");
-        packet.add_number(err);
+    Buffer text;
+    if (report >= 0) {
+        text.add("F126\n");
+        text.add(argv[3]);
+        text.add(": cannot execute: ");
+        describe(text, err, "");
+        write_all(report, text);
+        exit_group(126);
     }
-    packet.add("\n");
-    if (err == 8) {
-        packet.add("is it a program for this machine, or a script without a #! line?");
-    } else if (err == 13) {
-        packet.add("is the file executable (chmod +x) and on a filesystem mounted without noexec?");
-    }
-    syscall3(__NR_write, fd, reinterpret_cast<long>(packet.bytes),
-             static_cast<long>(packet.used));
-    exit_group(126);
+    // create: nobody reads the handshake any more; the container's stderr is its log.
+    text.add("nsrun: error: exec ");
+    text.add(argv[3]);
+    text.add(": ");
+    describe(text, err, "nsrun: hint: ");
+    write_all(2, text);
+    exit_group(err == 2 ? 127 : 126);
 }
 
 // The entry point: the kernel starts here with the stack holding argc,

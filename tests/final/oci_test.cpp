@@ -364,7 +364,7 @@ STEP_TEST(Oci, KillThenDeleteRemovesTheCgroupEvenAfterSigkill,
 }
 
 STEP_TEST(Oci, TheWaitingInitIsASealedCopyNotTheHostsBinary,
-          "between create and start the init is nsrun's code inside the container: as with run, it is a sealed "
+          "between create and start the process waiting inside the container is nsrun's sealed exec stub, an "
           "in-memory copy (CVE-2019-5736), so nothing that reaches /proc/PID/exe can write the host's binary") {
     write_bundle({"true"});
     Pipe out;
@@ -372,7 +372,7 @@ STEP_TEST(Oci, TheWaitingInitIsASealedCopyNotTheHostsBinary,
     ASSERT_GT(pid, 0);
     std::error_code ec;
     const std::string exe = fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec).string();
-    EXPECT_TRUE(exe.starts_with("/memfd:nsrun")) << "the created init runs " << exe;
+    EXPECT_TRUE(exe.starts_with("/memfd:nsrun-exec")) << "the created init runs " << exe;
     const int fd = ::open(fmt::format("/proc/{}/exe", pid).c_str(), O_WRONLY | O_CLOEXEC);
     const int err = errno;
     if (fd >= 0) ::close(fd);
