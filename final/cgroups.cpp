@@ -395,6 +395,19 @@ void inherit_cpuset(const std::string& dir) {
     }
 }
 
+/// Whether what `path` shows now is a cgroup filesystem: mountinfo lists a
+/// hierarchy even when something is mounted over it (crun users on hybrid
+/// machines hide cgroup2's unified mount under a tmpfs), and then a mkdir
+/// there makes a plain directory with no cgroup.procs to write.
+bool is_cgroup_filesystem(const std::string& path) {
+    try {
+        const long type = nsrun::sys::statfs_type(path);
+        return type == CGROUP_SUPER_MAGIC || type == CGROUP2_SUPER_MAGIC;
+    } catch (const nsrun::SysError&) {
+        return false;
+    }
+}
+
 /// The cgroup hierarchies mounted right below `root`, from /proc/self/mountinfo
 /// (mount point, filesystem type and super options: "rw,cpu,cpuacct",
 /// "rw,xattr,name=systemd").  Each mount's own name comes with it, and what
@@ -432,7 +445,8 @@ std::vector<Hierarchy> mounted_hierarchies(const std::string& root) {
         if (fstype == "cgroup" && h.controller.empty()) {
             continue; // a v1 mount with neither a controller nor a name: nothing to join
         }
-        if (std::none_of(found.begin(), found.end(), [&](const Hierarchy& f) { return f.path == h.path; })) {
+        if (std::none_of(found.begin(), found.end(), [&](const Hierarchy& f) { return f.path == h.path; }) &&
+            is_cgroup_filesystem(point)) {
             found.push_back(std::move(h));
         }
     }

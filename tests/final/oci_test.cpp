@@ -20,7 +20,10 @@
 #include <functional>
 #include <poll.h>
 #include <sstream>
+#include <linux/magic.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -869,6 +872,47 @@ std::vector<std::string> cgroup_lines(pid_t pid) {
         if (!line.empty()) lines.push_back(line);
     }
     return lines;
+}
+
+STEP_TEST(Oci, AHierarchyHiddenUnderAnotherMountIsNotJoined,
+          "a hybrid machine's cgroup2 mount hidden under a tmpfs (what crun's users do on such machines) is listed "
+          "in mountinfo but is no cgroup filesystem where it is seen: create+start+delete with a cgroupsPath work "
+          "and make nothing there, and the other hierarchies get the cgroup and lose it at delete") {
+    const std::string unified = "/sys/fs/cgroup/unified";
+    struct statfs fs_info {};
+    if (::statfs(unified.c_str(), &fs_info) != 0 || fs_info.f_type != CGROUP2_SUPER_MAGIC) {
+        GTEST_SKIP() << "no hybrid cgroup layout here (" << unified << " is not cgroup2)";
+    }
+    write_bundle({"true"});
+    const std::string path = fmt::format("/nsrun-oci-hidden-{}", ::getpid());
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["linux"]["cgroupsPath"] = path;
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    const auto hide_unified = [unified] { // in nsrun's own mount namespace only
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount("tmpfs", unified.c_str(), "tmpfs", 0, nullptr) != 0) {
+            ::_exit(99);
+        }
+    };
+    const std::string pid_file = tmp_.path() + "/hidden.pid";
+    made_.push_back("hidden");
+    const Ran created = nsrun({"create", "--bundle", bundle_, "--pid-file", pid_file, "hidden"}, -1, -1, -1, {},
+                              hide_unified);
+    ASSERT_EQ(created.status, 0) << created.command << created.err;
+    const pid_t pid = std::stoi(slurp(pid_file));
+    for (const auto& line : cgroup_lines(pid)) {
+        if (!line.starts_with("0::")) {
+            EXPECT_TRUE(line.ends_with(":" + path)) << "the init is elsewhere in this v1 hierarchy: " << line;
+        }
+    }
+    EXPECT_FALSE(fs::exists(unified + path)) << "nothing is made in the hidden hierarchy";
+    const Ran started = nsrun({"start", "hidden"});
+    EXPECT_EQ(started.status, 0) << started.err;
+    const Ran deleted = nsrun({"delete", "--force", "hidden"});
+    EXPECT_EQ(deleted.status, 0) << deleted.err;
+    for (const auto& h : mounted_cgroup_hierarchies()) {
+        EXPECT_FALSE(fs::exists(h.path + path)) << h.path + path << " left behind";
+    }
 }
 
 STEP_TEST(Oci, CgroupsPathIsTheContainersCgroupInEveryHierarchyAndDeleteRemovesIt,
