@@ -24,6 +24,8 @@
 
 #include <algorithm>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <map>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -103,6 +105,27 @@ std::string walkable(int root_fd, const std::string& root, const Mount& m) {
                            "mount onto a real directory of the image"};
     }
     return path;
+}
+
+/// The tmpfs config.json mounted on /dev, as a descriptor of its root: "dev"
+/// opened without following a symlink (O_NOFOLLOW|O_DIRECTORY: a symlink
+/// there is ENOTDIR) and checked to be a tmpfs, so a /dev swapped after the
+/// mount is refused (125), never written through.
+nsrun::UniqueFd own_dev_tmpfs(int root_fd) {
+    const int fd = ::openat(root_fd, "dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1) {
+        throw nsrun::SysError("openat(<root>, \"dev\", O_PATH|O_DIRECTORY|O_NOFOLLOW) (is /dev a symlink now?)",
+                              errno);
+    }
+    nsrun::UniqueFd dev{fd};
+    struct statfs fs {};
+    if (::fstatfs(dev.get(), &fs) == -1 || fs.f_type != TMPFS_MAGIC) {
+        throw nsrun::Error{"config.json mounts: /dev is no longer the tmpfs mounted there (was it renamed while the "
+                           "container was made?)",
+                           "do not let another process change the bundle's rootfs while nsrun create runs"};
+    }
+    nsrun::explain::note("openat(<root>, \"dev\", O_PATH|O_DIRECTORY|O_NOFOLLOW) = {} (a tmpfs)", dev.get());
+    return dev;
 }
 
 /// The destination, made if missing and resolved inside the root.
@@ -208,9 +231,13 @@ void mount_bundle(const ContainerSpec& spec, const std::string& root, bool in_us
         dev_is_tmpfs = m.destination == "/dev" ? m.type == "tmpfs" : dev_is_tmpfs;
     }
     if (dev_is_tmpfs) {
-        // runc's default devices: in the container's own /dev, what every program expects.
-        const Mount dev_mount{.destination = "/dev", .type = "tmpfs", .source = "tmpfs", .options = {}};
-        const std::string dev = walkable(root_fd.get(), root, dev_mount);
+        // runc's default devices: in the container's own /dev, what every program expects —
+        // made through the tmpfs's own descriptor, never by the name "ROOT/dev": before
+        // pivot_root the host is reachable from the rootfs, and a container sharing it could
+        // rename /dev away (a mount point only in our namespace, not in its own) and put a
+        // symlink to a host directory in its place between a check and the nodes made by path.
+        const nsrun::UniqueFd dev_fd = own_dev_tmpfs(root_fd.get());
+        const std::string dev = fmt::format("/proc/self/fd/{}", dev_fd.get());
         make_standard_devices(dev, in_user_namespace ? SystemDirs::borrowed : SystemDirs::fresh);
         make_standard_dev_links(dev);
         if (!nsrun::fs::exists(dev + "/ptmx")) {
