@@ -21,7 +21,9 @@ namespace {
 
 /// stub/exec_stub.cpp as built, embedded at build time (stub/embed.cmake).
 constexpr unsigned char stub_image[] = {
+#ifndef NSRUN_DOXYGEN // made by the build (final/CMakeLists.txt); the documentation is built without it
 #include "exec_stub_image.inc"
+#endif
 };
 
 /// Why `path` cannot be exec'd (0: it can), as execve would say it.
