@@ -717,7 +717,7 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         // Compiled (or read from the cache) here, loaded by the child.
         prepare_seccomp(*spec.linux.seccomp, spec.nsrun.state_dir + "/seccomp");
     }
-    if (::geteuid() == 0 && !nsrun_code_stays_inside(spec, request != nullptr)) {
+    if (ExecStep::available() && ::geteuid() == 0 && !nsrun_code_stays_inside(spec, request != nullptr)) {
         plan.exec_step = ExecStep::make(); // nsrun did not re-exec from a sealed copy (main.cpp, create_container)
     }
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
@@ -805,7 +805,7 @@ void create_container(ContainerSpec spec, const CreateRequest& request) {
     spec.nsrun.auto_remove = true; // a failed create leaves nothing behind, as runc's; success keeps the record
     spec.nsrun.init = false;
     allow_runtime_devices(spec.linux);
-    if (nsrun_code_stays_inside(spec, true)) {
+    if (!ExecStep::available() || nsrun_code_stays_inside(spec, true)) {
         run_from_sealed_copy(); // re-exec now, before anything is made (main.cpp did not)
     }
     if (spec.process.terminal && request.console_socket.empty()) {

@@ -21,8 +21,10 @@ namespace {
 
 /// stub/exec_stub.cpp as built, embedded at build time (stub/embed.cmake).
 constexpr unsigned char stub_image[] = {
-#ifndef NSRUN_DOXYGEN // made by the build (final/CMakeLists.txt); the documentation is built without it
+#if defined(NSRUN_EXEC_STUB) && !defined(NSRUN_DOXYGEN) // made by the build (final/CMakeLists.txt)
 #include "exec_stub_image.inc"
+#else
+    0 // no stub in this build: ExecStep::available() is false and make() is never called
 #endif
 };
 

@@ -31,6 +31,16 @@
 
 class ExecStep {
 public:
+    /// Whether this build carries the stub (its system calls are written for
+    /// x86-64): where it does not, nsrun runs from its whole sealed copy.
+    static constexpr bool available() {
+#if defined(NSRUN_EXEC_STUB) || defined(NSRUN_DOXYGEN)
+        return true;
+#else
+        return false;
+#endif
+    }
+
     /// Copy the stub into a sealed memfd (in the parent, before clone).
     static ExecStep make();
 

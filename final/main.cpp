@@ -1,6 +1,7 @@
 // nsrun: the complete runtime.  `nsrun SUBCOMMAND [OPTIONS] …`; each
 // subcommand is its own CLI11 app in its own file (cli_*.cpp).
 #include "cli.hpp"
+#include "exec_step.hpp"
 #include "sealed_exe.hpp"
 
 #include <nsrun/cli.hpp>
@@ -105,7 +106,7 @@ int main(int argc, char** argv) {
             narrate = narrate || arg == "--explain";
             init = init || arg == "--init" || arg.starts_with("--init=");
         }
-        if (first == "exec" || init) {
+        if (first == "exec" || init || (first == "run" && !ExecStep::available())) {
             run_from_sealed_copy(whole_argv, narrate);
         } else if (first == "create") {
             remember_command_line(whole_argv, narrate); // create_container decides, once config.json is read
