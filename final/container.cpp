@@ -298,8 +298,8 @@ namespace {
 /// OCI create: find COMMAND now, so a wrong path fails `create` (127, 126)
 /// as runc's does, not the later `start` — in runc's words, which podman
 /// matches to choose its exit code ("executable file not found in $PATH",
-/// "no such file or directory": 127; "permission denied": 126).
-void check_command_exists(const std::vector<std::string>& argv) {
+/// "no such file or directory": 127; "permission denied": 126).  Returns its path.
+std::string check_command_exists(const std::vector<std::string>& argv) {
     const std::string& name = argv.front();
     const auto refuse = [&](const std::string& why, int status) {
         return nsrun::Error{fmt::format("exec: \"{}\": {}", name, why),
@@ -307,33 +307,17 @@ void check_command_exists(const std::vector<std::string>& argv) {
                             "container's PATH",
                             status};
     };
-    const auto check_path = [&](const std::string& path) {
-        struct stat st {};
-        if (::stat(path.c_str(), &st) == -1) {
-            return errno;
-        }
-        return S_ISDIR(st.st_mode) || ::access(path.c_str(), X_OK) == -1 ? EACCES : 0;
-    };
-    if (name.find('/') != std::string::npos) {
-        const int err = check_path(name);
-        if (err == EACCES) {
-            throw refuse("permission denied", nsrun::exit_code::cannot_execute);
-        }
-        if (err != 0) {
-            throw refuse(fmt::format("stat {}: no such file or directory", name), nsrun::exit_code::not_found);
-        }
-        return;
+    const CommandLookup found = look_up_command(name);
+    if (found.error == 0) {
+        return found.path;
     }
-    const char* path = ::getenv("PATH");
-    const std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-    for (std::size_t start = 0; start <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-        if (check_path(dirs.substr(start, end - start) + "/" + name) == 0) {
-            return;
-        }
-        start = end + 1;
+    if (name.find('/') == std::string::npos) {
+        throw refuse("executable file not found in $PATH", nsrun::exit_code::not_found);
     }
-    throw refuse("executable file not found in $PATH", nsrun::exit_code::not_found);
+    if (found.error == EACCES) {
+        throw refuse("permission denied", nsrun::exit_code::cannot_execute);
+    }
+    throw refuse(fmt::format("stat {}: no such file or directory", name), nsrun::exit_code::not_found);
 }
 
 /// OCI create, last in the init: tell `create` we are ready, block until
@@ -346,10 +330,10 @@ void check_command_exists(const std::vector<std::string>& argv) {
     for (unsigned fd = 3; fd < 3 + plan.preserve_fds; ++fd) {
         (void)::fcntl(static_cast<int>(fd), F_SETFD, 0); // set_up_process marked every fd close-on-exec
     }
-    check_command_exists(spec.process.args);
+    const std::string command = check_command_exists(spec.process.args);
     handshake.ready(); // `create` returns now; its end of the handshake closes
     if (plan.exec_step) {
-        plan.exec_step->exec_after_start(spec.process.args, plan.exec_fifo.get()); // the stub waits, not nsrun
+        plan.exec_step->exec_after_start(spec.process.args, command, plan.exec_fifo.get()); // the stub waits, not nsrun
     }
     const std::string fifo = fmt::format("/proc/self/fd/{}", plan.exec_fifo.get());
     const int start = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC); // blocks until `start` opens it

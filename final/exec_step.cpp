@@ -40,48 +40,18 @@ int cannot_execute(const std::string& path) {
     return 0;
 }
 
-/// COMMAND's file, found as execvp finds it: a name with a slash is a path;
-/// any other is looked up on the container's PATH (execvp's default when
-/// it has none), skipping candidates that cannot be executed.
+/// look_up_command's result as `run` reports it (nsrun's own words).
 std::string find_command(const std::string& name) {
-    const auto not_found = [&] {
-        return nsrun::Error{fmt::format("{}: command not found", name),
-                            "check the name, or give a full path inside the container",
-                            nsrun::exit_code::not_found};
-    };
-    const auto denied = [&] {
-        return nsrun::Error{fmt::format("{}: cannot execute: {}", name, nsrun::errno_text(EACCES)),
-                            "is the file executable (chmod +x) and not a directory?",
-                            nsrun::exit_code::cannot_execute};
-    };
-    if (name.empty()) {
-        throw not_found();
+    const CommandLookup found = look_up_command(name);
+    if (found.error == EACCES) {
+        throw nsrun::Error{fmt::format("{}: cannot execute: {}", name, nsrun::errno_text(EACCES)),
+                           "is the file executable (chmod +x) and not a directory?", nsrun::exit_code::cannot_execute};
     }
-    if (name.find('/') != std::string::npos) {
-        const int err = cannot_execute(name);
-        if (err == ENOENT || err == ENOTDIR) {
-            throw not_found();
-        }
-        if (err != 0) {
-            throw denied();
-        }
-        return name;
+    if (found.error != 0) {
+        throw nsrun::Error{fmt::format("{}: command not found", name),
+                           "check the name, or give a full path inside the container", nsrun::exit_code::not_found};
     }
-    const char* path = std::getenv("PATH");
-    const std::string dirs = path ? path : "/bin:/usr/bin";
-    bool saw_denied = false;
-    for (std::size_t start = 0; start <= dirs.size();) {
-        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-        const std::string dir = end == start ? "." : dirs.substr(start, end - start);
-        const std::string candidate = dir + "/" + name;
-        const int err = cannot_execute(candidate);
-        if (err == 0) {
-            return candidate;
-        }
-        saw_denied = saw_denied || err == EACCES;
-        start = end + 1;
-    }
-    throw saw_denied ? denied() : not_found();
+    return found.path;
 }
 
 /// execveat the stub, or the same file through /proc when a seccomp profile
@@ -112,6 +82,31 @@ const char* const stub_hint = "nsrun execs COMMAND through its own sealed stub: 
                               "allow execveat or execve, and /proc must be mounted";
 
 } // namespace
+
+CommandLookup look_up_command(const std::string& name) {
+    if (name.empty()) {
+        return {"", ENOENT};
+    }
+    if (name.find('/') != std::string::npos) {
+        const int err = cannot_execute(name);
+        return {err == 0 ? name : "", err == 0 ? 0 : err == EACCES ? EACCES : ENOENT};
+    }
+    const char* path = std::getenv("PATH");
+    const std::string dirs = path ? path : "/bin:/usr/bin"; // execvp's default
+    bool saw_denied = false;
+    for (std::size_t start = 0; start <= dirs.size();) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string dir = end == start ? "." : dirs.substr(start, end - start);
+        const std::string candidate = dir + "/" + name;
+        const int err = cannot_execute(candidate);
+        if (err == 0) {
+            return {candidate, 0};
+        }
+        saw_denied = saw_denied || err == EACCES;
+        start = end + 1;
+    }
+    return {"", saw_denied ? EACCES : ENOENT};
+}
 
 ExecStep ExecStep::make() {
     nsrun::UniqueFd memfd = executable_memfd("nsrun-exec");
@@ -157,14 +152,7 @@ void ExecStep::exec(const std::vector<std::string>& argv, nsrun::Handshake& hand
                                 nsrun::exit_code::cannot_execute});
 }
 
-void ExecStep::exec_after_start(const std::vector<std::string>& argv, int fifo) const {
-    std::string path;
-    try {
-        path = find_command(argv.front());
-    } catch (const nsrun::Error& error) { // checked before `ready`: only a race gets here
-        std::fprintf(stderr, "nsrun: error: %s\n", error.what());
-        ::_exit(error.exit_status());
-    }
+void ExecStep::exec_after_start(const std::vector<std::string>& argv, const std::string& path, int fifo) const {
     const std::string mode = fmt::format("--start-fifo={}", fifo);
     std::vector<char*> args = stub_args(mode, path, argv);
     nsrun::explain::note("execveat({} <sealed memfd nsrun-exec>, \"\", [\"nsrun-exec\", \"{}\", ...], AT_EMPTY_PATH): "

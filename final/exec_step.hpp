@@ -29,6 +29,17 @@
 #include <string>
 #include <vector>
 
+/// Where COMMAND's file is, found as execvp finds it: a name with a slash is
+/// a path; any other is looked up on the PATH of this process's environment
+/// (execvp's default, /bin:/usr/bin, without one), skipping candidates that
+/// cannot be executed.  `path` is set, or `error` is ENOENT (nowhere) or
+/// EACCES (only a directory or a file without execute permission).
+struct CommandLookup {
+    std::string path;
+    int error = 0;
+};
+CommandLookup look_up_command(const std::string& name);
+
 class ExecStep {
 public:
     /// Whether this build carries the stub (its system calls are written for
@@ -50,12 +61,12 @@ public:
     /// handshake, by this process or by the stub.
     [[noreturn]] void exec(const std::vector<std::string>& argv, nsrun::Handshake& handshake) const;
 
-    /// OCI create, last in the init (COMMAND was checked, `ready` sent):
+    /// OCI create, last in the init (COMMAND found at `path`, `ready` sent):
     /// exec the stub, which waits on the exec fifo `fifo` (an O_PATH
-    /// descriptor) for `nsrun start`, answers "0" and execs COMMAND.  So the
+    /// descriptor) for `nsrun start`, answers "0" and execs `path`.  So the
     /// process waiting between create and start is the sealed stub, not
     /// nsrun.  Failures go to stderr, the container's log.
-    [[noreturn]] void exec_after_start(const std::vector<std::string>& argv, int fifo) const;
+    [[noreturn]] void exec_after_start(const std::vector<std::string>& argv, const std::string& path, int fifo) const;
 
 private:
     explicit ExecStep(nsrun::UniqueFd memfd) noexcept : memfd_(std::move(memfd)) {}

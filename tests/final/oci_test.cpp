@@ -593,6 +593,25 @@ STEP_TEST(Oci, ExecProcessDetachedIsTheCallersAndInTheCgroup,
     EXPECT_TRUE(wait_for_exit(pid).has_value());
 }
 
+/// Whether `dirs` hold a memory limit file and a pids.max, each of them
+/// holding `memory` and `pids` (every one found is checked).
+bool limits_are(const std::vector<std::string>& dirs, const std::string& memory, const std::string& pids) {
+    bool memory_seen = false, pids_seen = false;
+    for (const auto& dir : dirs) {
+        for (const char* file : {"/memory.max", "/memory.limit_in_bytes"}) {
+            if (fs::exists(dir + file)) {
+                EXPECT_EQ(first_line(slurp(dir + file)), memory) << dir << file;
+                memory_seen = true;
+            }
+        }
+        if (fs::exists(dir + "/pids.max")) {
+            EXPECT_EQ(first_line(slurp(dir + "/pids.max")), pids) << dir;
+            pids_seen = true;
+        }
+    }
+    return memory_seen && pids_seen;
+}
+
 /// The freezer's word for the container's cgroup: "FROZEN"/"THAWED" (v1) or
 /// "1"/"0" (v2).  v1's first: on a hybrid machine the container also has a
 /// cgroup in the unified hierarchy, and pause uses v1's freezer there, as runc.
@@ -634,20 +653,8 @@ STEP_TEST(Oci, PauseFreezesResumeThaws,
     std::ofstream(resources) << R"({"memory": {"limit": 33554432}, "pids": {"limit": 42}})";
     const Ran updated = nsrun({"update", "--resources", resources, "freeze"});
     EXPECT_EQ(updated.status, 0) << updated;
-    bool memory_seen = false, pids_seen = false;
-    for (const auto& dir : cgroup_dirs("freeze")) {
-        for (const char* file : {"/memory.max", "/memory.limit_in_bytes"}) {
-            if (fs::exists(dir + file)) {
-                EXPECT_EQ(first_line(slurp(dir + file)), "33554432") << dir << file;
-                memory_seen = true;
-            }
-        }
-        if (fs::exists(dir + "/pids.max")) {
-            EXPECT_EQ(first_line(slurp(dir + "/pids.max")), "42") << dir;
-            pids_seen = true;
-        }
-    }
-    EXPECT_TRUE(memory_seen && pids_seen) << "no memory or pids controller file in the container's cgroups";
+    EXPECT_TRUE(limits_are(cgroup_dirs("freeze"), "33554432", "42"))
+        << "no memory or pids controller file in the container's cgroups";
     EXPECT_EQ(nsrun({"delete", "--force", "freeze"}).status, 0);
     EXPECT_TRUE(wait_for_exit(pid).has_value());
     EXPECT_TRUE(cgroup_dirs("freeze").empty());
@@ -940,26 +947,17 @@ STEP_TEST(Oci, CgroupsPathIsTheContainersCgroupInEveryHierarchyAndDeleteRemovesI
     for (const auto& line : lines) {
         EXPECT_TRUE(line.ends_with(":" + path)) << "the init is elsewhere in this hierarchy: " << line;
     }
-    bool memory_seen = false, pids_seen = false;
+    std::vector<std::string> dirs;
     for (const auto& h : hierarchies) {
         const std::string dir = h.path + path;
         EXPECT_TRUE(fs::is_directory(dir)) << dir;
-        for (const char* file : {"/memory.max", "/memory.limit_in_bytes"}) {
-            if (fs::exists(dir + file)) {
-                EXPECT_EQ(first_line(slurp(dir + file)), "67108864") << dir << file;
-                memory_seen = true;
-            }
-        }
-        if (fs::exists(dir + "/pids.max")) {
-            EXPECT_EQ(first_line(slurp(dir + "/pids.max")), "64") << dir;
-            pids_seen = true;
-        }
         if (fs::exists(dir + "/cpuset.cpus") && h.fstype == "cgroup") {
             EXPECT_EQ(first_line(slurp(dir + "/cpuset.cpus")), first_line(slurp(h.path + "/cpuset.cpus"))) << dir;
             EXPECT_FALSE(first_line(slurp(dir + "/cpuset.mems")).empty()) << dir;
         }
+        dirs.push_back(dir);
     }
-    EXPECT_TRUE(memory_seen && pids_seen) << "the limits are in no cgroup at " << path;
+    EXPECT_TRUE(limits_are(dirs, "67108864", "64")) << "the limits are in no cgroup at " << path;
     ASSERT_EQ(nsrun({"start", "placed"}).status, 0);
     EXPECT_EQ(state("placed").value("status", ""), "running");
     const Ran deleted = nsrun({"delete", "--force", "placed"});
