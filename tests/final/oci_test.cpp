@@ -204,6 +204,7 @@ protected:
         Ran ran;
         for (const auto& a : argv) ran.command += shell_quote(a) + " ";
         Pipe out_pipe, err_pipe;
+        note_started_on_the_machine(); // not in a throwaway host: the network guard checks the machine's
         const pid_t pid = ::fork();
         if (pid == 0) {
             const int null = ::open("/dev/null", O_RDONLY);
@@ -537,6 +538,7 @@ STEP_TEST(Oci, PreserveFdsPassesTheCallersDescriptors,
     // fd 3 of nsrun must be `extra.write`: give it through a child that dup2s it.
     made_.push_back("fds");
     const std::string pid_file = tmp_.path() + "/fds.pid";
+    note_started_on_the_machine();
     const pid_t runner = ::fork();
     if (runner == 0) {
         ::dup2(extra.write, 3); // not close-on-exec: dup2 clears it

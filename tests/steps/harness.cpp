@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -127,7 +128,21 @@ std::vector<std::string> launch_words(const Launch& launch) {
     return words;
 }
 
-[[noreturn]] void exec_runtime(const Launch& launch, int out_fd, int err_fd) {
+/// The inode of a network namespace, from its /proc/PID/ns/net link (0 if unreadable).
+ino_t net_namespace_inode(const std::string& link) {
+    struct stat st {};
+    return ::stat(link.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+/// Launches on the machine so far (started_on_the_machine()).
+std::atomic<unsigned>& machine_launches() {
+    static std::atomic<unsigned> count{0};
+    return count;
+}
+
+/// `machine_net`: the inode of the machine's network namespace (the test
+/// process's own), to make sure a launch into a throwaway host really left it.
+[[noreturn]] void exec_runtime(const Launch& launch, int out_fd, int err_fd, ino_t machine_net) {
     const int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
     ::dup2(out_fd, 1);
@@ -148,6 +163,14 @@ std::vector<std::string> launch_words(const Launch& launch) {
                 ::_exit(122);
             }
             ::close(fd);
+        }
+        // The throwaway host's holder is our child and never exits before the
+        // host is dropped; should it have died and its pid gone to a process
+        // of the machine, the runtime must not run on the machine's network.
+        if (net_namespace_inode("/proc/self/ns/net") == machine_net) {
+            std::fprintf(stderr, "harness: pid %d is in the machine's own network namespace, not a throwaway host's\n",
+                         static_cast<int>(launch.namespaces_of));
+            ::_exit(122);
         }
         if (have_cwd && ::chdir(cwd) != 0) {
             (void)::chdir("/");
@@ -245,15 +268,23 @@ Runtime::Runtime(const Launch& launch) {
     start(launch);
 }
 
+unsigned started_on_the_machine() { return machine_launches().load(); }
+
+void note_started_on_the_machine() { ++machine_launches(); }
+
 void Runtime::start(const Launch& launch) {
     command_ = command_line(launch);
+    if (launch.namespaces_of == 0) {
+        note_started_on_the_machine();
+    }
+    const ino_t machine_net = net_namespace_inode("/proc/self/ns/net");
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe2 failed");
     }
     pid_ = ::fork();
     if (pid_ == 0) {
-        exec_runtime(launch, out_pipe[1], err_pipe[1]);
+        exec_runtime(launch, out_pipe[1], err_pipe[1], machine_net);
     }
     live_runtimes().insert(pid_);
     ::close(out_pipe[1]);

@@ -113,6 +113,20 @@ private:
     std::optional<int> status_;
 };
 
+/// How many programs this test process has started in the machine's own
+/// network namespace: every launch without `namespaces_of` (the runtime, or a
+/// plain command), and every program a test forks itself and announces with
+/// note_started_on_the_machine().  A launch into a throwaway host is not one:
+/// the harness makes sure it entered a network namespace other than the
+/// machine's.  While this count stays the same, nothing this process started
+/// can have changed the machine's network, so the check that it is unchanged
+/// (HostNetworkGuard, netfixture.cpp) has nothing to check.
+unsigned started_on_the_machine();
+/// Counts a program a test started in the machine's namespaces without the
+/// harness (fork + exec of its own): the network guard then checks the
+/// machine's network at the end, as for a launch through the harness.
+void note_started_on_the_machine();
+
 /// Run the runtime to completion.
 Result run(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 30s);
 Result run(const Launch& launch, std::chrono::milliseconds timeout = 30s);

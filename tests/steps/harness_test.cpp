@@ -5,6 +5,9 @@
 // (/proc/self/exe) as a learner's `make grade` would.
 #include "harness.hpp"
 
+#include "../needs_root.hpp"
+
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +106,25 @@ STEP_TEST(Harness, EndLeftoversKillsEveryStrayDescendant,
                 "the leftover to be pid " + std::to_string(leaked) + ": sleep 60",
                 "it is pid " + std::to_string(left.front().pid) + ": " + left.front().command, &r);
     expect_true(!process_exists(leaked), "the sleep to be killed and reaped", "it is still there", &r);
+}
+
+STEP_TEST(Harness, ALaunchIntoATakenOverThrowawayHostIsRefused,
+          "A launch meant for a throwaway host whose holder pid is now a process on the machine's own network "
+          "(here: a sleep the test starts on the machine) never runs: the harness refuses it (122), so a "
+          "runtime under test cannot configure the machine's network that way, and the network guard may "
+          "skip a process that launched only into throwaway hosts.") {
+    NSRUN_REQUIRE_ROOT("enters namespaces (setns)");
+    Launch on_the_machine{{"sleep", "30"}, {}};
+    on_the_machine.plain_command = true;
+    Runtime sleeper(on_the_machine);
+    Launch launch{{"true"}, {}};
+    launch.plain_command = true;
+    launch.namespaces_of = sleeper.pid();
+    const Result r = run(launch);
+    expect_exit(r, 122, "the harness refuses to run anything in the machine's own network namespace");
+    expect_stderr_contains(r, "the machine's own network namespace", "the refusal says why");
+    sleeper.signal(SIGKILL);
+    (void)sleeper.finish();
 }
 
 STEP_TEST(Harness, TheClosingCountIsRightWithoutRoot,

@@ -209,11 +209,20 @@ std::string capture(const std::vector<std::string>& argv) {
     return r.status == 0 ? r.out : "(failed: " + r.err + ")";
 }
 
+/// The machine's network is shared with everything else that runs on it
+/// (another test run, a user's own containers): it may change while the
+/// tests run, for reasons of its own.  So the guard compares it only when
+/// this process started something in the machine's network namespace
+/// (started_on_the_machine()); when every launch went into a throwaway host
+/// the tests cannot have changed it, and a change seen then is not theirs.
 class HostNetworkGuard : public ::testing::Environment {
 public:
-    void SetUp() override { before_ = snapshot(); }
+    void SetUp() override {
+        before_ = snapshot();
+        launches_before_ = started_on_the_machine(); // the snapshot's own reads (ip, nft, cat) counted
+    }
     void TearDown() override {
-        if (before_.empty()) {
+        if (before_.empty() || started_on_the_machine() == launches_before_) {
             return;
         }
         const auto after = snapshot();
@@ -237,6 +246,7 @@ private:
         };
     }
     std::map<std::string, std::string> before_;
+    unsigned launches_before_ = 0;
 };
 
 // Installed by linking this file: gtest owns and runs it around all tests.

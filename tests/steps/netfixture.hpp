@@ -18,7 +18,10 @@
 ///
 /// HostNetworkGuard (a global test environment, installed by linking this
 /// file) snapshots the real machine's `ip -o link`, routes, nft ruleset and
-/// forwarding sysctls at start and fails the run if they changed at the end.
+/// forwarding sysctls at start and fails the run if they changed at the end —
+/// when the process started anything on the machine's own network
+/// (started_on_the_machine(), harness.hpp); a process that ran everything in
+/// throwaway hosts cannot have changed it, whatever else on the machine did.
 #pragma once
 
 #include "harness.hpp"
