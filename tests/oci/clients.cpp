@@ -321,8 +321,11 @@ PrivateInstance::PrivateInstance(const std::string& client)
     : runtime_(write_runtime_wrapper(dir)), parent_("/nsrun-oci-" + unique(client)) {}
 
 PrivateInstance::~PrivateInstance() {
-    // Monitors (shims, conmon) may outlive their engine by design: any one of ours still there is a failure.
-    std::this_thread::sleep_for(500ms);
+    // Monitors (shims, conmon) may outlive their engine by design: any one of
+    // ours still there is a failure.  They end on their own once their
+    // container is deleted, a moment after the client's last command returns
+    // (a shim exits after its Shutdown call): given a loaded machine's while.
+    (void)eventually([&] { return processes_mentioning(dir.path()).empty(); }, 30s);
     for (const pid_t pid : processes_mentioning(dir.path())) {
         ADD_FAILURE() << "left running after the suite: pid " << pid << ": "
                       << read_file(fmt::format("/proc/{}/cmdline", pid)) << " (killed now)";
