@@ -24,10 +24,14 @@ if [[ "$first" == */* ]] && [ ! -e "$first" ]; then
 fi
 
 filter=$(printf '%s.*:' "${suites[@]:0:$step}")
-# From step 07 on a runtime configures networking: every launch then runs in a
-# throwaway host (a fresh network + mount namespace), never on this machine's network.
+# From step 07 on a runtime configures networking, and nsrun does at every step
+# (as root, `nsrun run` puts the container on the bridge nsrun0 by default):
+# every launch then runs in a throwaway host (a fresh network + mount
+# namespace), never on this machine's network.
 throwaway=()
-(( step >= 7 )) && throwaway=(--throwaway-host)
+if (( step >= 7 )) || { [ "$(id -u)" = 0 ] && [ "$(basename "$first")" = nsrun ]; }; then
+  throwaway=(--throwaway-host)
+fi
 echo "grade: step $step (${suites[*]:0:$step}) against: $bin"
 [ "$(id -u)" = 0 ] || echo "grade: not root: the tests that need root are skipped (sudo make grade ...)"
 exec "$tests" --bin="$bin" "${throwaway[@]}" --gtest_filter="${filter%:}"
