@@ -14,7 +14,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <sys/capability.h>
 
 #include <fmt/format.h>
@@ -87,9 +90,28 @@ std::string normalize_capability(const std::string& name, const std::string& fla
 }
 
 std::vector<std::string> runtime_capabilities() {
+    // One read of /proc/self/status ("CapBnd:\t000001ffffffffff") instead of
+    // a prctl(PR_CAPBSET_READ) per capability: ~40 system calls less on
+    // every start.  Without /proc, ask the kernel one capability at a time.
+    std::optional<std::uint64_t> bounding;
+    try {
+        const std::string status = nsrun::sys::read_file("/proc/self/status");
+        if (const auto at = status.find("\nCapBnd:"); at != std::string::npos) {
+            const auto digits = status.find_first_not_of(" \t", at + 8);
+            std::uint64_t mask = 0;
+            const char* end = status.data() + status.size();
+            if (digits != std::string::npos &&
+                std::from_chars(status.data() + digits, end, mask, 16).ec == std::errc{}) {
+                bounding = mask;
+            }
+        }
+    } catch (const nsrun::Error&) {
+    }
     std::vector<std::string> caps;
     for (int cap = 0; cap < static_cast<int>(::cap_max_bits()); ++cap) {
-        if (::cap_get_bound(static_cast<cap_value_t>(cap)) == 1) {
+        const bool held = bounding ? cap < 64 && ((*bounding >> cap) & 1U) != 0
+                                   : ::cap_get_bound(static_cast<cap_value_t>(cap)) == 1;
+        if (held) {
             caps.push_back(name_of(cap));
         }
     }

@@ -196,15 +196,16 @@ void remove_container_dir(const std::string& dir) noexcept {
 }
 
 /// rmdir the shared nsrun/ if no other container still uses it.
+/// (Without an exception: with other containers running, failing is the
+/// common answer.)
 void remove_parent_dir(const std::string& parent) noexcept {
-    try {
-        nsrun::sys::rmdir(parent);
-    } catch (const nsrun::SysError& e) {
-        const int err = e.error_number();
-        if (err != EBUSY && err != ENOTEMPTY && err != ENOENT) {
-            nsrun::cli::print_warning(fmt::format("could not remove {}: {}", parent, e.what()));
+    const int err = nsrun::sys::try_rmdir(parent);
+    if (err != 0 && err != EBUSY && err != ENOTEMPTY && err != ENOENT) {
+        try {
+            nsrun::cli::print_warning(
+                fmt::format("could not remove {}: rmdir: {}", parent, nsrun::errno_text(err)));
+        } catch (const std::exception&) {
         }
-    } catch (const std::exception&) {
     }
 }
 
@@ -461,7 +462,10 @@ public:
 
     [[nodiscard]] std::string name() const override { return "cgroup v1"; }
 
-    void join_every_hierarchy() override { every_hierarchy_ = true; }
+    void join_every_hierarchy() override {
+        every_hierarchy_ = true;
+        hierarchies_.reset();
+    }
 
     void create(const std::string& id) override {
         for (const char* controller : needed_controllers) {
@@ -593,7 +597,16 @@ private:
     /// where this machine has that hierarchy —, which the limits use; with
     /// join_every_hierarchy() then every other hierarchy mounted below the
     /// root (blkio, cpuset, freezer, name=systemd, …, hybrid's unified one).
-    [[nodiscard]] std::vector<Hierarchy> hierarchies() const {
+    /// (Looked up once per driver: plan, create and the views all ask, and
+    /// each lookup resolves every hierarchy's path, symlink by symlink.)
+    [[nodiscard]] const std::vector<Hierarchy>& hierarchies() const {
+        if (!hierarchies_) {
+            hierarchies_ = look_up_hierarchies();
+        }
+        return *hierarchies_;
+    }
+
+    [[nodiscard]] std::vector<Hierarchy> look_up_hierarchies() const {
         std::vector<Hierarchy> list;
         std::vector<std::string> real;
         for (const char* controller : needed_controllers) {
@@ -602,10 +615,10 @@ private:
         if (is_directory(root_ + "/devices")) {
             list.push_back(limited("devices"));
         }
-        for (const auto& h : list) {
-            real.push_back(real_path(h.path));
-        }
         if (every_hierarchy_) {
+            for (const auto& h : list) {
+                real.push_back(real_path(h.path));
+            }
             for (Hierarchy& h : mounted_hierarchies(root_)) {
                 std::string at = real_path(h.path);
                 if (std::find(real.begin(), real.end(), at) == real.end()) {
@@ -662,6 +675,7 @@ private:
     std::string root_;
     MkdirHook hook_;
     bool every_hierarchy_ = false;
+    mutable std::optional<std::vector<Hierarchy>> hierarchies_;
     std::vector<Dirs> dirs_;
 };
 

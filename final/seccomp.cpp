@@ -3,7 +3,8 @@
 // the program first checks seccomp_data.arch — so a 32-bit (int 0x80) or
 // x32 call cannot slip past rules written for x86_64 numbers — then
 // compares the syscall number and arguments.  An architecture the profile
-// does not list is killed outright.
+// does not list is killed outright (but for x32 on a kernel that has it off:
+// see architectures_to_compile).
 #include "seccomp.hpp"
 
 #include "sha256.hpp"
@@ -22,6 +23,7 @@
 #include <seccomp.h>
 #include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -141,6 +143,48 @@ std::optional<unsigned> optional_errno(const json& j, const char* key) {
     return std::nullopt;
 }
 
+/// Whether an x32 system call would reach this kernel's x32 table.  Most
+/// distributions build the x32 ABI but leave it off (Debian: syscall.x32=n),
+/// and some kernels lack it: such a call then fails with ENOSYS before its
+/// number means anything.  Asked only when no seccomp filter is on us yet
+/// (prctl(PR_GET_SECCOMP) is 0): under a filter, an x32 call might be killed.
+bool kernel_runs_x32() {
+#if defined(__x86_64__)
+    static const bool runs = [] {
+        if (::prctl(PR_GET_SECCOMP) != 0) {
+            return true; // cannot ask safely: keep the x32 section
+        }
+        const long rc = ::syscall(__X32_SYSCALL_BIT | __NR_getpid);
+        return !(rc == -1 && errno == ENOSYS);
+    }();
+    return runs;
+#else
+    return false;
+#endif
+}
+
+/// The architectures the filter is compiled for.  A profile listing x86_64
+/// with both of its sub-architectures (docker's default) loses x32 on a
+/// kernel that does not run x32 calls, and the filter answers a call of an
+/// architecture it does not know with ENOSYS — x32 being the only one left
+/// on x86_64, that is exactly what the kernel itself answers.  A third of
+/// the program is gone: loading the filter (the kernel checks and compiles
+/// every instruction) is that much cheaper on every start.
+struct Architectures {
+    std::vector<std::string> names;
+    bool enosys_for_unknown = false;
+};
+Architectures architectures_to_compile(const std::vector<std::string>& listed) {
+    const auto lists = [&](const char* name) { return std::find(listed.begin(), listed.end(), name) != listed.end(); };
+    if (!(lists("SCMP_ARCH_X86_64") && lists("SCMP_ARCH_X86") && lists("SCMP_ARCH_X32")) || kernel_runs_x32()) {
+        return {listed, false};
+    }
+    Architectures kept{{}, true};
+    std::copy_if(listed.begin(), listed.end(), std::back_inserter(kept.names),
+                 [](const std::string& name) { return name != "SCMP_ARCH_X32"; });
+    return kept;
+}
+
 } // namespace
 
 std::vector<std::string> native_architectures() {
@@ -221,8 +265,12 @@ SeccompFilter::SeccompFilter(const Seccomp& profile, bool strict) {
     }
     // no_new_privs is the runtime's decision (--security-opt), not libseccomp's.
     ::seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 0);
+    const Architectures architectures = architectures_to_compile(profile.architectures);
+    if (architectures.enosys_for_unknown) {
+        ::seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
+    }
     try {
-        for (const auto& name : profile.architectures) {
+        for (const auto& name : architectures.names) {
             const std::uint32_t arch = arch_of(name);
             if (arch == 0) {
                 throw refuse(fmt::format("unknown architecture \"{}\"", name));
@@ -278,8 +326,9 @@ SeccompFilter::SeccompFilter(const Seccomp& profile, bool strict) {
                 }
             }
         }
-        summary_ = fmt::format("{} rules, default {}, architectures {}", rules, profile.default_action,
-                               profile.architectures.empty() ? std::string("native") : fmt::format("{}", fmt::join(profile.architectures, ",")));
+        summary_ = fmt::format("{} rules, default {}, architectures {}{}", rules, profile.default_action,
+                               architectures.names.empty() ? std::string("native") : fmt::format("{}", fmt::join(architectures.names, ",")),
+                               architectures.enosys_for_unknown ? " (x32: ENOSYS, as this kernel)" : "");
     } catch (...) {
         ::seccomp_release(ctx_);
         throw;
@@ -319,8 +368,9 @@ namespace {
 /// Every field of the profile, for the cache file's name.
 std::string profile_text(const Seccomp& profile) {
     const auto errno_text = [](const std::optional<unsigned>& e) { return e ? std::to_string(*e) : std::string("-"); };
-    std::string text = fmt::format("{} {} [{}]\n", profile.default_action, errno_text(profile.default_errno_ret),
-                                   fmt::join(profile.architectures, ","));
+    const Architectures architectures = architectures_to_compile(profile.architectures);
+    std::string text = fmt::format("{} {} [{}]{}\n", profile.default_action, errno_text(profile.default_errno_ret),
+                                   fmt::join(architectures.names, ","), architectures.enosys_for_unknown ? " badarch=ENOSYS" : "");
     for (const auto& rule : profile.syscalls) {
         text += fmt::format("{} {} [{}]", rule.action, errno_text(rule.errno_ret), fmt::join(rule.names, ","));
         for (const auto& a : rule.args) {
@@ -350,8 +400,12 @@ bool plausible_program(const std::string& program) {
 
 void prepare_seccomp(const Seccomp& profile, const std::string& cache_dir) {
     const scmp_version* version = ::seccomp_version();
-    const std::string key = Sha256::of(fmt::format("libseccomp {}.{}.{}\n{}", version->major, version->minor,
-                                                   version->micro, profile_text(profile)));
+    // The generation changes whenever nsrun compiles the same profile into a
+    // different program (2: x32 left out where the kernel has it off), so a
+    // program cached by an older nsrun is never loaded by a newer one.
+    constexpr int generation = 2;
+    const std::string key = Sha256::of(fmt::format("libseccomp {}.{}.{}\nnsrun filter {}\n{}", version->major,
+                                                   version->minor, version->micro, generation, profile_text(profile)));
     const std::string file = fmt::format("{}/{}.bpf", cache_dir, key);
     Prepared ready{profile, {}, {}};
     try {

@@ -117,6 +117,19 @@ void rmdir(const std::string& path) {
     checked(::rmdir(path.c_str()), [&] { return fmt::format("rmdir({})", q(path)); });
 }
 
+int try_rmdir(const std::string& path) noexcept {
+    const int rc = ::rmdir(path.c_str());
+    const int err = rc == -1 ? errno : 0;
+    if (explain::enabled()) {
+        try {
+            explain::note("rmdir({}) {}", q(path), explain::result(rc, err));
+        } catch (...) {
+            // narration is best effort here
+        }
+    }
+    return err;
+}
+
 void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor) {
     checked(::mknod(path.c_str(), S_IFCHR | mode, makedev(major, minor)),
             [&] { return fmt::format("mknod({}, S_IFCHR|{:#o}, makedev({}, {}))", q(path), mode, major, minor); });

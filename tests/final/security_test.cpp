@@ -235,6 +235,23 @@ STEP_TEST(Security, NewNamespacesAreRefusedInside,
     EXPECT_EQ(value(unconfined.out, "ok"), "1") << "without the filter, only the filter stood in the way" << unconfined;
 }
 
+STEP_TEST(Security, AnX32CallGetsTheAnswerOfTheKernel,
+          "a system call through the x32 ABI gets, inside the container, the answer the host's kernel gives it "
+          "(most kernels have x32 off: ENOSYS). Where x32 is off, the default filter is compiled without its x32 "
+          "section and answers ENOSYS itself for it: a call the kernel would refuse is not turned into a kill") {
+    Launch on_host{{"lab-probe", "try-x32"}, {}};
+    on_host.plain_command = true;
+    const Result host = run(on_host);
+    ASSERT_EQ(host.status, 0) << host;
+    const std::string kernel_says = value(host.out, "ok") == "1" ? "ok=1" : "ok=0 errno=" + value(host.out, "errno");
+    for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--security-opt", "seccomp=unconfined"}}) {
+        const Result r = probe(extra, {"try-x32"});
+        ASSERT_EQ(r.status, 0) << "the filter must not kill it (SIGSYS: 159)" << r;
+        const std::string inside = value(r.out, "ok") == "1" ? "ok=1" : "ok=0 errno=" + value(r.out, "errno");
+        EXPECT_EQ(inside, kernel_says) << (extra.empty() ? "default profile" : extra[1]) << r;
+    }
+}
+
 STEP_TEST(Security, AProfileFileReplacesTheDefault,
           "--security-opt seccomp=FILE.json loads that profile (docker's format): one that refuses uname(2) "
           "makes `lab-probe hostname` fail with EPERM, while everything else runs") {

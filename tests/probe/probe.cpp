@@ -646,6 +646,16 @@ int cmd_try_unshare(Args args) {
     return report_try(::unshare(it->second));
 }
 
+int cmd_try_x32(Args) {
+#if defined(__x86_64__)
+    // getpid(2) by the x32 ABI's number (the x86_64 number with bit 30 set).
+    return report_try(static_cast<int>(::syscall(0x40000000 | SYS_getpid)));
+#else
+    errno = ENOSYS;
+    return report_try(-1);
+#endif
+}
+
 int cmd_try_mknod_block(Args args) {
     // 8:0 is the first SCSI/SATA disk (sda): a node for it would be the whole host disk.
     return report_try(::mknod(args[0], S_IFBLK | 0600, makedev(8, 0)));
@@ -1030,6 +1040,7 @@ constexpr std::array kCommands = {
     Command{"write", "PATH TEXT", 2, 2, cmd_write, "open an existing file and write TEXT: ok=1, or ok=0 errno=NAME"},
     Command{"try-mount", "DIR", 1, 1, cmd_try_mount, "mount a tmpfs on DIR: ok=1, or ok=0 errno=NAME"},
     Command{"try-unshare", "NS", 1, 1, cmd_try_unshare, "unshare(CLONE_NEW<NS>), NS=user|mount|net|pid|uts|ipc|cgroup: ok=, errno="},
+    Command{"try-x32", "", 0, 0, cmd_try_x32, "getpid(2) through the x32 ABI (x86_64 only): ok=, errno="},
     Command{"try-mknod-block", "PATH", 1, 1, cmd_try_mknod_block, "mknod PATH as block device 8:0: ok=, errno="},
     Command{"try-open-by-handle", "PATH", 1, 1, cmd_try_open_by_handle, "name_to_handle_at + open_by_handle_at: ok=, errno="},
     Command{"try-write-exe", "PID", 1, 1, cmd_try_write_exe, "open /proc/PID/exe read-write, write its first byte back: exe=TARGET, ok=, errno="},

@@ -43,6 +43,10 @@ void move_mount(int from, int to, const std::string& to_shown_as);
 void mkdir(const std::string& path, mode_t mode, bool exist_ok = true);
 /// rmdir(2).
 void rmdir(const std::string& path);
+/// rmdir(2) where failing is an expected answer (a shared parent still in
+/// use): narrated like the others, but returns 0 or the errno instead of
+/// throwing.
+int try_rmdir(const std::string& path) noexcept;
 /// mknod(2) of a character device.
 void mknod_char(const std::string& path, mode_t mode, unsigned major, unsigned minor);
 /// mkfifo(3) (mknod(2) of a named pipe); subject to the umask like mkdir.
