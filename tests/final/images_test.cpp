@@ -7,6 +7,7 @@
 #include "archives.hpp"
 #include "fixture.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -335,6 +336,27 @@ STEP_TEST(Images, ConcurrentImportsOfOneImageStoreItOnce,
     EXPECT_TRUE(in_store("tmp").empty());
 }
 
+/// Whether process `pid` waits for a flock(2) of the file open at `fd`: a
+/// blocked request ("->") of /proc/locks with that pid and the file's
+/// device and inode ("2: -> FLOCK  ADVISORY  WRITE 4242 00:2a:17 0 EOF").
+bool waits_for_flock(pid_t pid, int fd) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    char file[64];
+    std::snprintf(file, sizeof file, "%02x:%02x:%lu", major(st.st_dev), minor(st.st_dev),
+                  static_cast<unsigned long>(st.st_ino));
+    std::ifstream locks("/proc/locks");
+    for (std::string line; std::getline(locks, line);) {
+        std::istringstream words(line);
+        std::string number, arrow, type, mode, access, owner, where;
+        if (words >> number >> arrow >> type >> mode >> access >> owner >> where && arrow == "->" &&
+            type == "FLOCK" && owner == std::to_string(pid) && where == file) {
+            return true;
+        }
+    }
+    return false;
+}
+
 STEP_TEST(Images, RemovedWhileARunStartsIsACleanError,
           "image rm -f between a run's look-up of the image and its record: the run fails with 125 naming the "
           "removal, and leaves no container, mount or state behind") {
@@ -349,7 +371,16 @@ STEP_TEST(Images, RemovedWhileARunStartsIsACleanError,
     ASSERT_GE(names, 0);
     ASSERT_EQ(::flock(names, LOCK_EX), 0);
     auto starting = start({"run", "--image-root", store(), "--network", "none", "--image", "lab", "--", "true"});
-    std::this_thread::sleep_for(500ms); // let it resolve the image and block on the lock
+    // It has resolved the image once it waits for that lock: seen in
+    // /proc/locks, not guessed from a fixed wait (a loaded machine may not
+    // have run it that far yet).
+    bool waiting = false;
+    for (int i = 0; i < 600 && !waiting; ++i) {
+        waiting = waits_for_flock(starting->pid(), names);
+        if (!waiting) std::this_thread::sleep_for(50ms);
+    }
+    if (!waiting) ::close(names);
+    ASSERT_TRUE(waiting) << "the run never waited for the state directory's names lock" << starting->record();
     const Result removed = image("rm", {"-f", "lab"});
     expect_exit(removed, 0, "nothing has recorded the image's use yet: rm -f removes it");
     EXPECT_TRUE(in_store("layers").empty()) << "and its layer";
