@@ -125,23 +125,29 @@ json seccomp_to_json(const std::optional<Seccomp>& seccomp) {
     if (!seccomp) {
         return nullptr; // unconfined
     }
+    // Built by moving each part into place: a json initializer list copies
+    // what it holds, and docker's profile is hundreds of names, converted on
+    // every container start (the record holds the spec).
     json syscalls = json::array();
     for (const auto& rule : seccomp->syscalls) {
-        json r = {{"names", rule.names}, {"action", rule.action}};
+        json r = json::object();
+        r["names"] = rule.names;
+        r["action"] = rule.action;
         if (rule.errno_ret) {
             r["errnoRet"] = *rule.errno_ret;
         }
         if (!rule.args.empty()) {
-            r["args"] = json::array();
+            json& args = r["args"] = json::array();
             for (const auto& a : rule.args) {
-                r["args"].push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+                args.push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
             }
         }
-        syscalls.push_back(r);
+        syscalls.push_back(std::move(r));
     }
-    json j = {{"defaultAction", seccomp->default_action},
-              {"architectures", seccomp->architectures},
-              {"syscalls", syscalls}};
+    json j = json::object();
+    j["defaultAction"] = seccomp->default_action;
+    j["architectures"] = seccomp->architectures;
+    j["syscalls"] = std::move(syscalls);
     if (seccomp->default_errno_ret) {
         j["defaultErrnoRet"] = *seccomp->default_errno_ret;
     }
@@ -360,7 +366,7 @@ void to_json(json& j, const ContainerSpec& s) {
           {"cgroupsPath", s.linux.cgroups_path},
           {"maskedPaths", s.linux.masked_paths},
           {"readonlyPaths", s.linux.readonly_paths},
-          {"seccomp", seccomp_to_json(s.linux.seccomp)},
+          {"seccomp", nullptr}, // moved in below: the largest member, not copied
           {"sysctl", s.linux.sysctl},
           {"rootfsPropagation", s.linux.rootfs_propagation},
           {"devices", nodes_to_json(s.linux.devices)}}},
@@ -388,6 +394,7 @@ void to_json(json& j, const ContainerSpec& s) {
           {"imageLayers", s.nsrun.image_layers},
           {"bundle", s.nsrun.bundle}}},
     };
+    j["linux"]["seccomp"] = seccomp_to_json(s.linux.seccomp);
     json& process = j["process"];
     if (!s.process.rlimits.empty()) process["rlimits"] = rlimits_to_json(s.process.rlimits);
     if (s.process.oom_score_adj) process["oomScoreAdj"] = *s.process.oom_score_adj;
