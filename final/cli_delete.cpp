@@ -16,9 +16,6 @@ int cli_delete(int argc, char** argv) {
         if (force && !container_exists(store, id)) {
             return 0;
         }
-        if (!container_exists(store, id)) {
-            (void)load_container(store, id); // the "does not exist" error
-        }
         delete_container(store, id, force);
         return 0;
     });

@@ -13,7 +13,7 @@ int cli_state(int argc, char** argv) {
                  "bundle, annotations.",
                  "nsrun state"};
     return OneContainerCommand(app).run(argc, argv, [](const Store& store, const std::string& id) {
-        const Record record = load_container(store, id);
+        const Record record = load_container_lifecycle(store, id).record; // the state needs no more of the spec
         std::puts(oci_state(record).dump(2).c_str());
         return 0;
     });

@@ -61,17 +61,36 @@ bool container_exists(const Store& store, const std::string& id) {
     return is_store_id(id) && nsrun::fs::is_directory(store.dir_of(id));
 }
 
-Record load_container(const Store& store, const std::string& id) {
+namespace {
+
+/// 125 "container ID does not exist" unless the store has it.
+void require_container(const Store& store, const std::string& id) {
     if (!container_exists(store, id)) {
         throw nsrun::Error{fmt::format("container {} does not exist", id),
                            "see the containers with: nsrun list (and check --root)"};
     }
+}
+
+} // namespace
+
+Record load_container(const Store& store, const std::string& id) {
+    require_container(store, id);
     Loaded loaded = store.load(id);
     if (!loaded.record) {
         throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
                            fmt::format("its state is unreadable; remove it with: nsrun delete --force {}", id)};
     }
     return *loaded.record;
+}
+
+LifecycleRecord load_container_lifecycle(const Store& store, const std::string& id) {
+    require_container(store, id);
+    LoadedLifecycle loaded = store.load_lifecycle(id);
+    if (!loaded.lifecycle) {
+        throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
+                           fmt::format("its state is unreadable; remove it with: nsrun delete --force {}", id)};
+    }
+    return std::move(*loaded.lifecycle);
 }
 
 std::vector<pid_t> container_pids(const Record& record) {
@@ -94,9 +113,11 @@ std::vector<pid_t> container_pids(const Record& record) {
 }
 
 void start_container(const Store& store, const std::string& id) {
-    (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
+    require_container(store, id); // "container ID does not exist", before its lock is looked for
     const auto lock = store.lock(id);
-    Record record = load_container(store, id);
+    // Read once, the spec left as text: start changes only the lifecycle.
+    LifecycleRecord loaded = load_container_lifecycle(store, id);
+    Record& record = loaded.record;
     const std::string status = oci_status(record);
     if (status != "created") {
         throw nsrun::Error{fmt::format("cannot start container {}: it is {}, not created", id, status),
@@ -139,7 +160,10 @@ void start_container(const Store& store, const std::string& id) {
     nsrun::explain::note("read({}) = 1: the init execs process.args now", fifo);
     record.status = Status::running;
     record.started = now_rfc3339();
-    store.save(record);
+    store.save(loaded);
+    if (record.spec.hooks.poststart.empty()) {
+        return;
+    }
     try {
         run_hooks(record.spec.hooks.poststart, "poststart", oci_state(record).dump());
     } catch (const nsrun::Error& e) {
@@ -186,7 +210,7 @@ void freeze(const std::string& dir, bool frozen) {
 } // namespace
 
 void set_paused(const Store& store, const std::string& id, bool paused) {
-    (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
+    require_container(store, id); // "container ID does not exist", before its lock is looked for
     const auto lock = store.lock(id);
     Record record = load_container(store, id);
     const std::string status = oci_status(record);
@@ -201,12 +225,11 @@ void set_paused(const Store& store, const std::string& id, bool paused) {
 }
 
 void delete_container(const Store& store, const std::string& id, bool force) {
-    if (!container_exists(store, id)) {
-        (void)load_container(store, id); // "container ID does not exist", before its lock is looked for
-    }
+    require_container(store, id); // "container ID does not exist", before its lock is looked for
     const auto lock = store.lock(id);
-    const Loaded loaded = store.load(id);
-    if (!loaded.record) {
+    // The lifecycle and the resources are what delete reads, and the spec's hooks.
+    const LoadedLifecycle loaded = store.load_lifecycle(id);
+    if (!loaded.lifecycle) {
         if (!force) {
             throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
                                fmt::format("remove what is left with: nsrun delete --force {}", id)};
@@ -214,7 +237,7 @@ void delete_container(const Store& store, const std::string& id, bool force) {
         store.remove(id);
         return;
     }
-    const Record& record = *loaded.record;
+    const Record& record = loaded.lifecycle->record;
     const std::string status = oci_status(record);
     if ((status == "running" || status == "paused" || status == "creating") && !force) {
         throw nsrun::Error{fmt::format("cannot delete container {}: it is {}", id, status),
@@ -234,6 +257,9 @@ void delete_container(const Store& store, const std::string& id, bool force) {
     }
     teardown(record); // kills the init if alive, empties and removes the cgroups
     store.remove(id);
+    if (record.spec.hooks.poststop.empty()) {
+        return;
+    }
     try {
         nlohmann::json state = oci_state(record);
         state["status"] = "stopped";

@@ -39,6 +39,9 @@ bool container_exists(const Store& store, const std::string& id);
 /// The record of container `id`, found by its exact id (no prefix, no
 /// name: callers pass the id they chose).  125 if there is none.
 Record load_container(const Store& store, const std::string& id);
+/// The same, its spec left as text but for ociVersion, annotations and hooks
+/// (LifecycleRecord): for the commands that read only those.
+LifecycleRecord load_container_lifecycle(const Store& store, const std::string& id);
 
 /// The pids in the container's cgroup (its first hierarchy's cgroup.procs),
 /// or just its init when it has no cgroup.

@@ -403,6 +403,14 @@ void to_json(json& j, const ContainerSpec& s) {
     }
 }
 
+ContainerSpec lifecycle_spec_from_json(const json& j) {
+    ContainerSpec s;
+    s.oci_version = j.at("ociVersion").get<std::string>();
+    s.hooks = hooks_from_json(j.value("hooks", json::object()));
+    s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+    return s;
+}
+
 void from_json(const json& j, ContainerSpec& s) {
     s = ContainerSpec{};
     s.oci_version = j.at("ociVersion").get<std::string>();

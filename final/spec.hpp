@@ -288,3 +288,7 @@ std::string to_string(NetworkMode mode);
 
 void to_json(nlohmann::json& j, const ContainerSpec& spec);
 void from_json(const nlohmann::json& j, ContainerSpec& spec);
+/// Only what the OCI lifecycle reads of a spec once the container is made
+/// (its state and its hooks): ociVersion, annotations, hooks; the rest is
+/// left as ContainerSpec{} has it.
+ContainerSpec lifecycle_spec_from_json(const nlohmann::json& j);

@@ -19,8 +19,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -108,7 +106,10 @@ void to_json(json& j, const Record& r) {
     j["spec"] = r.spec;
 }
 
-void from_json(const json& j, Record& r) {
+namespace {
+
+/// Everything of a record but its spec (lifecycle_json's inverse).
+void lifecycle_from_json(const json& j, Record& r) {
     r = Record{};
     r.id = j.at("id").get<std::string>();
     r.name = j.at("name").get<std::string>();
@@ -131,11 +132,17 @@ void from_json(const json& j, Record& r) {
     r.resources.address = res.at("address").get<std::string>();
     r.resources.nft_elements = res.at("nftElements").get<std::vector<std::string>>();
     r.resources.mounts = res.at("mounts").get<std::vector<std::string>>();
-    r.spec = j.at("spec").get<ContainerSpec>();
     if (j.contains("oci")) {
         r.oci = true;
         r.bundle = j.at("oci").at("bundle").get<std::string>();
     }
+}
+
+} // namespace
+
+void from_json(const json& j, Record& r) {
+    lifecycle_from_json(j, r);
+    r.spec = j.at("spec").get<ContainerSpec>();
 }
 
 bool is_store_id(const std::string& name) {
@@ -236,6 +243,26 @@ void Store::remove_unfinished() const {
 
 nsrun::fs::FileLock Store::lock(const std::string& id) const { return nsrun::fs::FileLock(dir_of(id) + "/lock"); }
 
+namespace {
+
+/// The spec's json text as a member of the record's object: indented one level.
+std::string indented_spec_text(const ContainerSpec& spec) {
+    std::string text = json(spec).dump(2);
+    for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1)) {
+        text.insert(at + 1, "  ");
+    }
+    return text;
+}
+
+/// How record_text() joins a record's two parts: the lifecycle's members,
+/// then the spec's, last, so that load_lifecycle() can cut the text in two
+/// without parsing the spec.  (In the lifecycle every other member is at this
+/// indentation, and JSON strings hold no raw newline: the marker is unique.)
+constexpr std::string_view spec_member = ",\n  \"spec\": ";
+constexpr std::string_view record_end = "\n}\n";
+
+} // namespace
+
 const std::string& Store::record_text(const Record& record) const {
     // A start saves its record five or six times and the spec, two thirds of
     // it (the seccomp profile alone is ~6 KB), rarely changes in between:
@@ -243,18 +270,17 @@ const std::string& Store::record_text(const Record& record) const {
     // dumping a json tree of every syscall name on each save.  The text is
     // built in a buffer kept from one save to the next.
     if (!spec_text_ || spec_text_->first != record.spec) {
-        std::string text = json(record.spec).dump(2);
-        // Indent it one level: it is a member of the record's object.
-        for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1)) {
-            text.insert(at + 1, "  ");
-        }
-        spec_text_.emplace(record.spec, std::move(text));
+        spec_text_.emplace(record.spec, indented_spec_text(record.spec));
     }
+    return record_text(record, spec_text_->second);
+}
+
+const std::string& Store::record_text(const Record& record, const std::string& spec_text) const {
     text_ = lifecycle_json(record).dump(2); // "{\n  ...\n}"
     text_.resize(text_.size() - 2);          // drop "\n}"
-    text_ += ",\n  \"spec\": ";
-    text_ += spec_text_->second;
-    text_ += "\n}\n";
+    text_ += spec_member;
+    text_ += spec_text;
+    text_ += record_end;
     return text_;
 }
 
@@ -268,22 +294,51 @@ void Store::save(const Record& record) const {
     }
 }
 
+void Store::save(const LifecycleRecord& loaded) const {
+    const Record& record = loaded.record;
+    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", record_text(record, loaded.spec_text), 0644,
+                                 nsrun::fs::Durability::process_crash);
+    if (record.status == Status::exited && record.resources.empty()) {
+        ::unlink((dir_of(record.id) + std::string(active_marker)).c_str());
+    }
+}
+
 bool Store::may_own_resources(const std::string& id) const {
     return ::access((dir_of(id) + std::string(active_marker)).c_str(), F_OK) == 0;
 }
 
-Loaded Store::load(const std::string& id) const {
-    Loaded loaded{id, dir_of(id), std::nullopt, {}};
-    const std::string path = loaded.dir + "/state.json";
-    std::ifstream in(path);
-    if (!in) {
-        loaded.problem = fmt::format("{}: {}", path, nsrun::errno_text(errno));
-        return loaded;
+namespace {
+
+/// The whole text of `path`, or why not in `problem` (a record that cannot
+/// be read is reported, never thrown: see Loaded).
+std::optional<std::string> read_record_text(const std::string& path, std::string& problem) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        problem = fmt::format("{}: {}", path, nsrun::errno_text(errno));
+        return std::nullopt;
     }
-    std::stringstream text;
-    text << in.rdbuf();
+    std::string text;
+    char buf[16384];
+    for (;;) {
+        const ssize_t got = ::read(fd, buf, sizeof buf);
+        if (got > 0) {
+            text.append(buf, static_cast<std::size_t>(got));
+        } else if (got == 0 || errno != EINTR) {
+            const int err = errno;
+            ::close(fd);
+            if (got == -1) {
+                problem = fmt::format("{}: read: {}", path, nsrun::errno_text(err));
+                return std::nullopt;
+            }
+            return text;
+        }
+    }
+}
+
+/// state.json's text → its record, checked to be container `id`'s.
+void parse_record(const std::string& path, const std::string& id, const std::string& text, Loaded& loaded) {
     try {
-        loaded.record = json::parse(text.str()).get<Record>();
+        loaded.record = json::parse(text).get<Record>();
         if (loaded.record->id != id) {
             loaded.problem = fmt::format("{}: the record is of container {}", path, loaded.record->id);
             loaded.record.reset();
@@ -291,7 +346,71 @@ Loaded Store::load(const std::string& id) const {
     } catch (const std::exception& e) {
         loaded.problem = fmt::format("{} is garbled: {}", path, e.what());
     }
+}
+
+/// A spec's members that lifecycle_spec_from_json reads; the parser drops
+/// the others (the mounts, the seccomp profile …) as it reads them.
+bool lifecycle_spec_member(int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key) {
+        return parsed == "ociVersion" || parsed == "annotations" || parsed == "hooks";
+    }
+    return true;
+}
+
+/// A text in record_text()'s layout → its LifecycleRecord, the spec parsed
+/// only for its lifecycle members; nullopt if the text is laid out otherwise
+/// (a record written by another version) or does not parse.
+std::optional<LifecycleRecord> parse_lifecycle(const std::string& text) {
+    const std::size_t at = text.find(spec_member);
+    if (at == std::string::npos || !text.ends_with(record_end) ||
+        at + spec_member.size() > text.size() - record_end.size()) {
+        return std::nullopt;
+    }
+    try {
+        LifecycleRecord loaded;
+        std::string lifecycle = text.substr(0, at);
+        lifecycle += "\n}";
+        lifecycle_from_json(json::parse(lifecycle), loaded.record);
+        loaded.spec_text = text.substr(at + spec_member.size(), text.size() - record_end.size() - at - spec_member.size());
+        loaded.record.spec = lifecycle_spec_from_json(json::parse(loaded.spec_text, lifecycle_spec_member));
+        return loaded;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+Loaded Store::load(const std::string& id) const {
+    Loaded loaded{id, dir_of(id), std::nullopt, {}};
+    const std::string path = loaded.dir + "/state.json";
+    if (const auto text = read_record_text(path, loaded.problem)) {
+        parse_record(path, id, *text, loaded);
+    }
     return loaded;
+}
+
+LoadedLifecycle Store::load_lifecycle(const std::string& id) const {
+    LoadedLifecycle result;
+    const std::string path = dir_of(id) + "/state.json";
+    const auto text = read_record_text(path, result.problem);
+    if (!text) {
+        return result;
+    }
+    result.lifecycle = parse_lifecycle(*text);
+    if (result.lifecycle && result.lifecycle->record.id == id) {
+        return result;
+    }
+    // Another layout, or garbled: the whole record, and load()'s diagnosis.
+    Loaded loaded{id, dir_of(id), std::nullopt, {}};
+    parse_record(path, id, *text, loaded);
+    if (!loaded.record) {
+        result.lifecycle.reset();
+        result.problem = loaded.problem;
+        return result;
+    }
+    result.lifecycle = LifecycleRecord{*loaded.record, indented_spec_text(loaded.record->spec)};
+    return result;
 }
 
 std::vector<std::string> Store::ids() const {

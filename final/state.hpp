@@ -90,6 +90,22 @@ struct Loaded {
     std::string problem; ///< set when record is empty
 };
 
+/// A record read for one step of the OCI lifecycle after `create` (start,
+/// delete, state): each is a process of its own that reads the record once.
+/// The lifecycle is parsed; the spec, two thirds of the text, is not: it is
+/// kept as state.json holds it (written back unchanged by Store::save) and
+/// only the members those steps read are parsed (lifecycle_spec_from_json).
+struct LifecycleRecord {
+    Record record;         ///< record.spec: ociVersion, annotations and hooks only
+    std::string spec_text; ///< the spec's text in state.json
+};
+
+/// A LifecycleRecord read from disk, or why it could not be (as Loaded).
+struct LoadedLifecycle {
+    std::optional<LifecycleRecord> lifecycle;
+    std::string problem; ///< set when lifecycle is empty
+};
+
 /// The containers of one state directory.
 class Store {
 public:
@@ -111,8 +127,13 @@ public:
     [[nodiscard]] nsrun::fs::FileLock lock(const std::string& id) const;
     /// Write `record` atomically (the caller holds its lock).
     void save(const Record& record) const;
+    /// Write a record whose spec is kept as text (the caller holds its lock).
+    void save(const LifecycleRecord& loaded) const;
     /// Read one container's record.
     [[nodiscard]] Loaded load(const std::string& id) const;
+    /// Read one container's record, its spec left as text but for what the
+    /// OCI lifecycle reads (see LifecycleRecord).
+    [[nodiscard]] LoadedLifecycle load_lifecycle(const std::string& id) const;
     /// Whether the container may still own a process or a host resource:
     /// false once a save recorded it exited with nothing left (then a
     /// sweep has nothing to reclaim and need not read its record).
@@ -130,6 +151,8 @@ public:
 private:
     /// The text of state.json for `record` (in text_, valid until the next call).
     [[nodiscard]] const std::string& record_text(const Record& record) const;
+    /// The same, around a spec already serialized (and indented) as `spec_text`.
+    [[nodiscard]] const std::string& record_text(const Record& record, const std::string& spec_text) const;
 
     std::string root_; ///< STATE_DIR/containers
     /// The spec last saved and its json text (record_text() reuses it).

@@ -86,6 +86,68 @@ TEST_F(FinalState, SavesSpliceTheSpecTextYetEachFileIsTheWholeRecord) {
     EXPECT_EQ(nlohmann::json::parse(text), nlohmann::json(r)) << text;
 }
 
+TEST_F(FinalState, ALifecycleLoadKeepsTheSpecTextAndSavesTheWholeRecord) {
+    // OCI start and delete read the record with load_lifecycle: the spec is
+    // left as text but for ociVersion, annotations and hooks, and a save of
+    // what was read writes the whole record back, its spec unchanged.
+    Store store(dir_);
+    Record r = sample("oci-lifecycle.1", "");
+    r.oci = true;
+    r.bundle = "/bundles/b";
+    r.status = Status::created;
+    r.spec.oci_version = "1.0.2-dev";
+    r.spec.annotations = {{"io.example/a", "1"}};
+    r.spec.hooks.poststop = {{.path = "/bin/hook", .args = {"hook", "x"}, .env = {}, .timeout = 5}};
+    r.spec.process.args = {"sh", "-c", "echo \"  \\\"spec\\\": \"\n"}; // looks like the marker, escaped
+    auto lock = store.create(r.id);
+    store.save(r);
+
+    LoadedLifecycle loaded = store.load_lifecycle(r.id);
+    ASSERT_TRUE(loaded.lifecycle) << loaded.problem;
+    Record expected = r;
+    expected.spec = ContainerSpec{};
+    expected.spec.oci_version = r.spec.oci_version;
+    expected.spec.annotations = r.spec.annotations;
+    expected.spec.hooks = r.spec.hooks;
+    EXPECT_EQ(loaded.lifecycle->record, expected) << "the lifecycle, and only those members of the spec";
+
+    loaded.lifecycle->record.status = Status::running;
+    loaded.lifecycle->record.started = now_rfc3339();
+    store.save(*loaded.lifecycle);
+    r.status = Status::running;
+    r.started = loaded.lifecycle->record.started;
+    const Loaded whole = store.load(r.id);
+    ASSERT_TRUE(whole.record) << whole.problem;
+    EXPECT_EQ(*whole.record, r) << "the spec written back as it was";
+}
+
+TEST_F(FinalState, ALifecycleLoadReadsRecordsOfAnotherLayoutAndReportsGarbledOnes) {
+    // A record laid out otherwise (one json dump, its members sorted: the
+    // spec is not last) is read whole; a garbled one is reported as load does.
+    Store store(dir_);
+    Record r = sample("oci-other-layout", "");
+    r.spec.hooks.poststart = {{.path = "/bin/true", .args = {}, .env = {}, .timeout = std::nullopt}};
+    { auto lock = store.create(r.id); store.save(r); }
+    write(r.id, nlohmann::json(r).dump(2));
+    LoadedLifecycle loaded = store.load_lifecycle(r.id);
+    ASSERT_TRUE(loaded.lifecycle) << loaded.problem;
+    EXPECT_EQ(loaded.lifecycle->record.status, r.status);
+    EXPECT_EQ(loaded.lifecycle->record.spec, r.spec) << "read whole";
+    store.save(*loaded.lifecycle);
+    const Loaded whole = store.load(r.id);
+    ASSERT_TRUE(whole.record) << whole.problem;
+    EXPECT_EQ(*whole.record, r);
+
+    const std::string full = nlohmann::json(r).dump();
+    for (const std::string& text : {full.substr(0, full.size() / 2), std::string("not json at all"), std::string("")}) {
+        write(r.id, text);
+        LoadedLifecycle garbled;
+        ASSERT_NO_THROW(garbled = store.load_lifecycle(r.id));
+        EXPECT_FALSE(garbled.lifecycle);
+        EXPECT_NE(garbled.problem, "") << "the problem must be named";
+    }
+}
+
 TEST_F(FinalState, OnlyAContainerThatExitedWithNothingLeftIsSkippedBySweeps) {
     // The sweep each run starts with reads only records whose container may
     // still own something; one recorded exited with no resource is skipped.
