@@ -25,6 +25,14 @@ class Cgroups : public KernelTest {};
 const std::vector<std::string> waiting_container = {
     "sh", "-c", "trap 'exit 0' TERM INT; echo ready; sleep 30 & wait"};
 
+/// `sh -c`: print "ready", then wait until SIGUSR1 (which the runtime
+/// forwards, step 02) runs `on_usr1`.  The test looks at the running
+/// container and then signals: no fixed time in which it must have looked
+/// (a loaded machine can take longer than any).
+std::vector<std::string> ready_until_usr1(const std::string& on_usr1) {
+    return {"sh", "-c", "trap '" + on_usr1 + "' USR1; echo ready; sleep 30 & wait"};
+}
+
 /// Start `args`, wait for "ready", return the container's cgroup directories.
 std::vector<std::string> cgroup_dirs_when_ready(Runtime& rt) {
     if (!expect_output(rt, "ready", "the container's shell prints ready")) {
@@ -57,7 +65,9 @@ bool expect_file(const std::string& path, const std::string& expected, std::stri
 STEP_TEST(Cgroups, ContainerHasItsOwnCgroupForEachController,
           "With limits, the container's PID 1 is in a cgroup of its own for memory, cpu and pids (seen from the "
           "host in /proc/PID/cgroup), not in the tests' cgroups.") {
-    Runtime rt({"-m", "64m", "--pids-limit", "50", "--cpus", "1", "sh", "-c", "echo ready; sleep 2"});
+    std::vector<std::string> args{"-m", "64m", "--pids-limit", "50", "--cpus", "1"};
+    for (const auto& word : ready_until_usr1("exit 0")) args.push_back(word);
+    Runtime rt(args);
     const auto dirs = cgroup_dirs_when_ready(rt);
     const pid_t init = container_init(rt.pid());
     REQUIRE(init != 0);
@@ -72,6 +82,7 @@ STEP_TEST(Cgroups, ContainerHasItsOwnCgroupForEachController,
         expect_true(dir_exists(dir), "its cgroup directory " + dir + " to exist on the host", "it does not",
                     &running);
     }
+    rt.signal(SIGUSR1);
     const Result r = rt.finish();
     expect_exit(r, 0, "the container's shell exits 0");
 }
@@ -79,8 +90,9 @@ STEP_TEST(Cgroups, ContainerHasItsOwnCgroupForEachController,
 STEP_TEST(Cgroups, LimitsAreReadBackFromTheHostSide,
           "The limits asked for are written to the container's cgroup: memory, CPU quota and weight, pids, read "
           "back from the host's cgroupfs (v1 or v2 file names).") {
-    Runtime rt({"--memory", "64m", "--cpus", "0.5", "--cpu-weight", "200", "--pids-limit", "42", "sh", "-c",
-                "echo ready; sleep 2"});
+    std::vector<std::string> args{"--memory", "64m", "--cpus", "0.5", "--cpu-weight", "200", "--pids-limit", "42"};
+    for (const auto& word : ready_until_usr1("exit 0")) args.push_back(word);
+    Runtime rt(args);
     REQUIRE(expect_output(rt, "ready", "the container's shell prints ready"));
     const pid_t init = container_init(rt.pid());
     const Result running = rt.record();
@@ -100,6 +112,7 @@ STEP_TEST(Cgroups, LimitsAreReadBackFromTheHostSide,
         expect_file(cpu + "/cpu.max", "50000 100000", "--cpus 0.5 is 50 ms per 100 ms period", running);
         expect_file(cpu + "/cpu.weight", "200", "--cpu-weight 200", running);
     }
+    rt.signal(SIGUSR1);
     const Result r = rt.finish();
     expect_exit(r, 0, "the container's shell exits 0");
 }
@@ -326,9 +339,12 @@ STEP_TEST(Cgroups, WithoutACgroupToUseItRunsUnlimitedAndSaysSo,
 
 STEP_TEST(Cgroups, RemovedAfterANormalExit,
           "The container's cgroup is removed when its command exits normally.") {
-    Runtime rt({"-m", "64m", "sh", "-c", "echo ready; sleep 1; exit 3"});
+    std::vector<std::string> args{"-m", "64m"};
+    for (const auto& word : ready_until_usr1("exit 3")) args.push_back(word);
+    Runtime rt(args);
     const auto dirs = cgroup_dirs_when_ready(rt);
     REQUIRE(!dirs.empty());
+    rt.signal(SIGUSR1);
     const Result r = rt.finish();
     expect_exit(r, 3, "the container exits 3, and the runtime passes that on");
     expect_all_removed(dirs, r);
@@ -351,9 +367,12 @@ STEP_TEST(Cgroups, RemovedWhenTheContainerIsKilledByASignal,
 
 STEP_TEST(Cgroups, RemovedAfterAnOomKill,
           "The container's cgroup is removed after an OOM kill too, and the OOM kill is named.") {
-    Runtime rt({"-m", "64m", "sh", "-c", "echo ready; sleep 0.5; exec lab-probe alloc 256"});
+    std::vector<std::string> args{"-m", "64m"};
+    for (const auto& word : ready_until_usr1("exec lab-probe alloc 256")) args.push_back(word);
+    Runtime rt(args);
     const auto dirs = cgroup_dirs_when_ready(rt);
     REQUIRE(!dirs.empty());
+    rt.signal(SIGUSR1);
     const Result r = rt.finish();
     expect_exit(r, 137, "the OOM killer sends SIGKILL: 128+9");
     expect_stderr_contains(r, "out of memory", "the runtime names the OOM kill");

@@ -52,7 +52,8 @@ int line_matching(const Result& r, const std::string& pattern) {
 STEP_TEST(Userns, RootInsideIsUid100000Outside,
           "With --userns the container's root (uid 0 inside) is uid 100000 on the host: a new user namespace "
           "(CLONE_NEWUSER) with the default map 0:100000:65536.") {
-    Runtime rt({"--userns", "sh", "-c", "lab-probe ids; echo ready; sleep 2"});
+    // It waits for SIGUSR1 (forwarded by the runtime) until the test has looked, however long that takes.
+    Runtime rt({"--userns", "sh", "-c", "trap 'exit 0' USR1; lab-probe ids; echo ready; sleep 30 & wait"});
     REQUIRE(expect_output(rt, "ready", "the container prints its ids, then ready"));
     const Result running = rt.record();
     expect_value(running, "uid", "0", "the container runs as root inside");
@@ -66,6 +67,7 @@ STEP_TEST(Userns, RootInsideIsUid100000Outside,
                 "it sees gid " + real_id(init, "Gid"), &running);
     expect_true(namespace_of(init, "user") != namespace_of(::getpid(), "user"),
                 "the container in a user namespace of its own", "it is in the host's", &running);
+    rt.signal(SIGUSR1);
     const Result r = rt.finish();
     expect_exit(r, 0, "the container's shell exits 0");
 }
