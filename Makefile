@@ -7,9 +7,16 @@ STEPS  := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
 ROOTFS := rootfs/lab
 # stepNN-name of step N: $(call step_target,4) = step04-rootfs
 step_target = step$(filter $(shell printf '%02d' $(1))-%,$(STEPS))
+# A new build directory is generated for Ninja when it is installed (make
+# deps installs it): it schedules the whole build as one graph and costs
+# about a second of CPU where make's recursive Makefiles cost ~15 s.  An
+# existing build directory keeps the generator it was made with.
+GENERATOR := $(if $(shell command -v ninja 2>/dev/null),-G Ninja)
+# make's own option, only when the build directory uses Makefiles.
+native_flags = $$([ -f $(BUILD)/Makefile ] && echo -- --no-print-directory)
 # Build the named targets showing only errors (make grade and make test-step-N
 # show their report, not pages of compiler progress).
-quiet_build = cmake --build $(BUILD) -j $(JOBS) --target $(1) -- --no-print-directory >$(BUILD)/build.log 2>&1 \
+quiet_build = cmake --build $(BUILD) -j $(JOBS) --target $(1) $(native_flags) >$(BUILD)/build.log 2>&1 \
 	|| { cat $(BUILD)/build.log; echo "build failed (full log: $(BUILD)/build.log)" >&2; exit 1; }
 
 .PHONY: all doctor deps oci-deps oci-test bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
@@ -38,10 +45,10 @@ configure:
 	  echo "make: $(BUILD)/ belongs to $$(stat -c %U $(BUILD)) (built with sudo?): run this with sudo too, or remove it with: sudo make clean" >&2; \
 	  exit 1; \
 	fi
-	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD) $$([ -f $(BUILD)/CMakeCache.txt ] || echo "$(GENERATOR)") $(CMAKE_FLAGS) >/dev/null
 
 build: configure ## build every step, the probe and the tests
-	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
+	@cmake --build $(BUILD) -j $(JOBS) $(native_flags)
 
 step-%: configure ## build one step: make step-4
 	@$(call quiet_build,$(call step_target,$*))

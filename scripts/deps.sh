@@ -15,6 +15,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config   # toolchain
   ccache                              # fast rebuilds (used when present)
+  ninja-build                         # faster builds than make's (used when present)
   libcli11-dev                        # every command line
   libfmt-dev                          # all formatting
   libgtest-dev libgmock-dev           # all tests
@@ -39,6 +40,7 @@ build-essential      gcc-c++,make           base-devel
 cmake                cmake                  cmake
 pkg-config           pkgconf-pkg-config     pkgconf
 ccache               ccache                 ccache
+ninja-build          ninja-build            ninja
 libcli11-dev         cli11-devel            cli11
 libfmt-dev           fmt-devel              fmt
 libgtest-dev         gtest-devel            gtest
@@ -114,7 +116,7 @@ if [ "$fam" = unknown ]; then
   printf '  %s\n' "${packages[@]}" >&2
   echo "deps: the tools they provide: g++ (C++20), cmake >= 3.25, pkg-config, CLI11 2.x, fmt," >&2
   echo "deps: GoogleTest with GMock, doxygen, graphviz, a static busybox, ip, nsenter, setpriv, ps," >&2
-  echo "deps: nft and libnftables with its headers; ccache is optional" >&2
+  echo "deps: nft and libnftables with its headers; ccache and ninja are optional" >&2
   exit 1
 fi
 
