@@ -139,6 +139,12 @@ protected:
         for (const auto& word : env().podman_argv(args)) command += (command.empty() ? "" : " ") + shell_quote(word);
         return env().host().exec({"script", "-qec", command, "/dev/null"}, 120s);
     }
+    /// The same, in the background.
+    static std::unique_ptr<Runtime> start_on_a_terminal(const std::vector<std::string>& args) {
+        std::string command;
+        for (const auto& word : env().podman_argv(args)) command += (command.empty() ? "" : " ") + shell_quote(word);
+        return env().host().spawn({"script", "-qec", command, "/dev/null"});
+    }
 };
 
 TEST_F(Podman, RunPrintsTheOutputAndMapsExitStatuses) {
@@ -269,17 +275,32 @@ TEST_F(Podman, CgroupAndNetworkNamespaceAreTheOnesPodmanNamed) {
 }
 
 TEST_F(Podman, InteractiveRunAndExecGetATerminal) {
-    // The program stays a moment after printing: a pty's output written just
-    // before its last writer exits can be lost by the readers after the
-    // runtime (conmon, podman attach, script(1)), which nsrun is not part of
-    // once the master is sent; seen once in ~15 runs of the full suite.
-    const Result run = on_a_terminal(
-        env().run({"-it", "--rm"}, {"sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; sleep 1; exit 7"}));
+    // The program waits, after printing, until the test has read its output
+    // (a file appears in a volume): a pty's output written just before its
+    // last writer exits can be lost by the readers after the runtime
+    // (conmon, podman attach, script(1)), which nsrun is not part of once the
+    // master is sent; seen once in ~15 runs of the full suite with no wait,
+    // and a fixed wait is a guess a loaded machine can outlast.
+    const std::string go = env().dir / "tty-go";
+    std::filesystem::create_directories(go);
+    const auto wait_for = [](const std::string& file) {
+        return "while [ ! -e /go/" + file + " ]; do sleep 0.1; done; ";
+    };
+    auto running = start_on_a_terminal(env().run(
+        {"-it", "--rm", "-v", go + ":/go"},
+        {"sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; " + wait_for("run") + "exit 7"}));
+    const bool printed = running->wait_for_output("stdin-is-a-tty", 120s);
+    write_file(go + "/run", "");
+    const Result run = running->finish(120s);
+    EXPECT_TRUE(printed) << "the container's output reached podman on its terminal\n" << run;
     EXPECT_EQ(run.status, 7) << run;
     EXPECT_NE(run.out.find("/dev/pts/"), std::string::npos) << "the pty came through --console-socket\n" << run;
     EXPECT_NE(run.out.find("stdin-is-a-tty"), std::string::npos) << run;
-    ASSERT_FALSE(detach("shell", {}, {"sleep", "300"}).empty());
-    const Result exec = on_a_terminal({"exec", "-it", "shell", "sh", "-c", "tty; exit 2"});
+    ASSERT_FALSE(detach("shell", {"-v", go + ":/go"}, {"sleep", "300"}).empty());
+    auto executing = start_on_a_terminal({"exec", "-it", "shell", "sh", "-c", "tty; " + wait_for("exec") + "exit 2"});
+    (void)executing->wait_for_output("/dev/pts/", 120s);
+    write_file(go + "/exec", "");
+    const Result exec = executing->finish(120s);
     EXPECT_EQ(exec.status, 2) << exec;
     EXPECT_NE(exec.out.find("/dev/pts/"), std::string::npos) << "exec --tty --console-socket\n" << exec;
     EXPECT_EQ(podman({"rm", "-f", "-t", "0", "shell"}).status, 0);
