@@ -4,6 +4,7 @@
 #pragma once
 
 #include "image_store.hpp"
+#include "log_line.hpp"
 #include "spec.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,8 +25,6 @@ GlobalFlags& global_flags();
 /// Parse the global options at the front of argv; returns how many
 /// arguments they took.  Throws nsrun::Error on an unknown or refused one.
 int parse_global_flags(int argc, char** argv);
-/// Append one line to the --log file, if one was given (text or json).
-void log_line(const char* level, const std::string& message);
 
 /// Where containers' state lives by default: --root if given; else
 /// /run/nsrun for root; for anyone else $XDG_RUNTIME_DIR/nsrun, or

@@ -2,9 +2,9 @@
 #include "oci.hpp"
 
 #include "cgroups.hpp"
-#include "cli.hpp"
 #include "engine.hpp"
 #include "hooks.hpp"
+#include "log_line.hpp"
 
 #include <nsrun/cli.hpp>
 
