@@ -71,14 +71,19 @@ void require_container(const Store& store, const std::string& id) {
     }
 }
 
+/// 125 for a container whose state.json cannot be read or parsed.
+nsrun::Error unreadable_state(const std::string& id, const std::string& problem) {
+    return nsrun::Error{fmt::format("container {}: {}", id, problem),
+                        fmt::format("its state is unreadable; remove it with: nsrun delete --force {}", id)};
+}
+
 } // namespace
 
 Record load_container(const Store& store, const std::string& id) {
     require_container(store, id);
     Loaded loaded = store.load(id);
     if (!loaded.record) {
-        throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
-                           fmt::format("its state is unreadable; remove it with: nsrun delete --force {}", id)};
+        throw unreadable_state(id, loaded.problem);
     }
     return *loaded.record;
 }
@@ -87,8 +92,7 @@ LifecycleRecord load_container_lifecycle(const Store& store, const std::string& 
     require_container(store, id);
     LoadedLifecycle loaded = store.load_lifecycle(id);
     if (!loaded.lifecycle) {
-        throw nsrun::Error{fmt::format("container {}: {}", id, loaded.problem),
-                           fmt::format("its state is unreadable; remove it with: nsrun delete --force {}", id)};
+        throw unreadable_state(id, loaded.problem);
     }
     return std::move(*loaded.lifecycle);
 }

@@ -412,8 +412,7 @@ ContainerSpec lifecycle_spec_from_json(const json& j) {
 }
 
 void from_json(const json& j, ContainerSpec& s) {
-    s = ContainerSpec{};
-    s.oci_version = j.at("ociVersion").get<std::string>();
+    s = lifecycle_spec_from_json(j); // ociVersion, hooks, annotations
     const json& p = j.at("process");
     s.process.terminal = p.at("terminal").get<bool>();
     const json& u = p.at("user");
@@ -471,8 +470,6 @@ void from_json(const json& j, ContainerSpec& s) {
     s.linux.sysctl = l.value("sysctl", std::map<std::string, std::string>{});
     s.linux.rootfs_propagation = l.value("rootfsPropagation", std::string{});
     s.linux.devices = nodes_from_json(l.value("devices", json::array()));
-    s.hooks = hooks_from_json(j.value("hooks", json::object()));
-    s.annotations = j.value("annotations", std::map<std::string, std::string>{});
     const json& x = j.at("org.nsrun");
     s.nsrun.name = x.at("name").get<std::string>();
     s.nsrun.network = network_from_string(x.at("network").get<std::string>());

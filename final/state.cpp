@@ -236,8 +236,7 @@ void Store::remove_unfinished() const {
         }
         ::unlink((path + std::string(active_marker)).c_str());
         ::unlink((path + "/lock").c_str());
-        const int rc = ::rmdir(path.c_str());
-        nsrun::explain::note("rmdir({}) {}", nsrun::explain::quote(path), nsrun::explain::result(rc, errno));
+        (void)nsrun::sys::try_rmdir(path); // narrated; a directory still in use stays
     }
 }
 
@@ -290,22 +289,18 @@ const std::string& Store::record_text(const Record& record, const std::string& s
     return text_;
 }
 
-void Store::save(const Record& record) const {
-    // A record describes processes and kernel objects of this boot only: it
-    // must survive a killed runtime (the rename does that), not a power loss.
-    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", record_text(record), 0644,
-                                 nsrun::fs::Durability::process_crash);
-    if (record.status == Status::exited && record.resources.empty()) {
-        ::unlink((dir_of(record.id) + std::string(active_marker)).c_str()); // nothing left for a sweep
-    }
-}
+void Store::save(const Record& record) const { write_record(record, record_text(record)); }
 
 void Store::save(const LifecycleRecord& loaded) const {
-    const Record& record = loaded.record;
-    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", record_text(record, loaded.spec_text), 0644,
-                                 nsrun::fs::Durability::process_crash);
+    write_record(loaded.record, record_text(loaded.record, loaded.spec_text));
+}
+
+void Store::write_record(const Record& record, const std::string& text) const {
+    // A record describes processes and kernel objects of this boot only: it
+    // must survive a killed runtime (the rename does that), not a power loss.
+    nsrun::fs::write_file_atomic(dir_of(record.id) + "/state.json", text, 0644, nsrun::fs::Durability::process_crash);
     if (record.status == Status::exited && record.resources.empty()) {
-        ::unlink((dir_of(record.id) + std::string(active_marker)).c_str());
+        ::unlink((dir_of(record.id) + std::string(active_marker)).c_str()); // nothing left for a sweep
     }
 }
 
@@ -318,26 +313,11 @@ namespace {
 /// The whole text of `path`, or why not in `problem` (a record that cannot
 /// be read is reported, never thrown: see Loaded).
 std::optional<std::string> read_record_text(const std::string& path, std::string& problem) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        problem = fmt::format("{}: {}", path, nsrun::errno_text(errno));
+    try {
+        return nsrun::sys::read_file(path);
+    } catch (const nsrun::SysError& e) {
+        problem = fmt::format("{}: {}", path, nsrun::errno_text(e.error_number()));
         return std::nullopt;
-    }
-    std::string text;
-    char buf[16384];
-    for (;;) {
-        const ssize_t got = ::read(fd, buf, sizeof buf);
-        if (got > 0) {
-            text.append(buf, static_cast<std::size_t>(got));
-        } else if (got == 0 || errno != EINTR) {
-            const int err = errno;
-            ::close(fd);
-            if (got == -1) {
-                problem = fmt::format("{}: read: {}", path, nsrun::errno_text(err));
-                return std::nullopt;
-            }
-            return text;
-        }
     }
 }
 

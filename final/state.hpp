@@ -153,6 +153,9 @@ private:
     [[nodiscard]] const std::string& record_text(const Record& record) const;
     /// The same, around a spec already serialized (and indented) as `spec_text`.
     [[nodiscard]] const std::string& record_text(const Record& record, const std::string& spec_text) const;
+    /// Write `text` as `record`'s state.json, atomically; drop the active
+    /// marker once the record says nothing is left to reclaim.
+    void write_record(const Record& record, const std::string& text) const;
 
     std::string root_; ///< STATE_DIR/containers
     /// The spec last saved and its json text (record_text() reuses it).
