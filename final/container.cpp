@@ -116,6 +116,28 @@ struct Plan {
 
 // --- the child: the inside, in order ----------------------------------------
 
+/// The parent's `go`: the outside is ready (uid/gid maps written, this
+/// process in its cgroup, its end of the veth moved in, the OCI runtime
+/// hooks run, the record saved).  Awaited once, by the first step that needs
+/// it: the steps before it (the mount namespace, the rootfs, /proc, /sys,
+/// /dev) need nothing from outside, so they run while the parent is still at
+/// work there — on a second CPU, a start is shorter by what they overlap.
+class Outside {
+public:
+    explicit Outside(nsrun::Handshake& handshake) : handshake_(handshake) {}
+    /// Block until the parent's `go` (at once if it came already).
+    void ready() {
+        if (!ready_) {
+            handshake_.wait_for_parent();
+            ready_ = true;
+        }
+    }
+
+private:
+    nsrun::Handshake& handshake_;
+    bool ready_ = false;
+};
+
 /// OCI: the state the init's own hooks read on stdin, with the init's pid as
 /// the host sees it (runtime.md) — read from the host's /proc, which is still
 /// mounted when this runs, first thing in the child.  Null without such hooks.
@@ -131,13 +153,23 @@ nlohmann::json init_hook_state(const Plan& plan) {
 }
 
 /// Run the init's own hooks (createContainer, startContainer) with `state`
-/// and `status`: in the container's namespaces, from the init.
+/// and `status`: in the container's namespaces, from the init.  (OCI orders
+/// createContainer after the runtime's createRuntime hooks, which run
+/// before `go`: see run_create_container_hooks.)
 void run_init_hooks(const std::vector<Hook>& hooks, const char* point, nlohmann::json state, const char* status) {
     if (hooks.empty()) {
         return;
     }
     state["status"] = status;
     run_hooks(hooks, point, state.dump());
+}
+
+/// OCI createContainer: after createRuntime, which the parent runs before `go`.
+void run_create_container_hooks(const ContainerSpec& spec, const nlohmann::json& hook_state, Outside& outside) {
+    if (!spec.hooks.createContainer.empty()) {
+        outside.ready();
+        run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
+    }
 }
 
 /// The namespaces to join instead of creating: --network/--ipc container:,
@@ -153,9 +185,11 @@ void join_namespaces(const ContainerSpec& spec) {
 
 /// A new cgroup namespace only when the spec lists one without a path (`nsrun
 /// run` always does; runc's and ctr's config.json often do not, and then the
-/// container shares its caller's).  Made now, not at clone: the parent has
-/// moved us into our cgroup, which becomes the namespace's root.
-void enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
+/// container shares its caller's).  Made once the outside is ready, not at
+/// clone: the parent has moved us into our cgroup, which becomes the
+/// namespace's root.
+void enter_cgroup_namespace_if_listed(const ContainerSpec& spec, Outside& outside) {
+    outside.ready();
     const Namespace* cgroup = spec.linux.find("cgroup");
     if (cgroup && cgroup->path.empty()) {
         enter_cgroup_namespace();
@@ -165,7 +199,8 @@ void enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
 /// An OCI bundle: config.json's mounts[] is the whole list (bundle_mounts.hpp),
 /// made into the rootfs before pivot_root; then what covers them.
 void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
-                              const nlohmann::json& hook_state) {
+                              const nlohmann::json& hook_state, Outside& outside) {
+    enter_cgroup_namespace_if_listed(spec, outside); // config.json's mounts may hold the cgroup view
     make_mounts_private();
     const std::string root = plan.userns.enabled ? "." : spec.root.path;
     refuse_symlinked_system_dirs(root);
@@ -175,7 +210,7 @@ void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const
     }
     mount_bundle(spec, root, plan.userns.enabled, sources, cgroup);
     // OCI createContainer: after the mounts, before pivot_root (as runc).
-    run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
+    run_create_container_hooks(spec, hook_state, outside);
     if (plan.userns.enabled) {
         enter_rootfs_here();
     } else {
@@ -188,9 +223,9 @@ void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const
 }
 
 void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
-                       const nlohmann::json& hook_state) {
+                       const nlohmann::json& hook_state, Outside& outside) {
     if (!spec.nsrun.bundle.empty()) {
-        mount_bundle_filesystems(spec, plan, cgroup, hook_state);
+        mount_bundle_filesystems(spec, plan, cgroup, hook_state, outside);
         return;
     }
     make_mounts_private();
@@ -224,16 +259,17 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
         // OCI createContainer: in the container's mount namespace, before
         // pivot_root — the hook's path is the host's, what it mounts into
         // the rootfs the container keeps.
-        run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
+        run_create_container_hooks(spec, hook_state, outside);
         enter_rootfs_here();
     } else {
-        run_init_hooks(spec.hooks.createContainer, "createContainer", hook_state, "creating");
+        run_create_container_hooks(spec, hook_state, outside);
         enter_rootfs(spec.root);
         mount_proc();
         mount_system_dirs("", SystemDirs::fresh, false, sys_readonly);
         make_device_nodes("", spec.linux.devices, /*bind_from_host=*/false);
     }
     mount_mqueue(spec);
+    enter_cgroup_namespace_if_listed(spec, outside); // from here on, the outside is ready
     if (cgroup) {
         cgroup->mount_view();
     }
@@ -388,7 +424,6 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         if (!plan.exec_fifo) {
             plan.lifeline->die_with_parent();
         }
-        handshake.wait_for_parent();
         const nlohmann::json hook_state = init_hook_state(plan); // before any mount: the host's /proc
         if (!plan.userns.rootless) {
             // Until it execs, this process is nsrun: its /proc/PID/exe,
@@ -397,12 +432,20 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
             nsrun::sys::set_not_dumpable();
         }
         signals.restore_mask_in_child();
+        Outside outside{handshake};
+        if (plan.userns.enabled || !spec.nsrun.bundle.empty()) {
+            // become_root needs the uid/gid maps the parent writes; in an
+            // OCI bundle the runtime's hooks come before anything inside.
+            outside.ready();
+        }
         become_root(plan.userns);
         join_namespaces(spec);
+        if (plan.link) {
+            outside.ready(); // the parent moves our end of the veth in
+        }
         configure_inside(spec, plan.link ? &*plan.link : nullptr);
-        enter_cgroup_namespace_if_listed(spec);
         set_hostname(spec);
-        mount_filesystems(spec, plan, cgroup, hook_state);
+        mount_filesystems(spec, plan, cgroup, hook_state, outside);
         redirect_stdio(stdio);
         if (terminal) {
             terminal->become_controlling_terminal();
@@ -710,24 +753,34 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     plan.overlay_mount.reset(); // the child has its copy
-    if (cgroup) {
-        cgroup->add_process(child.pid());
-    }
-    write_id_maps(plan.userns, child.pid());
-    if (plan.link) {
-        attach_veth(*plan.link, child.pid());
-    }
-    if (address) {
-        enslave_to_bridge(spec, *plan.link);
-        rec->resources.nft_elements = plan_port_elements(spec);
+    try {
+        if (cgroup) {
+            cgroup->add_process(child.pid());
+        }
+        write_id_maps(plan.userns, child.pid());
+        if (plan.link) {
+            attach_veth(*plan.link, child.pid());
+        }
+        if (address) {
+            enslave_to_bridge(spec, *plan.link);
+            rec->resources.nft_elements = plan_port_elements(spec);
+            rec.save();
+            add_port_mapping(spec, *address);
+        }
+        rec->init = identity_of(child.pid());
+        if (request) {
+            rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
+        }
         rec.save();
-        add_port_mapping(spec, *address);
+    } catch (const nsrun::Error&) {
+        // The child mounts its filesystems meanwhile (Outside): if that
+        // failed first, a step here failed on a process that is gone, and
+        // the child's own report is the error to show.
+        if (auto reported = handshake.reported_failure()) {
+            throw std::move(*reported);
+        }
+        throw;
     }
-    rec->init = identity_of(child.pid());
-    if (request) {
-        rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
-    }
-    rec.save();
     if (request) {
         // The namespaces exist, nothing runs yet: prestart (deprecated) and
         // createRuntime, in the runtime's namespaces.  A failure fails create.

@@ -88,7 +88,30 @@ void Handshake::expect(Message expected) {
 
 void Handshake::release_child() {
     explain::note("handshake: outside is ready, releasing the child");
-    send(Message::go);
+    const char byte = static_cast<char>(Message::go);
+    if (::send(parent_end_.get(), &byte, 1, MSG_NOSIGNAL) == 1) {
+        return;
+    }
+    if (errno == EPIPE || errno == ECONNRESET) {
+        // A child that does part of its setup before waiting for "go" may
+        // have failed already: its report is still queued for wait_for_exec().
+        explain::note("handshake: the child has already ended (its report follows)");
+        return;
+    }
+    throw SysError("send(handshake, \"go\")", errno);
+}
+
+std::optional<Error> Handshake::reported_failure() {
+    char buf[4096];
+    ssize_t n;
+    do {
+        n = ::recv(parent_end_.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0 && buf[0] == static_cast<char>(Message::failed)) {
+        (void)::recv(parent_end_.get(), buf, sizeof buf, MSG_DONTWAIT); // consumed: it is reported now
+        return decode_failure(std::string(buf + 1, static_cast<std::size_t>(n - 1)));
+    }
+    return std::nullopt;
 }
 
 std::optional<Error> Handshake::wait_for_exec() {

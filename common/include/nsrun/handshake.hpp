@@ -47,7 +47,13 @@ public:
     void in_child() noexcept;
 
     /// Parent: the outside is ready, the child may continue (sends `go`).
+    /// A child that already ended is no error here: wait_for_exec() reads
+    /// its report.
     void release_child();
+    /// Parent, when a step outside failed: the child's own report if it
+    /// failed first (a child may set up part of its inside before `go`,
+    /// and a step on a dead child fails for that reason only).  Never blocks.
+    [[nodiscard]] std::optional<Error> reported_failure();
     /// Parent: wait until the child has exec'd (nullopt: `ready`, then
     /// end-of-file) or failed (the error, carrying its exit status: 125,
     /// 126 or 127 — 125 also when the child ended without reporting).
