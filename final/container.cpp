@@ -132,10 +132,27 @@ public:
             ready_ = true;
         }
     }
+    /// Once, after `go`: a new cgroup namespace when the spec lists one
+    /// without a path (`nsrun run` always does; runc's and ctr's
+    /// config.json often do not, and then the container shares its
+    /// caller's).  Not at clone: by now the parent has moved us into our
+    /// cgroup, which becomes the namespace's root.  Before any cgroup view.
+    void enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
+        ready();
+        if (in_cgroup_namespace_) {
+            return;
+        }
+        in_cgroup_namespace_ = true;
+        const Namespace* cgroup = spec.linux.find("cgroup");
+        if (cgroup && cgroup->path.empty()) {
+            enter_cgroup_namespace();
+        }
+    }
 
 private:
     nsrun::Handshake& handshake_;
     bool ready_ = false;
+    bool in_cgroup_namespace_ = false;
 };
 
 /// OCI: the state the init's own hooks read on stdin, with the init's pid as
@@ -183,24 +200,10 @@ void join_namespaces(const ContainerSpec& spec) {
     }
 }
 
-/// A new cgroup namespace only when the spec lists one without a path (`nsrun
-/// run` always does; runc's and ctr's config.json often do not, and then the
-/// container shares its caller's).  Made once the outside is ready, not at
-/// clone: the parent has moved us into our cgroup, which becomes the
-/// namespace's root.
-void enter_cgroup_namespace_if_listed(const ContainerSpec& spec, Outside& outside) {
-    outside.ready();
-    const Namespace* cgroup = spec.linux.find("cgroup");
-    if (cgroup && cgroup->path.empty()) {
-        enter_cgroup_namespace();
-    }
-}
-
 /// An OCI bundle: config.json's mounts[] is the whole list (bundle_mounts.hpp),
 /// made into the rootfs before pivot_root; then what covers them.
 void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
                               const nlohmann::json& hook_state, Outside& outside) {
-    enter_cgroup_namespace_if_listed(spec, outside); // config.json's mounts may hold the cgroup view
     make_mounts_private();
     const std::string root = plan.userns.enabled ? "." : spec.root.path;
     refuse_symlinked_system_dirs(root);
@@ -208,7 +211,11 @@ void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const
     if (!plan.userns.enabled) {
         bind_rootfs(spec.root); // pivot_root wants a mount point; the mounts below go into it
     }
-    mount_bundle(spec, root, plan.userns.enabled, sources, cgroup);
+    // As runc: the mounts first, while the parent is at work outside (its
+    // createRuntime hooks too); `go` before the first cgroup view.
+    mount_bundle(spec, root, plan.userns.enabled, sources, cgroup,
+                 [&] { outside.enter_cgroup_namespace_if_listed(spec); });
+    outside.enter_cgroup_namespace_if_listed(spec); // if no mount asked for a view
     // OCI createContainer: after the mounts, before pivot_root (as runc).
     run_create_container_hooks(spec, hook_state, outside);
     if (plan.userns.enabled) {
@@ -269,7 +276,7 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
         make_device_nodes("", spec.linux.devices, /*bind_from_host=*/false);
     }
     mount_mqueue(spec);
-    enter_cgroup_namespace_if_listed(spec, outside); // from here on, the outside is ready
+    outside.enter_cgroup_namespace_if_listed(spec); // from here on, the outside is ready
     if (cgroup) {
         cgroup->mount_view();
     }
@@ -433,10 +440,8 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         }
         signals.restore_mask_in_child();
         Outside outside{handshake};
-        if (plan.userns.enabled || !spec.nsrun.bundle.empty()) {
-            // become_root needs the uid/gid maps the parent writes; in an
-            // OCI bundle the runtime's hooks come before anything inside.
-            outside.ready();
+        if (plan.userns.enabled) {
+            outside.ready(); // become_root: the parent writes our uid/gid maps
         }
         become_root(plan.userns);
         join_namespaces(spec);
