@@ -777,23 +777,26 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
             rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
         }
         rec.save();
+        if (request) {
+            // The namespaces exist and process.args does not run yet (the
+            // init makes its mounts meanwhile, as runc's does): prestart
+            // (deprecated) and createRuntime, in the runtime's namespaces.
+            // A failure fails create.
+            nlohmann::json state = oci_state(record);
+            state["status"] = "creating";
+            state["pid"] = child.pid();
+            run_hooks(spec.hooks.prestart, "prestart", state.dump());
+            run_hooks(spec.hooks.createRuntime, "createRuntime", state.dump());
+        }
     } catch (const nsrun::Error&) {
         // The child mounts its filesystems meanwhile (Outside): if that
-        // failed first, a step here failed on a process that is gone, and
-        // the child's own report is the error to show.
+        // failed first, a step here (a hook given a dead init's pid, too)
+        // failed on a process that is gone, and the child's own report is
+        // the error to show.
         if (auto reported = handshake.reported_failure()) {
             throw std::move(*reported);
         }
         throw;
-    }
-    if (request) {
-        // The namespaces exist, nothing runs yet: prestart (deprecated) and
-        // createRuntime, in the runtime's namespaces.  A failure fails create.
-        nlohmann::json state = oci_state(record);
-        state["status"] = "creating";
-        state["pid"] = child.pid();
-        run_hooks(spec.hooks.prestart, "prestart", state.dump());
-        run_hooks(spec.hooks.createRuntime, "createRuntime", state.dump());
     }
     handshake.release_child();
     if (request) {

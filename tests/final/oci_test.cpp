@@ -883,6 +883,44 @@ std::vector<std::string> cgroup_lines(pid_t pid) {
     return lines;
 }
 
+
+STEP_TEST(Oci, AnInitThatFailsFirstIsTheErrorNotTheRuntimeHookThatFoundItGone,
+          "the init makes the bundle's mounts while create runs the createRuntime hooks; when the init fails "
+          "there first (a rootfs whose /proc is a symlink), create reports the init's error (json --log too), not "
+          "that of a hook that fails because the init it was handed is gone; nothing is left") {
+    const std::string root = tmp_.path() + "/rootfs";
+    fs::copy(NSRUN_LAB_ROOTFS, root, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    fs::remove_all(root + "/proc");
+    fs::create_symlink(tmp_.path(), root + "/proc");
+    write_bundle({"true"});
+    nlohmann::json config = nlohmann::json::parse(slurp(bundle_ + "/config.json"));
+    config["root"]["path"] = root;
+    // The hook waits until the init it is handed has ended (a zombie: create
+    // has not reaped it yet), then fails as a hook would on a dead pid.
+    config["hooks"] = {{"createRuntime",
+                        {sh_hook("pid=$(tr , '\\n' | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+                                 "test -n \"$pid\" || exit 2; for i in $(seq 500); do "
+                                 "grep -q ') Z ' /proc/$pid/stat 2>/dev/null || ! test -e /proc/$pid && exit 1; "
+                                 "sleep 0.01; done; exit 0")}}};
+    std::ofstream(bundle_ + "/config.json") << config.dump(2);
+    const std::string log = tmp_.path() + "/log.json";
+    made_.push_back("init-first");
+    const Ran failed = nsrun({"create", "--bundle", bundle_, "init-first"}, -1, -1, -1,
+                             {"--log", log, "--log-format", "json"});
+    EXPECT_NE(failed.status, 0) << failed;
+    EXPECT_NE(failed.err.find("/proc is a symlink"), std::string::npos) << "the init's own error" << failed;
+    EXPECT_EQ(failed.err.find("createRuntime"), std::string::npos) << "not the hook's" << failed;
+    std::ifstream in(log);
+    std::string line, last;
+    while (std::getline(in, line)) {
+        if (!line.empty()) last = line;
+    }
+    EXPECT_NE(nlohmann::json::parse(last, nullptr, false).value("msg", "").find("/proc is a symlink"),
+              std::string::npos)
+        << last;
+    EXPECT_NE(nsrun({"state", "init-first"}).status, 0) << "a failed create leaves no container";
+    EXPECT_TRUE(cgroup_dirs("init-first").empty());
+}
 STEP_TEST(Oci, AHierarchyHiddenUnderAnotherMountIsNotJoined,
           "a hybrid machine's cgroup2 mount hidden under a tmpfs (what crun's users do on such machines) is listed "
           "in mountinfo but is no cgroup filesystem where it is seen: create+start+delete with a cgroupsPath work "
