@@ -451,6 +451,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         configure_inside(spec, plan.link ? &*plan.link : nullptr);
         set_hostname(spec);
         mount_filesystems(spec, plan, cgroup, hook_state, outside);
+        outside.ready(); // at the latest: what follows changes this process, which becomes COMMAND
         redirect_stdio(stdio);
         if (terminal) {
             terminal->become_controlling_terminal();

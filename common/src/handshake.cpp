@@ -34,11 +34,16 @@ Error decode_failure(const std::string& payload) {
     return Error{payload.substr(first + 1, second - first - 1), payload.substr(second + 1), status};
 }
 
-ssize_t recv_retrying(int fd, void* buf, std::size_t len) {
+/// recv(2), again after EINTR and after ECONNRESET.  The kernel answers
+/// ECONNRESET once, before any queued packet, when the other end was closed
+/// with a packet of ours still unread in it — a child that failed before it
+/// read "go" — and clears it: the next recv returns the child's report, or
+/// end-of-file.
+ssize_t recv_retrying(int fd, void* buf, std::size_t len, int flags = 0) {
     ssize_t n;
     do {
-        n = ::recv(fd, buf, len, 0);
-    } while (n < 0 && errno == EINTR);
+        n = ::recv(fd, buf, len, flags);
+    } while (n < 0 && (errno == EINTR || errno == ECONNRESET));
     return n;
 }
 
@@ -88,25 +93,21 @@ void Handshake::expect(Message expected) {
 
 void Handshake::release_child() {
     explain::note("handshake: outside is ready, releasing the child");
-    const char byte = static_cast<char>(Message::go);
-    if (::send(parent_end_.get(), &byte, 1, MSG_NOSIGNAL) == 1) {
-        return;
-    }
-    if (errno == EPIPE || errno == ECONNRESET) {
+    try {
+        send(Message::go);
+    } catch (const SysError& e) {
+        if (e.error_number() != EPIPE && e.error_number() != ECONNRESET) {
+            throw;
+        }
         // A child that does part of its setup before waiting for "go" may
         // have failed already: its report is still queued for wait_for_exec().
         explain::note("handshake: the child has already ended (its report follows)");
-        return;
     }
-    throw SysError("send(handshake, \"go\")", errno);
 }
 
 std::optional<Error> Handshake::reported_failure() {
     char buf[4096];
-    ssize_t n;
-    do {
-        n = ::recv(parent_end_.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
-    } while (n < 0 && errno == EINTR);
+    const ssize_t n = recv_retrying(parent_end_.get(), buf, sizeof buf, MSG_DONTWAIT | MSG_PEEK);
     if (n > 0 && buf[0] == static_cast<char>(Message::failed)) {
         (void)::recv(parent_end_.get(), buf, sizeof buf, MSG_DONTWAIT); // consumed: it is reported now
         return decode_failure(std::string(buf + 1, static_cast<std::size_t>(n - 1)));

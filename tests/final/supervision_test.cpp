@@ -167,6 +167,26 @@ STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRu
     expect_reclaimed(ids, "after killing the runtime before the container was tied to it");
 }
 
+STEP_TEST(Supervision, AChildThatFailsWithGoUnreadReportsItsOwnError,
+          "the container fails at a step it makes before it waits for \"go\" and exits with \"go\" unread, "
+          "before the runtime reads its report (LD_PRELOAD fault: its sethostname fails 200 ms late, the "
+          "runtime's send of \"go\" returns 400 ms late): run exits 125 with the child's own error, not a broken "
+          "handshake (the kernel's one-time ECONNRESET); COMMAND never runs; gc finds nothing left") {
+    const std::vector<std::string> ids = state_ids();
+    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_GO_UNREAD}, {}};
+    launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
+    launch.args.insert(launch.args.end(), {"run", "--rm", "--network", "none", "--", "sh", "-c", "echo command-ran"});
+    launch.plain_command = true; // env, then nsrun
+    launch.namespaces_of = host().pid();
+    const Result r = lab::run(launch);
+    ASSERT_NE(r.status, 0) << "the fault never fired: nsrun must set the hostname through libc's sethostname" << r;
+    EXPECT_EQ(r.status, 125) << r;
+    EXPECT_NE(r.err.find("sethostname"), std::string::npos) << "the child's own error" << r;
+    EXPECT_EQ(r.err.find("handshake"), std::string::npos) << "not the handshake's" << r;
+    EXPECT_EQ(r.out.find("command-ran"), std::string::npos) << r;
+    expect_reclaimed(ids, "after a child that failed with \"go\" unread");
+}
+
 STEP_TEST(Supervision, ARuntimeKilledWhileTakingALeaseLeavesNoLeaseBehind,
           "SIGKILL of the runtime while it writes its bridge address's lease (the write held open with an "
           "LD_PRELOAD fault): gc leaves the host as it was — no lease file is left that names no owner, which no "
