@@ -4,8 +4,9 @@
 // liblzma, libzstd, liblz4, libbz2, libacl, libstdc++…) would be mapped and
 // relocated by the dynamic loader at every start of nsrun, most of them
 // `nsrun run`, which never reads an archive: the loader's work was most of
-// the difference between nsrun and bwrap (docs/bench.md).  So nsrun needs
-// only libc to start (`ldd build/bin/nsrun`).
+// the difference between nsrun and bwrap (docs/bench.md).  So nsrun starts
+// with no shared library at all where it is linked as a static PIE, and with
+// libc alone elsewhere (final/CMakeLists.txt, `ldd build/bin/nsrun`).
 //
 // This file defines the libarchive functions final/image_*.cpp and
 // cli_export.cpp call, with

@@ -232,7 +232,14 @@ loader() {
 }
 loader_stats=$(loader "$BIN/step09-port-nat" --help)
 loader_stats_nsrun=$(loader "$NSRUN" --version)
-libraries() { ldd "$1" | awk '$1 !~ /linux-vdso|ld-linux/ { print $1 }' | tr '\n' ' '; }
+[[ -n $loader_stats_nsrun ]] || loader_stats_nsrun="(nothing: a static PIE, no dynamic loader runs)"
+libraries() {
+    if ldd "$1" 2>&1 | grep -q -e 'statically linked' -e 'not a dynamic executable'; then
+        echo "none (a static PIE: libnftables and libarchive are opened on first use)"
+    else
+        ldd "$1" | awk '$1 !~ /linux-vdso|ld-linux/ { print $1 }' | tr '\n' ' '
+    fi
+}
 
 # Sum strace -T's in-kernel time per kind of call.  ptrace stops inflate
 # every call, so read the sizes relative to each other.

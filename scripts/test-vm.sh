@@ -182,8 +182,8 @@ stage_binaries() {
         [[ -f $bin && -x $bin ]] && stage_binary "$bin"
     done
     stage_binary "$BUILD_DIR/tests/step-tests"
-    # The fault the Uts suite injects with LD_PRELOAD (a child that dies in setup).
-    stage_binary "$BUILD_DIR/tests/liblab-fault-sethostname.so"
+    # The faults the Uts suite injects (a child that dies in setup).
+    stage_binary "$BUILD_DIR/tests/lab-fault"
     if wants_final; then
         stage_binary "$BUILD_DIR/tests/final-tests"
     fi

@@ -23,7 +23,7 @@ namespace lab {
 struct HostSnapshot {
     std::set<std::string> links;       ///< `ip -o link` names
     std::string ruleset;               ///< `nft list ruleset`
-    std::set<std::string> state_files; ///< everything under /run/nsrun but lock files
+    std::set<std::string> state_files; ///< everything under /run/nsrun but lock files and the seccomp cache
     std::set<std::string> mounts;      ///< mount points and types of the host's mount table
     bool operator==(const HostSnapshot&) const = default;
 };

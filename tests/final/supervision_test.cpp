@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <sys/prctl.h>
 #include <thread>
 
 namespace lab {
@@ -127,20 +128,19 @@ STEP_TEST(Supervision, KillingTheRuntimeDuringSetupAtRandomMomentsLeaksNothing,
 
 STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRunning,
           "SIGKILL of the runtime between clone and the container's PR_SET_PDEATHSIG (the window held open with "
-          "an LD_PRELOAD fault): the container sees that its parent is gone and exits before any setup of its "
+          "lab-fault): the container sees that its parent is gone and exits before any setup of its "
           "own (its --explain narration stops there), COMMAND never runs, gc reclaims the rest") {
     TempDir dir;
     const std::string mark = dir.path() + "/in-the-window", go = dir.path() + "/go", log = dir.path() + "/explain";
     // nsrun's stderr — and so the container's, until it execs — into a file
     // that can still be read after the runtime is gone.
-    Launch launch{{"sh", "-c", "exec \"$@\" 2>" + log, "sh", "env",
-                   std::string("LD_PRELOAD=") + NSRUN_FAULT_SLOW_PDEATHSIG, "LAB_FAULT_MARK=" + mark,
-                   "LAB_FAULT_GO=" + go},
+    Launch launch{{"sh", "-c", "exec \"$@\" 2>" + log, "sh", NSRUN_LAB_FAULT, "--inject",
+                   "prctl:arg0=" + std::to_string(PR_SET_PDEATHSIG) + ":mark=" + mark + ":wait=" + go, "--"},
                   {}};
     launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
     launch.args.insert(launch.args.end(), {"run", "--explain", "--name", "late", "-v", dir.path() + ":/out", "-p",
                                            "8097:80", "--", "sh", "-c", "touch /out/ran; sleep 1000"});
-    launch.plain_command = true; // sh, env, then nsrun
+    launch.plain_command = true; // sh, lab-fault, then nsrun
     launch.namespaces_of = host().pid();
     Runtime rt(launch);
     const auto narrated = [&](const std::string& text) {
@@ -152,8 +152,7 @@ STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRu
         released = fs::exists(mark) && narrated("releasing the child");
         if (!released) std::this_thread::sleep_for(50ms);
     }
-    ASSERT_TRUE(fs::exists(mark)) << "the container never reached prctl(PR_SET_PDEATHSIG) through libc (nsrun must "
-                                     "be dynamically linked for the LD_PRELOAD fault to work)";
+    ASSERT_TRUE(fs::exists(mark)) << "the container never called prctl(PR_SET_PDEATHSIG)";
     ASSERT_TRUE(released) << "the runtime should have released the child (sent \"go\")";
     const std::vector<std::string> ids = state_ids();
     rt.signal(SIGKILL);
@@ -169,17 +168,19 @@ STEP_TEST(Supervision, ARuntimeKilledBeforeTheContainerIsTiedToItLeavesNothingRu
 
 STEP_TEST(Supervision, AChildThatFailsWithGoUnreadReportsItsOwnError,
           "the container fails at a step it makes before it waits for \"go\" and exits with \"go\" unread, "
-          "before the runtime reads its report (LD_PRELOAD fault: its sethostname fails 200 ms late, the "
-          "runtime's send of \"go\" returns 400 ms late): run exits 125 with the child's own error, not a broken "
+          "before the runtime reads its report (lab-fault: its sethostname fails with EPERM 200 ms late, and "
+          "the runtime's first receive after it sent \"go\" waits 400 ms): run exits 125 with the child's own error, not a broken "
           "handshake (the kernel's one-time ECONNRESET); COMMAND never runs; gc finds nothing left") {
     const std::vector<std::string> ids = state_ids();
-    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_GO_UNREAD}, {}};
+    Launch launch{{NSRUN_LAB_FAULT, "--inject", "sethostname:delay=200:errno=EPERM", "--inject",
+                   "recvfrom:runtime:after-send=G:delay=400", "--"},
+                  {}};
     launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
     launch.args.insert(launch.args.end(), {"run", "--rm", "--network", "none", "--", "sh", "-c", "echo command-ran"});
-    launch.plain_command = true; // env, then nsrun
+    launch.plain_command = true; // lab-fault, then nsrun
     launch.namespaces_of = host().pid();
     const Result r = lab::run(launch);
-    ASSERT_NE(r.status, 0) << "the fault never fired: nsrun must set the hostname through libc's sethostname" << r;
+    ASSERT_NE(r.status, 0) << "the fault never fired: nsrun never called sethostname" << r;
     EXPECT_EQ(r.status, 125) << r;
     EXPECT_NE(r.err.find("sethostname"), std::string::npos) << "the child's own error" << r;
     EXPECT_EQ(r.err.find("handshake"), std::string::npos) << "not the handshake's" << r;
@@ -188,24 +189,23 @@ STEP_TEST(Supervision, AChildThatFailsWithGoUnreadReportsItsOwnError,
 }
 
 STEP_TEST(Supervision, ARuntimeKilledWhileTakingALeaseLeavesNoLeaseBehind,
-          "SIGKILL of the runtime while it writes its bridge address's lease (the write held open with an "
-          "LD_PRELOAD fault): gc leaves the host as it was — no lease file is left that names no owner, which no "
+          "SIGKILL of the runtime while it writes its bridge address's lease (the write held open with "
+          "lab-fault): gc leaves the host as it was — no lease file is left that names no owner, which no "
           "sweep could reclaim and which would take that address for good") {
     TempDir dir;
     const std::string mark = dir.path() + "/in-the-window", go = dir.path() + "/go";
-    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_SLOW_LEASE_WRITE, "LAB_FAULT_LEASE_MARK=" + mark,
-                   "LAB_FAULT_LEASE_GO=" + go},
+    Launch launch{{NSRUN_LAB_FAULT, "--inject",
+                   "write:runtime:fd-path=/leases/:fd-path-not=/lock:mark=" + mark + ":wait=" + go, "--"},
                   {}};
     launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
     launch.args.insert(launch.args.end(), {"run", "--name", "leasing", "-p", "8098:80", "--", "sleep", "1000"});
-    launch.plain_command = true; // env, then nsrun
+    launch.plain_command = true; // lab-fault, then nsrun
     launch.namespaces_of = host().pid();
     Runtime rt(launch);
     for (int i = 0; i < 200 && !fs::exists(mark); ++i) {
         std::this_thread::sleep_for(50ms);
     }
-    ASSERT_TRUE(fs::exists(mark)) << "the runtime never wrote a lease through libc (nsrun must be dynamically "
-                                     "linked for the LD_PRELOAD fault to work)"
+    ASSERT_TRUE(fs::exists(mark)) << "the runtime never wrote a lease"
                                   << rt.record();
     const std::vector<std::string> ids = state_ids();
     rt.signal(SIGKILL);

@@ -63,18 +63,18 @@ STEP_TEST(Uts, LongestHostnameIsAccepted,
 }
 
 STEP_TEST(Uts, AChildThatDiesDuringSetupIsAFailureNotTheCommandsCrash,
-          "The container's process dies during setup without a word (here: SIGABRT at its sethostname, injected "
-          "with LD_PRELOAD, as after an uncaught C++ exception): the runtime reports a setup failure with 125, "
-          "never the exec as done and 134 as if COMMAND had crashed.") {
-    Launch launch{{"env", std::string("LD_PRELOAD=") + NSRUN_FAULT_SETHOSTNAME}, {}};
+          "The container's process dies during setup without a word (here: SIGKILL at its sethostname(2), "
+          "injected with lab-fault, as when it is killed or crashes): the runtime reports a setup failure with "
+          "125, never the exec as done and 137 as if COMMAND had been killed.") {
+    Launch launch{{NSRUN_LAB_FAULT, "--inject", "sethostname:kill", "--"}, {}};
     launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
     launch.args.insert(launch.args.end(), {"sh", "-c", "echo command-ran"});
-    launch.plain_command = true; // `env`, then the runtime under test
+    launch.plain_command = true; // lab-fault, then the runtime under test
     launch.namespaces_of = config().throwaway_host ? shared_throwaway_host() : 0;
     const Result r = run(launch);
     if (r.status == 0) {
-        GTEST_SKIP() << "the runtime does not set the hostname through libc's sethostname, so this check "
-                        "cannot inject its fault there";
+        GTEST_SKIP() << "the runtime never made the sethostname system call, so this check cannot inject its "
+                        "fault there";
     }
     expect_exit(r, 125, "a child that died during setup is a runtime error (125)");
     expect_stdout_lacks(r, "command-ran", "COMMAND never ran");
