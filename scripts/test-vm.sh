@@ -138,6 +138,11 @@ stage_binary() {
     strip --strip-debug -o "$STAGING$bin" "$bin"
     for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
         [[ -e $STAGING$lib ]] || stage_file "$lib"
+        # ... and where the link points (/lib64/ld-linux-x86-64.so.2 is
+        # /lib/x86_64-linux-gnu's): a static nsrun's dlopen finds libc's
+        # loader in the library directories only.
+        lib=$(readlink -f "$lib")
+        [[ -e $STAGING$lib ]] || stage_file "$lib"
     done
 }
 
