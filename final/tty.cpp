@@ -22,25 +22,6 @@
 
 namespace {
 
-void send_fd(int socket, int fd) {
-    char byte = 'T';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) != 1) {
-        throw nsrun::SysError("sendmsg(SCM_RIGHTS, pty master)", errno);
-    }
-}
-
 /// Write all of `data`, retrying short writes.
 void write_all(int fd, const char* data, ssize_t size) {
     while (size > 0) {
@@ -102,7 +83,7 @@ void TerminalChannel::become_controlling_terminal() {
     for (int fd = 0; fd < 3; ++fd) {
         ::dup2(slave.get(), fd);
     }
-    send_fd(child_end_.get(), master.get());
+    nsrun::sys::send_fd(child_end_.get(), master.get(), "pty master");
     child_end_.reset();
 }
 
@@ -122,31 +103,12 @@ void send_console(const std::string& socket_path, nsrun::UniqueFd master) {
         throw nsrun::Error{fmt::format("connect({}): {}", socket_path, nsrun::errno_text(errno)),
                            "--console-socket must name a listening unix socket"};
     }
-    nsrun::explain::note("sendmsg({}, SCM_RIGHTS pty master)", nsrun::explain::quote(socket_path));
-    send_fd(sock.get(), master.get());
+    nsrun::sys::send_fd(sock.get(), master.get(), "pty master, to " + nsrun::explain::quote(socket_path));
 }
 
 nsrun::UniqueFd TerminalChannel::receive_master() {
     child_end_.reset();
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = ::recvmsg(parent_end_.get(), &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    const cmsghdr* cmsg = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr;
-    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) {
-        return {};
-    }
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-    return nsrun::UniqueFd{fd};
+    return nsrun::sys::receive_fd(parent_end_.get(), "pty master"); // none: the child failed before making it
 }
 
 TerminalSession::TerminalSession(nsrun::UniqueFd master, bool interactive, int out, WindowSize fallback)

@@ -231,13 +231,15 @@ loader() {
         sed -n 's/^ *[0-9]*:[[:space:]]*//p' | grep -v -e '^$' -e 'runtime linker statistics' | head -8
 }
 loader_stats=$(loader "$BIN/step09-port-nat" --help)
-loader_stats_nsrun=$(loader "$NSRUN" --version)
+loader_stats_nsrun=$(loader "$NSRUN" --version || true) # a static PIE: no loader, nothing printed
 [[ -n $loader_stats_nsrun ]] || loader_stats_nsrun="(nothing: a static PIE, no dynamic loader runs)"
 libraries() {
-    if ldd "$1" 2>&1 | grep -q -e 'statically linked' -e 'not a dynamic executable'; then
+    local listed
+    listed=$(ldd "$1" 2>&1 || true) # ldd fails on a static binary
+    if grep -q -e 'statically linked' -e 'not a dynamic executable' <<<"$listed"; then
         echo "none (a static PIE: libnftables and libarchive are opened on first use)"
     else
-        ldd "$1" | awk '$1 !~ /linux-vdso|ld-linux/ { print $1 }' | tr '\n' ' '
+        awk '$1 !~ /linux-vdso|ld-linux/ { print $1 }' <<<"$listed" | tr '\n' ' '
     fi
 }
 

@@ -5,6 +5,7 @@
 #include "nsrun/flags.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <type_traits>
 #include <csignal>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -326,6 +328,47 @@ UniqueFd pidfd_open(pid_t pid) {
 void pidfd_send_signal(int pidfd, int sig) {
     checked(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0),
             [&] { return fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)); });
+}
+
+void send_fd(int socket, int fd, const std::string& what) {
+    char byte = 'F';
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &data;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* rights = CMSG_FIRSTHDR(&msg);
+    rights->cmsg_level = SOL_SOCKET;
+    rights->cmsg_type = SCM_RIGHTS;
+    rights->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(rights), &fd, sizeof(int));
+    checked(::sendmsg(socket, &msg, MSG_NOSIGNAL),
+            [&] { return fmt::format("sendmsg({}, [SCM_RIGHTS: {} {}], MSG_NOSIGNAL)", socket, fd, what); });
+}
+
+UniqueFd receive_fd(int socket, const std::string& what) {
+    char byte = 0;
+    iovec data{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &data;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    long n = 0;
+    do {
+        n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    } while (n == -1 && errno == EINTR);
+    checked(n, [&] { return fmt::format("recvmsg({}, [SCM_RIGHTS: {}], MSG_CMSG_CLOEXEC)", socket, what); });
+    const cmsghdr* rights = CMSG_FIRSTHDR(&msg);
+    if (n <= 0 || rights == nullptr || rights->cmsg_level != SOL_SOCKET || rights->cmsg_type != SCM_RIGHTS) {
+        return UniqueFd{};
+    }
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(rights), sizeof(int));
+    return UniqueFd{fd};
 }
 
 void set_parent_death_signal(int sig) {

@@ -32,6 +32,8 @@
 //   errno=NAME      fail it with NAME (EPERM, EIO, ...) instead of running it
 //   kill            SIGKILL the caller
 // A call that matches no rule runs as usual.
+#include "../fd_passing.hpp"
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -237,40 +239,6 @@ void wait_for(const std::string& path) {
     }
 }
 
-void send_fd(int socket, int fd) {
-    char data = 'L';
-    iovec iov{&data, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-    if (::sendmsg(socket, &msg, MSG_NOSIGNAL) != 1) die(fmt::format("sendmsg(listener): {}", std::strerror(errno)));
-}
-
-int receive_fd(int socket) {
-    char data = 0;
-    iovec iov{&data, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (::recvmsg(socket, &msg, 0) != 1) return -1;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    if (cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) return -1;
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-    return fd;
-}
-
 /// Fork the supervisor, detached: a grandchild, so that COMMAND (which this
 /// process becomes) has no child it did not start.
 void start_supervisor(int socket, const std::vector<Rule>& rules, pid_t runtime, int other_end) {
@@ -283,7 +251,7 @@ void start_supervisor(int socket, const std::vector<Rule>& rules, pid_t runtime,
         // Hold none of COMMAND's stdio open: a test reads COMMAND's output to its end.
         const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
         for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
-        const int listener = receive_fd(socket);
+        const int listener = lab::receive_fd(socket);
         if (listener < 0) _exit(1);
         supervise(listener, rules, runtime);
     }
@@ -328,7 +296,9 @@ int main(int argc, char** argv) {
     const long listener =
         ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog);
     if (listener < 0) die(fmt::format("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER): {}", std::strerror(errno)));
-    send_fd(sockets[0], static_cast<int>(listener));
+    if (!lab::send_fd(sockets[0], static_cast<int>(listener))) {
+        die(fmt::format("sendmsg(seccomp listener): {}", std::strerror(errno)));
+    }
     ::close(static_cast<int>(listener));
     ::close(sockets[0]);
 

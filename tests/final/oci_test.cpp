@@ -8,6 +8,7 @@
 // status.  Nothing here runs in a throwaway host: the callers make the
 // network namespace, and these bundles ask for a new, empty one.
 #include "fixture.hpp"
+#include "../fd_passing.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -487,23 +488,6 @@ int listen_unix(const std::string& path) {
     return sock;
 }
 
-/// The descriptor that came with a message on `conn` (SCM_RIGHTS), or -1.
-int receive_fd(int conn) {
-    char byte[64];
-    iovec iov{byte, sizeof byte};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
-    const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) return -1;
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    return fd;
-}
 
 STEP_TEST(Oci, ConsoleSocketReceivesAWorkingPty,
           "with process.terminal, create sends the pty master over --console-socket; after start the container's "
@@ -517,7 +501,7 @@ STEP_TEST(Oci, ConsoleSocketReceivesAWorkingPty,
     pollfd p{sock, POLLIN, 0};
     ASSERT_EQ(::poll(&p, 1, 5000), 1) << "create never connected to the console socket";
     const int conn = ::accept4(sock, nullptr, nullptr, SOCK_CLOEXEC);
-    const int master = receive_fd(conn);
+    const int master = lab::receive_fd(conn);
     ::close(conn);
     ::close(sock);
     ASSERT_GE(master, 0) << "no descriptor came over the console socket";

@@ -108,6 +108,13 @@ UniqueFd signalfd(const sigset_t& mask, int flags);
 UniqueFd pidfd_open(pid_t pid);
 /// pidfd_send_signal(2): send `sig` to the process `pidfd` names.
 void pidfd_send_signal(int pidfd, int sig);
+/// sendmsg(2) one byte and the descriptor `fd` over the unix socket
+/// `socket` (SCM_RIGHTS): the receiver gets its own descriptor of the same
+/// open file.  `what` names the descriptor in the narration and errors.
+void send_fd(int socket, int fd, const std::string& what);
+/// recvmsg(2) a message sent by send_fd: the descriptor that came with it,
+/// close-on-exec; an empty UniqueFd at end of file or if none came.
+UniqueFd receive_fd(int socket, const std::string& what);
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to the caller when
 /// the thread that created it (its parent) ends.
 void set_parent_death_signal(int sig);
