@@ -883,7 +883,8 @@ void join_cgroups(const std::vector<std::string>& directories, pid_t pid) {
 
 void remove_cgroups(const std::vector<std::string>& directories, const std::vector<std::string>& parents) noexcept {
     for (const auto& dir : directories) {
-        if (!is_directory(dir)) {
+        const int err = nsrun::sys::try_rmdir(dir); // the common case: empty, and gone (or never made)
+        if (err == 0 || err == ENOENT || err == ENOTDIR) {
             continue;
         }
         // Whatever is still inside (an exec'd process, a container whose

@@ -1,11 +1,14 @@
 // What every subcommand shares: --state-dir, --explain, error mapping.
 #include "cli.hpp"
+#include "state.hpp"
 
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <ctime>
 #include <fcntl.h>
 #include <optional>
@@ -27,12 +30,8 @@ namespace {
 
 /// RFC 3339 in UTC, to the second: the time field runc's json log has.
 std::string log_time() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    const std::string now = now_rfc3339(); // "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ"
+    return now.substr(0, now.find('.')) + "Z";
 }
 
 } // namespace
@@ -146,10 +145,6 @@ int run_subcommand(CLI::App& app, int argc, char** argv, const std::function<int
     }
 }
 
-#include "state.hpp"
-
-#include <chrono>
-#include <thread>
 
 OneContainerCommand::OneContainerCommand(CLI::App& app) : app_(app) { add_common_options(app_, common_); }
 

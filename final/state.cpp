@@ -455,14 +455,15 @@ void Store::remove(const std::string& id) const {
 }
 
 std::string now_rfc3339() {
-    const auto now = std::chrono::system_clock::now();
-    const auto since = now.time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
-    const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since - seconds).count();
-    const std::time_t t = seconds.count();
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:09}Z", buf, nanos);
+    // By calendar arithmetic, not gmtime_r: glibc's reads the time zone file
+    // (/etc/localtime) on its first call, at every start of nsrun, for a
+    // time that is UTC anyway.
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const auto day = floor<days>(now);
+    const year_month_day date{day};
+    const hh_mm_ss time{floor<nanoseconds>(now - day)};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
+                       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()), time.hours().count(),
+                       time.minutes().count(), time.seconds().count(), time.subseconds().count());
 }
