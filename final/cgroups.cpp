@@ -191,7 +191,7 @@ void remove_container_dir(const std::string& dir) noexcept {
             nsrun::cli::print_warning(fmt::format("could not remove the container's cgroup {}: {}", dir, e.what()));
             return;
         }
-        std::this_thread::sleep_for(10ms);
+        std::this_thread::sleep_for(1ms); // a killed process leaves its cgroup within a millisecond or so
     }
 }
 

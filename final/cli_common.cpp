@@ -199,22 +199,6 @@ std::string status_text(const Record& record) {
     return fmt::format("Exited ({}) {} ago", record.exit_code.value_or(-1), ago(record.finished));
 }
 
-namespace {
-
-/// A pidfd of the container's supervisor, if it still is the recorded one
-/// (pid *and* start time, checked after opening, so the descriptor cannot
-/// name a later process that got the same pid).
-nsrun::UniqueFd open_owner(const ProcessId& owner) {
-    const long fd = ::syscall(SYS_pidfd_open, owner.pid, 0);
-    nsrun::UniqueFd pidfd{static_cast<int>(fd)};
-    if (fd < 0 || !nsrun::is_alive(owner)) {
-        return nsrun::UniqueFd{};
-    }
-    return pidfd;
-}
-
-} // namespace
-
 std::optional<Record> wait_until_ended(const Store& store, const std::string& id, int timeout_ms) {
     using namespace std::chrono;
     const auto deadline = steady_clock::now() + milliseconds(timeout_ms);
@@ -230,7 +214,7 @@ std::optional<Record> wait_until_ended(const Store& store, const std::string& id
             return r;
         }
         if (first) {
-            owner = open_owner(r.owner);
+            owner = nsrun::open_pidfd(r.owner); // its supervisor, if it still is the recorded one
         }
         // The supervisor exits right after recording the end: sleep until
         // it does (its pidfd turns readable) rather than on a timer.  The

@@ -152,4 +152,20 @@ bool record_owner_is_gone(const std::string& path) {
     return !owner || !is_alive(*owner);
 }
 
+UniqueFd open_pidfd(const ProcessIdentity& identity) {
+    if (identity.pid <= 0) {
+        return {};
+    }
+    UniqueFd pidfd;
+    try {
+        pidfd = sys::pidfd_open(identity.pid);
+    } catch (const SysError&) {
+        return {}; // ESRCH: gone already
+    }
+    if (!is_alive(identity)) {
+        return {}; // gone, or the pid now names another process
+    }
+    return pidfd;
+}
+
 } // namespace nsrun

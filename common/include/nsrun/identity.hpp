@@ -11,6 +11,8 @@
 /// process with that pid exists *and* started at that time.
 #pragma once
 
+#include "nsrun/fd.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +55,12 @@ struct ProcStat {
 /// Whether the process `identity` names is still running: its pid exists,
 /// it is not a zombie, and (when known) it started at the recorded time.
 [[nodiscard]] bool is_alive(const ProcessIdentity& identity);
+
+/// A pidfd (pidfd_open(2)) of the process `identity` names, if it still is
+/// that process: is_alive() is asked again after opening, so the descriptor
+/// can never name a later process that got the same pid.  Empty if the
+/// process is gone.  It turns readable (poll POLLIN) when the process exits.
+[[nodiscard]] UniqueFd open_pidfd(const ProcessIdentity& identity);
 
 /// Whether the owner record in the file `path` (a lease, a container's pid
 /// file: "PID START_TIME") names an owner that is gone: its process is dead
