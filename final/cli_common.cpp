@@ -15,7 +15,6 @@
 #include <string_view>
 #include <cstdlib>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -144,7 +143,6 @@ int run_subcommand(CLI::App& app, int argc, char** argv, const std::function<int
         return nsrun::exit_code::runtime_error;
     }
 }
-
 
 OneContainerCommand::OneContainerCommand(CLI::App& app) : app_(app) { add_common_options(app_, common_); }
 

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -330,39 +330,46 @@ void pidfd_send_signal(int pidfd, int sig) {
             [&] { return fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)); });
 }
 
-void send_fd(int socket, int fd, const std::string& what) {
+namespace {
+
+/// The message send_fd and receive_fd exchange: one byte of data, and room
+/// for one descriptor (SCM_RIGHTS) beside it.  It points into itself: not copyable.
+struct FdMessage {
     char byte = 'F';
     iovec data{&byte, 1};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
-    msg.msg_iov = &data;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* rights = CMSG_FIRSTHDR(&msg);
+    FdMessage() {
+        msg.msg_iov = &data;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+    }
+    FdMessage(const FdMessage&) = delete;
+    FdMessage& operator=(const FdMessage&) = delete;
+};
+
+} // namespace
+
+void send_fd(int socket, int fd, const std::string& what) {
+    FdMessage message;
+    cmsghdr* rights = CMSG_FIRSTHDR(&message.msg);
     rights->cmsg_level = SOL_SOCKET;
     rights->cmsg_type = SCM_RIGHTS;
     rights->cmsg_len = CMSG_LEN(sizeof(int));
     std::memcpy(CMSG_DATA(rights), &fd, sizeof(int));
-    checked(::sendmsg(socket, &msg, MSG_NOSIGNAL),
+    checked(::sendmsg(socket, &message.msg, MSG_NOSIGNAL),
             [&] { return fmt::format("sendmsg({}, [SCM_RIGHTS: {} {}], MSG_NOSIGNAL)", socket, fd, what); });
 }
 
 UniqueFd receive_fd(int socket, const std::string& what) {
-    char byte = 0;
-    iovec data{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &data;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
+    FdMessage message;
     long n = 0;
     do {
-        n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+        n = ::recvmsg(socket, &message.msg, MSG_CMSG_CLOEXEC);
     } while (n == -1 && errno == EINTR);
     checked(n, [&] { return fmt::format("recvmsg({}, [SCM_RIGHTS: {}], MSG_CMSG_CLOEXEC)", socket, what); });
-    const cmsghdr* rights = CMSG_FIRSTHDR(&msg);
+    const cmsghdr* rights = CMSG_FIRSTHDR(&message.msg);
     if (n <= 0 || rights == nullptr || rights->cmsg_level != SOL_SOCKET || rights->cmsg_type != SCM_RIGHTS) {
         return UniqueFd{};
     }

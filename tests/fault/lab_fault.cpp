@@ -248,9 +248,14 @@ void start_supervisor(int socket, const std::vector<Rule>& rules, pid_t runtime,
         ::close(other_end);
         if (::fork() != 0) _exit(0);
         ::setsid();
-        // Hold none of COMMAND's stdio open: a test reads COMMAND's output to its end.
+        // Hold none of COMMAND's descriptors open (its stdio, a pipe a test
+        // reads to its end): only the socket the listener comes over.
         const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+        for (int fd = 0; fd <= 2; ++fd) {
+            if (fd != socket) ::dup2(null, fd);
+        }
+        ::close_range(3, static_cast<unsigned>(socket) - 1, 0);
+        ::close_range(static_cast<unsigned>(socket) + 1, ~0U, 0);
         const int listener = lab::receive_fd(socket);
         if (listener < 0) _exit(1);
         supervise(listener, rules, runtime);

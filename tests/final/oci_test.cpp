@@ -488,7 +488,6 @@ int listen_unix(const std::string& path) {
     return sock;
 }
 
-
 STEP_TEST(Oci, ConsoleSocketReceivesAWorkingPty,
           "with process.terminal, create sends the pty master over --console-socket; after start the container's "
           "output (tty names its /dev/pts) comes through it and input typed into it reaches the container") {
