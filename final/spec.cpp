@@ -312,7 +312,21 @@ NetworkMode network_from_string(const std::string& name) {
 
 } // namespace
 
-void to_json(json& j, const ContainerSpec& s) {
+namespace {
+
+/// The string spec_text() puts in linux.seccomp's place in the tree, and
+/// then replaces in the text with the profile written directly.
+constexpr std::string_view seccomp_marker = "\x01nsrun:seccomp\x01";
+
+void fill_spec_json(json& j, const ContainerSpec& s, bool seccomp_placeholder_only);
+
+} // namespace
+
+void to_json(json& j, const ContainerSpec& s) { fill_spec_json(j, s, false); }
+
+namespace {
+
+void fill_spec_json(json& j, const ContainerSpec& s, bool seccomp_placeholder_only) {
     json mounts = json::array();
     for (const auto& m : s.mounts) {
         mounts.push_back({{"destination", m.destination}, {"type", m.type}, {"source", m.source}, {"options", m.options}});
@@ -394,13 +408,157 @@ void to_json(json& j, const ContainerSpec& s) {
           {"imageLayers", s.nsrun.image_layers},
           {"bundle", s.nsrun.bundle}}},
     };
-    j["linux"]["seccomp"] = seccomp_to_json(s.linux.seccomp);
+    j["linux"]["seccomp"] =
+        seccomp_placeholder_only && s.linux.seccomp ? json(seccomp_marker) : seccomp_to_json(s.linux.seccomp);
     json& process = j["process"];
     if (!s.process.rlimits.empty()) process["rlimits"] = rlimits_to_json(s.process.rlimits);
     if (s.process.oom_score_adj) process["oomScoreAdj"] = *s.process.oom_score_adj;
     if (s.process.console_size) {
         process["consoleSize"] = {{"height", s.process.console_size->height}, {"width", s.process.console_size->width}};
     }
+}
+
+// --- the seccomp profile as text, written directly ----------------------------
+// Byte for byte what json(spec).dump(2) makes of it (keys in std::map order,
+// two spaces per level), without a json tree of docker's ~350 syscall names:
+// building and dumping that tree was the largest part of a start's user time.
+
+void append_indent(std::string& out, std::size_t indent) { out.append(indent, ' '); }
+
+void append_string(std::string& out, const std::string& value) {
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+        out.append(1, '"').append(value).append(1, '"');
+    } else {
+        out += json(value).dump(); // escaping and UTF-8 checks exactly as the tree's
+    }
+}
+
+void append_strings(std::string& out, const std::vector<std::string>& values, std::size_t indent) {
+    if (values.empty()) {
+        out += "[]";
+        return;
+    }
+    out += "[\n";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        append_indent(out, indent + 2);
+        append_string(out, values[i]);
+        out += i + 1 < values.size() ? ",\n" : "\n";
+    }
+    append_indent(out, indent);
+    out += ']';
+}
+
+/// One member `"key": ` at `indent`, after the previous one's ",\n" if any.
+void open_member(std::string& out, bool& first, std::size_t indent, std::string_view key) {
+    out += first ? "{\n" : ",\n";
+    first = false;
+    append_indent(out, indent + 2);
+    out.append(1, '"').append(key).append("\": ");
+}
+
+void close_object(std::string& out, bool first, std::size_t indent) {
+    if (first) {
+        out += "{}";
+        return;
+    }
+    out += '\n';
+    append_indent(out, indent);
+    out += '}';
+}
+
+void append_seccomp_arg(std::string& out, const SeccompArg& a, std::size_t indent) {
+    bool first = true;
+    open_member(out, first, indent, "index");
+    out += std::to_string(a.index);
+    open_member(out, first, indent, "op");
+    append_string(out, a.op);
+    open_member(out, first, indent, "value");
+    out += std::to_string(a.value);
+    open_member(out, first, indent, "valueTwo");
+    out += std::to_string(a.value_two);
+    close_object(out, first, indent);
+}
+
+void append_seccomp_rule(std::string& out, const SeccompSyscall& rule, std::size_t indent) {
+    bool first = true;
+    open_member(out, first, indent, "action");
+    append_string(out, rule.action);
+    if (!rule.args.empty()) {
+        open_member(out, first, indent, "args");
+        out += "[\n";
+        for (std::size_t i = 0; i < rule.args.size(); ++i) {
+            append_indent(out, indent + 4);
+            append_seccomp_arg(out, rule.args[i], indent + 4);
+            out += i + 1 < rule.args.size() ? ",\n" : "\n";
+        }
+        append_indent(out, indent + 2);
+        out += ']';
+    }
+    if (rule.errno_ret) {
+        open_member(out, first, indent, "errnoRet");
+        out += std::to_string(*rule.errno_ret);
+    }
+    open_member(out, first, indent, "names");
+    append_strings(out, rule.names, indent + 2);
+    close_object(out, first, indent);
+}
+
+/// The profile's object, its `{` where the value starts and its `}` at `indent`.
+void append_seccomp(std::string& out, const Seccomp& profile, std::size_t indent) {
+    bool first = true;
+    open_member(out, first, indent, "architectures");
+    append_strings(out, profile.architectures, indent + 2);
+    open_member(out, first, indent, "defaultAction");
+    append_string(out, profile.default_action);
+    if (profile.default_errno_ret) {
+        open_member(out, first, indent, "defaultErrnoRet");
+        out += std::to_string(*profile.default_errno_ret);
+    }
+    open_member(out, first, indent, "syscalls");
+    if (profile.syscalls.empty()) {
+        out += "[]";
+    } else {
+        out += "[\n";
+        for (std::size_t i = 0; i < profile.syscalls.size(); ++i) {
+            append_indent(out, indent + 4);
+            append_seccomp_rule(out, profile.syscalls[i], indent + 4);
+            out += i + 1 < profile.syscalls.size() ? ",\n" : "\n";
+        }
+        append_indent(out, indent + 2);
+        out += ']';
+    }
+    close_object(out, first, indent);
+}
+
+} // namespace
+
+std::string spec_text(const ContainerSpec& spec) {
+    json j;
+    fill_spec_json(j, spec, true);
+    std::string text = j.dump(2);
+    if (!spec.linux.seccomp) {
+        return text;
+    }
+    // linux.seccomp is the member at two levels' indentation inside the
+    // top-level "linux" object: no string anywhere in the spec can make a
+    // raw newline followed by exactly that, so the marker found is its own.
+    constexpr std::string_view linux_member = "\n  \"linux\": {";
+    const std::string member = "\n    \"seccomp\": " + json(seccomp_marker).dump();
+    const std::size_t linux_at = text.find(linux_member);
+    const std::size_t at = linux_at == std::string::npos ? linux_at : text.find(member, linux_at);
+    const std::size_t linux_end = linux_at == std::string::npos ? linux_at : text.find("\n  }", linux_at);
+    if (at == std::string::npos || at > linux_end) {
+        return json(spec).dump(2); // not where it must be: the tree, slowly
+    }
+    const std::size_t value_at = at + member.size() - json(seccomp_marker).dump().size();
+    std::string profile;
+    profile.reserve(16 * 1024);
+    append_seccomp(profile, *spec.linux.seccomp, 4);
+    text.replace(value_at, member.size() - (value_at - at), profile);
+    return text;
 }
 
 ContainerSpec lifecycle_spec_from_json(const json& j) {

@@ -287,6 +287,9 @@ struct ContainerSpec {
 std::string to_string(NetworkMode mode);
 
 void to_json(nlohmann::json& j, const ContainerSpec& spec);
+/// `nlohmann::json(spec).dump(2)`, byte for byte, made faster: the seccomp
+/// profile (two thirds of a hardened spec's text) is written directly.
+std::string spec_text(const ContainerSpec& spec);
 void from_json(const nlohmann::json& j, ContainerSpec& spec);
 /// Only what the OCI lifecycle reads of a spec once the container is made
 /// (its state and its hooks): ociVersion, annotations, hooks; the rest is

@@ -247,7 +247,7 @@ namespace {
 /// (Copied once into a new string: inserting the indentation in place moved
 /// the rest of the ~18 KB text at each of its ~700 lines.)
 std::string indented_spec_text(const ContainerSpec& spec) {
-    const std::string text = json(spec).dump(2);
+    const std::string text = spec_text(spec);
     std::string indented;
     indented.reserve(text.size() + 2 * static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
     std::size_t from = 0;

@@ -266,3 +266,38 @@ TEST(FinalSpec, RecordsWithoutTheOciFieldsStillLoad) {
     EXPECT_EQ(back.nsrun.bundle, "");
     EXPECT_EQ(back, compile({"--name", "old", "sh"}));
 }
+
+// spec_text() writes the seccomp profile without a json tree: it must be the
+// tree's dump(2), byte for byte, whatever the profile holds (the state file
+// is read back by nlohmann's parser, and by people).
+TEST(FinalSpec, SpecTextIsTheTreesDumpByteForByte) {
+    const auto expect_same = [](const ContainerSpec& spec, const char* what) {
+        EXPECT_EQ(spec_text(spec), nlohmann::json(spec).dump(2)) << what;
+    };
+    const ContainerSpec hardened = compile({"true"});
+    ASSERT_TRUE(hardened.linux.seccomp.has_value());
+    ASSERT_GT(hardened.linux.seccomp->syscalls.at(0).names.size(), 100u) << "hundreds of names";
+    expect_same(hardened, "docker's default profile");
+    expect_same(compile({"--privileged", "true"}), "unconfined (no profile)");
+    expect_same(spec_with_every_oci_field(), "every OCI field");
+
+    ContainerSpec odd = spec_with_every_oci_field();
+    Seccomp profile;
+    profile.default_action = "SCMP_ACT_ERRNO";
+    profile.default_errno_ret = 38;
+    profile.syscalls.push_back({{}, "SCMP_ACT_ALLOW", std::nullopt, {}}); // no names
+    profile.syscalls.push_back({{"clone"}, "SCMP_ACT_ERRNO", 1u,
+                                {{0, 0x7E020000ULL, 0, "SCMP_CMP_MASKED_EQ"}, {1, 18446744073709551615ULL, 2, "SCMP_CMP_NE"}}});
+    profile.syscalls.push_back({{"quote\"d", "back\\slash", "tab\there", "caf\xc3\xa9", "\x01"}, "SCMP_ACT_LOG", {}, {}});
+    odd.linux.seccomp = profile;
+    expect_same(odd, "errno values, args, names to escape, no architectures");
+
+    // Strings elsewhere that look like the member being replaced.
+    odd.annotations["seccomp"] = "\x01nsrun:seccomp\x01";
+    odd.linux.masked_paths.push_back("\n    \"seccomp\": \"\x01nsrun:seccomp\x01\"");
+    odd.process.env.push_back("X=\x01nsrun:seccomp\x01");
+    expect_same(odd, "the marker's text in other strings");
+    odd.linux.seccomp->syscalls.clear();
+    odd.linux.seccomp->architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+    expect_same(odd, "no rules");
+}
