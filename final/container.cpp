@@ -537,8 +537,8 @@ void check_unique_name(const Store& store, const std::string& name) {
     if (name.empty()) {
         return;
     }
-    for (const auto& c : store.list()) {
-        if (c.record && c.record->name == name) {
+    for (const auto& c : store.names()) {
+        if (c.name == name) {
             throw nsrun::Error{fmt::format("the name \"{}\" is already in use by container {}", name, c.id),
                                fmt::format("remove that container (nsrun rm -f {}) or choose another --name", name)};
         }

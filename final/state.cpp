@@ -16,6 +16,7 @@
 #include <csignal>
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdexcept>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -428,10 +429,45 @@ std::vector<Loaded> Store::list() const {
     return all;
 }
 
+std::vector<Named> Store::names() const {
+    // A command that names a container (and every run --name) reads them
+    // all: parsing each whole record, its spec and docker's seccomp profile
+    // included, cost ~0.5 ms a container (+16 ms for `run --name` among 30).
+    // The lifecycle comes first in the text and holds both: the spec is not
+    // parsed at all.
+    std::vector<Named> all;
+    for (const auto& id : ids()) {
+        Named named{id, {}, {}};
+        std::string problem;
+        const auto text = read_record_text(dir_of(id) + "/state.json", problem);
+        const std::size_t at = text ? text->find(spec_member) : std::string::npos;
+        try {
+            if (at == std::string::npos) {
+                throw std::invalid_argument("not the layout record_text() writes");
+            }
+            Record head;
+            lifecycle_from_json(json::parse(text->substr(0, at) + "\n}"), head);
+            if (head.id != id) {
+                throw std::invalid_argument("a record of another container");
+            }
+            named.name = head.name;
+            named.created = head.created;
+        } catch (const std::exception&) {
+            if (const Loaded whole = load(id); whole.record) { // another layout: the whole record
+                named.name = whole.record->name;
+                named.created = whole.record->created;
+            }
+        }
+        all.push_back(std::move(named));
+    }
+    std::sort(all.begin(), all.end(), [](const Named& a, const Named& b) { return a.created < b.created; });
+    return all;
+}
+
 std::string Store::resolve(const std::string& name_or_id) const {
     std::vector<std::string> by_prefix;
-    for (const auto& c : list()) {
-        if (c.id == name_or_id || (c.record && !c.record->name.empty() && c.record->name == name_or_id)) {
+    for (const auto& c : names()) {
+        if (c.id == name_or_id || (!c.name.empty() && c.name == name_or_id)) {
             return c.id;
         }
         if (c.id.starts_with(name_or_id)) {

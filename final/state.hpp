@@ -106,6 +106,13 @@ struct LoadedLifecycle {
     std::string problem; ///< set when lifecycle is empty
 };
 
+/// One container's id and name (empty: unnamed, or its record unreadable).
+struct Named {
+    std::string id;
+    std::string name;
+    std::string created; ///< the order list() keeps
+};
+
 /// The containers of one state directory.
 class Store {
 public:
@@ -142,6 +149,10 @@ public:
     [[nodiscard]] std::vector<std::string> ids() const;
     /// Every container directory, sorted by creation (oldest first).
     [[nodiscard]] std::vector<Loaded> list() const;
+    /// Every container's id and name, in list()'s order, each record read
+    /// only as far as its lifecycle (load_lifecycle): what resolving a name
+    /// and checking one is free need, at a small part of list()'s cost.
+    [[nodiscard]] std::vector<Named> names() const;
     /// NAME, ID or a unique ID prefix → the container's id.  Throws 125
     /// ("no such container") otherwise.
     [[nodiscard]] std::string resolve(const std::string& name_or_id) const;

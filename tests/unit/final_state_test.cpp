@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <unistd.h>
 
 namespace {
@@ -177,6 +178,39 @@ TEST_F(FinalState, ResolvesNamesIdsAndUniquePrefixes) {
     EXPECT_EQ(store.resolve("aaaa3"), "aaaa33334444");
     EXPECT_THROW((void)store.resolve("aaaa"), nsrun::Error) << "ambiguous prefix";
     EXPECT_THROW((void)store.resolve("nope"), nsrun::Error);
+}
+
+TEST_F(FinalState, NamesReadsEachRecordsNameWhateverItsLayoutAndSkipsGarbledOnes) {
+    // names() parses only the lifecycle at the head of a record: a record of
+    // another layout is read whole, a garbled or foreign one has no name.
+    Store store(dir_);
+    const std::vector<std::pair<std::string, std::string>> made = {
+        {"cccc11112222", "web"}, {"cccc33334444", ""}, {"cccc55556666", "other-layout"},
+        {"cccc77778888", "garbled"}, {"cccc99990000", "foreign"}};
+    for (const auto& [id, name] : made) {
+        auto lock = store.create(id);
+        store.save(sample(id, name));
+    }
+    write("cccc55556666", nlohmann::json(sample("cccc55556666", "other-layout")).dump(2));
+    write("cccc77778888", "{\"id\": \"cccc77778888\", \"name\": \"garb");
+    Record foreign = sample("dddd11112222", "foreign");
+    { auto lock = store.create(foreign.id); store.save(foreign); }
+    write("cccc99990000", nlohmann::json(foreign).dump(2)); // a copy of another container's record
+
+    std::map<std::string, std::string> names;
+    for (const auto& n : store.names()) {
+        names[n.id] = n.name;
+    }
+    EXPECT_EQ(names, (std::map<std::string, std::string>{{"cccc11112222", "web"},
+                                                         {"cccc33334444", ""},
+                                                         {"cccc55556666", "other-layout"},
+                                                         {"cccc77778888", ""},
+                                                         {"cccc99990000", ""},
+                                                         {"dddd11112222", "foreign"}}));
+    EXPECT_EQ(store.resolve("other-layout"), "cccc55556666");
+    EXPECT_EQ(store.resolve("foreign"), "dddd11112222") << "the copy is not taken for it";
+    EXPECT_THROW((void)store.resolve("garbled"), nsrun::Error);
+    EXPECT_EQ(store.resolve("cccc7"), "cccc77778888") << "a garbled record keeps its id";
 }
 
 TEST_F(FinalState, GarbledAndTruncatedFilesAreReportedNotFatal) {
