@@ -81,7 +81,7 @@ int cli_ps(int argc, char** argv) {
             std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", "CONTAINER ID", "NAME", "STATUS", "CREATED", "COMMAND",
                         "PORTS");
         }
-        for (const auto& c : store.list()) {
+        for (const auto& c : store.list_heads()) { // the spec read only for the rows shown
             if (!c.record) {
                 if (all && !quiet) {
                     std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", c.id.c_str(), "", "Unreadable", "", "",
@@ -99,8 +99,16 @@ int cli_ps(int argc, char** argv) {
                 std::printf("%s\n", r.id.c_str());
                 continue;
             }
-            std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", r.id.c_str(), r.name.c_str(), status_text(r).c_str(),
-                        r.created.substr(0, 19).c_str(), command_of(r).c_str(), ports_of(r).c_str());
+            // COMMAND and PORTS are the spec's: read, of it, only those.
+            auto listed = store.load_listing(r.id);
+            if (!listed) {
+                const Loaded whole = store.load(r.id); // another layout
+                listed = whole.record;
+            }
+            const Record& shown = listed ? *listed : r;
+            std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", shown.id.c_str(), shown.name.c_str(),
+                        status_text(shown).c_str(), shown.created.substr(0, 19).c_str(), command_of(shown).c_str(),
+                        ports_of(shown).c_str());
         }
         return 0;
     });

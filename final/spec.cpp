@@ -561,6 +561,22 @@ std::string spec_text(const ContainerSpec& spec) {
     return text;
 }
 
+std::vector<Publish> publish_from_json(const json& a) {
+    std::vector<Publish> publish;
+    for (const auto& pub : a) {
+        publish.push_back({pub.at("hostIP").get<std::string>(), pub.at("hostPort").get<std::uint16_t>(),
+                           pub.at("containerPort").get<std::uint16_t>(), pub.at("protocol").get<std::string>()});
+    }
+    return publish;
+}
+
+ContainerSpec listing_spec_from_json(const json& j) {
+    ContainerSpec s;
+    s.process.args = j.at("process").at("args").get<std::vector<std::string>>();
+    s.nsrun.publish = publish_from_json(j.at("org.nsrun").at("publish"));
+    return s;
+}
+
 ContainerSpec lifecycle_spec_from_json(const json& j) {
     ContainerSpec s;
     s.oci_version = j.at("ociVersion").get<std::string>();
@@ -637,10 +653,7 @@ void from_json(const json& j, ContainerSpec& s) {
     s.nsrun.bridge = x.at("bridge").get<std::string>();
     s.nsrun.subnet = x.at("subnet").get<std::string>();
     s.nsrun.state_dir = x.at("stateDir").get<std::string>();
-    for (const auto& pub : x.at("publish")) {
-        s.nsrun.publish.push_back({pub.at("hostIP").get<std::string>(), pub.at("hostPort").get<std::uint16_t>(),
-                                   pub.at("containerPort").get<std::uint16_t>(), pub.at("protocol").get<std::string>()});
-    }
+    s.nsrun.publish = publish_from_json(x.at("publish"));
     s.nsrun.rootless = x.at("rootless").get<bool>();
     s.nsrun.detach = x.at("detach").get<bool>();
     s.nsrun.auto_remove = x.at("autoRemove").get<bool>();

@@ -295,3 +295,7 @@ void from_json(const nlohmann::json& j, ContainerSpec& spec);
 /// (its state and its hooks): ociVersion, annotations, hooks; the rest is
 /// left as ContainerSpec{} has it.
 ContainerSpec lifecycle_spec_from_json(const nlohmann::json& j);
+/// Only what `ps` shows of a spec: process.args and org.nsrun.publish.
+ContainerSpec listing_spec_from_json(const nlohmann::json& j);
+/// org.nsrun.publish → the published ports.
+std::vector<Publish> publish_from_json(const nlohmann::json& a);

@@ -16,7 +16,7 @@
 #include <csignal>
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdexcept>
+#include <functional>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -343,10 +343,23 @@ bool lifecycle_spec_member(int depth, json::parse_event_t event, json& parsed) {
     return true;
 }
 
+/// The spec's members listing_spec_from_json reads (`ps`'s COMMAND and PORTS).
+bool listing_spec_member(int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key) {
+        return parsed == "process" || parsed == "org.nsrun";
+    }
+    if (depth == 2 && event == json::parse_event_t::key) {
+        return parsed == "args" || parsed == "publish";
+    }
+    return true;
+}
+
 /// A text in record_text()'s layout → its LifecycleRecord, the spec parsed
 /// only for its lifecycle members; nullopt if the text is laid out otherwise
 /// (a record written by another version) or does not parse.
-std::optional<LifecycleRecord> parse_lifecycle(const std::string& text) {
+std::optional<LifecycleRecord> parse_lifecycle(
+    const std::string& text, const json::parser_callback_t& spec_member_read = lifecycle_spec_member,
+    const std::function<ContainerSpec(const json&)>& spec_from_json = lifecycle_spec_from_json) {
     const std::size_t at = text.find(spec_member);
     if (at == std::string::npos || !text.ends_with(record_end) ||
         at + spec_member.size() > text.size() - record_end.size()) {
@@ -358,7 +371,7 @@ std::optional<LifecycleRecord> parse_lifecycle(const std::string& text) {
         lifecycle += "\n}";
         lifecycle_from_json(json::parse(lifecycle), loaded.record);
         loaded.spec_text = text.substr(at + spec_member.size(), text.size() - record_end.size() - at - spec_member.size());
-        loaded.record.spec = lifecycle_spec_from_json(json::parse(loaded.spec_text, lifecycle_spec_member));
+        loaded.record.spec = spec_from_json(json::parse(loaded.spec_text, spec_member_read));
         return loaded;
     } catch (const std::exception&) {
         return std::nullopt;
@@ -429,45 +442,65 @@ std::vector<Loaded> Store::list() const {
     return all;
 }
 
-std::vector<Named> Store::names() const {
-    // A command that names a container (and every run --name) reads them
-    // all: parsing each whole record, its spec and docker's seccomp profile
-    // included, cost ~0.5 ms a container (+16 ms for `run --name` among 30).
-    // The lifecycle comes first in the text and holds both: the spec is not
-    // parsed at all.
-    std::vector<Named> all;
-    for (const auto& id : ids()) {
-        Named named{id, {}, {}};
-        std::string problem;
-        const auto text = read_record_text(dir_of(id) + "/state.json", problem);
-        const std::size_t at = text ? text->find(spec_member) : std::string::npos;
-        try {
-            if (at == std::string::npos) {
-                throw std::invalid_argument("not the layout record_text() writes");
-            }
-            Record head;
-            lifecycle_from_json(json::parse(text->substr(0, at) + "\n}"), head);
-            if (head.id != id) {
-                throw std::invalid_argument("a record of another container");
-            }
-            named.name = head.name;
-            named.created = head.created;
-        } catch (const std::exception&) {
-            if (const Loaded whole = load(id); whole.record) { // another layout: the whole record
-                named.name = whole.record->name;
-                named.created = whole.record->created;
-            }
-        }
-        all.push_back(std::move(named));
+std::optional<Record> Store::load_head(const std::string& id) const {
+    // The lifecycle comes first in record_text()'s layout: up to the spec
+    // member is a JSON object of its own once closed.  The spec, and docker's
+    // seccomp profile in it (~0.5 ms to parse), is not read.
+    std::string problem;
+    const auto text = read_record_text(dir_of(id) + "/state.json", problem);
+    const std::size_t at = text ? text->find(spec_member) : std::string::npos;
+    if (at == std::string::npos) {
+        return std::nullopt; // unreadable, or another layout
     }
-    std::sort(all.begin(), all.end(), [](const Named& a, const Named& b) { return a.created < b.created; });
+    try {
+        Record head;
+        lifecycle_from_json(json::parse(text->substr(0, at) + "\n}"), head);
+        if (head.id == id) {
+            return head;
+        }
+    } catch (const std::exception&) {
+        // garbled
+    }
+    return std::nullopt;
+}
+
+std::optional<Record> Store::load_listing(const std::string& id) const {
+    std::string problem;
+    const auto text = read_record_text(dir_of(id) + "/state.json", problem);
+    if (!text) {
+        return std::nullopt;
+    }
+    auto loaded = parse_lifecycle(*text, listing_spec_member, listing_spec_from_json);
+    if (!loaded || loaded->record.id != id) {
+        return std::nullopt;
+    }
+    return std::move(loaded->record);
+}
+
+std::vector<Loaded> Store::list_heads() const {
+    // A command that names a container (and every run --name) reads them
+    // all: parsing each whole record cost ~0.5 ms a container (+16 ms for
+    // `run --name` among 30).
+    std::vector<Loaded> all;
+    for (const auto& id : ids()) {
+        if (auto head = load_head(id)) {
+            all.push_back(Loaded{id, dir_of(id), std::move(head), {}});
+        } else {
+            all.push_back(load(id)); // another layout, read whole; or why it cannot be read
+        }
+    }
+    std::sort(all.begin(), all.end(), [](const Loaded& a, const Loaded& b) {
+        const std::string ca = a.record ? a.record->created : "";
+        const std::string cb = b.record ? b.record->created : "";
+        return ca < cb;
+    });
     return all;
 }
 
 std::string Store::resolve(const std::string& name_or_id) const {
     std::vector<std::string> by_prefix;
-    for (const auto& c : names()) {
-        if (c.id == name_or_id || (!c.name.empty() && c.name == name_or_id)) {
+    for (const auto& c : list_heads()) {
+        if (c.id == name_or_id || (c.record && !c.record->name.empty() && c.record->name == name_or_id)) {
             return c.id;
         }
         if (c.id.starts_with(name_or_id)) {

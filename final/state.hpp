@@ -106,13 +106,6 @@ struct LoadedLifecycle {
     std::string problem; ///< set when lifecycle is empty
 };
 
-/// One container's id and name (empty: unnamed, or its record unreadable).
-struct Named {
-    std::string id;
-    std::string name;
-    std::string created; ///< the order list() keeps
-};
-
 /// The containers of one state directory.
 class Store {
 public:
@@ -149,10 +142,20 @@ public:
     [[nodiscard]] std::vector<std::string> ids() const;
     /// Every container directory, sorted by creation (oldest first).
     [[nodiscard]] std::vector<Loaded> list() const;
-    /// Every container's id and name, in list()'s order, each record read
-    /// only as far as its lifecycle (load_lifecycle): what resolving a name
-    /// and checking one is free need, at a small part of list()'s cost.
-    [[nodiscard]] std::vector<Named> names() const;
+    /// The lifecycle part of a record (its spec left empty), when the record
+    /// has record_text()'s layout and is this container's; else nothing,
+    /// and load() says why.  What a sweep needs to see whether a container's
+    /// supervisor still lives, without parsing its spec.
+    [[nodiscard]] std::optional<Record> load_head(const std::string& id) const;
+    /// The lifecycle and, of the spec, only what `ps` shows (process.args,
+    /// the published ports), when the record has record_text()'s layout and
+    /// is this container's; else nothing, and load() says why.
+    [[nodiscard]] std::optional<Record> load_listing(const std::string& id) const;
+    /// list() with each record read only as far as its lifecycle
+    /// (load_head: the spec left empty), a record of another layout whole:
+    /// what resolving a name, checking one is free, and `ps` filtering by
+    /// status need, at a small part of list()'s cost.
+    [[nodiscard]] std::vector<Loaded> list_heads() const;
     /// NAME, ID or a unique ID prefix → the container's id.  Throws 125
     /// ("no such container") otherwise.
     [[nodiscard]] std::string resolve(const std::string& name_or_id) const;

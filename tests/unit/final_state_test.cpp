@@ -180,9 +180,10 @@ TEST_F(FinalState, ResolvesNamesIdsAndUniquePrefixes) {
     EXPECT_THROW((void)store.resolve("nope"), nsrun::Error);
 }
 
-TEST_F(FinalState, NamesReadsEachRecordsNameWhateverItsLayoutAndSkipsGarbledOnes) {
-    // names() parses only the lifecycle at the head of a record: a record of
-    // another layout is read whole, a garbled or foreign one has no name.
+TEST_F(FinalState, ListHeadsReadsEachRecordsLifecycleWhateverItsLayoutAndReportsGarbledOnes) {
+    // list_heads() parses only the lifecycle at the head of a record: a
+    // record of another layout is read whole, a garbled or foreign one is
+    // reported as list() reports it.
     Store store(dir_);
     const std::vector<std::pair<std::string, std::string>> made = {
         {"cccc11112222", "web"}, {"cccc33334444", ""}, {"cccc55556666", "other-layout"},
@@ -198,8 +199,12 @@ TEST_F(FinalState, NamesReadsEachRecordsNameWhateverItsLayoutAndSkipsGarbledOnes
     write("cccc99990000", nlohmann::json(foreign).dump(2)); // a copy of another container's record
 
     std::map<std::string, std::string> names;
-    for (const auto& n : store.names()) {
-        names[n.id] = n.name;
+    for (const auto& c : store.list_heads()) {
+        names[c.id] = c.record ? c.record->name : "";
+        EXPECT_EQ(c.record.has_value(), c.problem.empty()) << c.id;
+        if (c.record && c.id != "cccc55556666") {
+            EXPECT_TRUE(c.record->spec.process.args.empty()) << "the spec is not read";
+        }
     }
     EXPECT_EQ(names, (std::map<std::string, std::string>{{"cccc11112222", "web"},
                                                          {"cccc33334444", ""},
@@ -211,6 +216,27 @@ TEST_F(FinalState, NamesReadsEachRecordsNameWhateverItsLayoutAndSkipsGarbledOnes
     EXPECT_EQ(store.resolve("foreign"), "dddd11112222") << "the copy is not taken for it";
     EXPECT_THROW((void)store.resolve("garbled"), nsrun::Error);
     EXPECT_EQ(store.resolve("cccc7"), "cccc77778888") << "a garbled record keeps its id";
+}
+
+TEST_F(FinalState, ALoadForListingReadsOnlyTheCommandAndThePortsOfTheSpec) {
+    Store store(dir_);
+    Record r = sample("eeee11112222", "web");
+    r.spec.process.args = {"httpd", "-f", "-p", "80"};
+    r.spec.process.env = {"PATH=/bin"};
+    r.spec.nsrun.publish = {{"127.0.0.1", 8080, 80, "tcp"}, {"", 5353, 53, "udp"}};
+    r.spec.hostname = "web-host";
+    { auto lock = store.create(r.id); store.save(r); }
+    const auto listed = store.load_listing(r.id);
+    ASSERT_TRUE(listed);
+    EXPECT_EQ(listed->name, "web");
+    EXPECT_EQ(listed->status, r.status);
+    EXPECT_EQ(listed->spec.process.args, r.spec.process.args);
+    EXPECT_EQ(listed->spec.nsrun.publish, r.spec.nsrun.publish);
+    EXPECT_TRUE(listed->spec.process.env.empty()) << "not read";
+    EXPECT_EQ(listed->spec.hostname, ContainerSpec{}.hostname) << "not read";
+    write(r.id, nlohmann::json(r).dump(2));
+    EXPECT_FALSE(store.load_listing(r.id)) << "another layout: the caller reads it whole";
+    EXPECT_FALSE(store.load_listing("eeee99999999")) << "no such container";
 }
 
 TEST_F(FinalState, GarbledAndTruncatedFilesAreReportedNotFatal) {
