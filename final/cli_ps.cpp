@@ -81,14 +81,17 @@ int cli_ps(int argc, char** argv) {
             std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", "CONTAINER ID", "NAME", "STATUS", "CREATED", "COMMAND",
                         "PORTS");
         }
+        const auto show_unreadable = [&](const std::string& unreadable) {
+            if (all && !quiet) {
+                std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", unreadable.c_str(), "", "Unreadable", "", "",
+                            "(nsrun rm -f to reclaim)");
+            } else if (all) {
+                std::printf("%s\n", unreadable.c_str());
+            }
+        };
         for (const auto& c : store.list_heads()) { // the spec read only for the rows shown
             if (!c.record) {
-                if (all && !quiet) {
-                    std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", c.id.c_str(), "", "Unreadable", "", "",
-                                "(nsrun rm -f to reclaim)");
-                } else if (all) {
-                    std::printf("%s\n", c.id.c_str());
-                }
+                show_unreadable(c.id);
                 continue;
             }
             const Record& r = *c.record;
@@ -102,10 +105,13 @@ int cli_ps(int argc, char** argv) {
             // COMMAND and PORTS are the spec's: read, of it, only those.
             auto listed = store.load_listing(r.id);
             if (!listed) {
-                const Loaded whole = store.load(r.id); // another layout
-                listed = whole.record;
+                listed = store.load(r.id).record; // another layout
             }
-            const Record& shown = listed ? *listed : r;
+            if (!listed) { // garbled past its head
+                show_unreadable(r.id);
+                continue;
+            }
+            const Record& shown = *listed;
             std::printf("%-14s %-16s %-28s %-22s %-24s %s\n", shown.id.c_str(), shown.name.c_str(),
                         status_text(shown).c_str(), shown.created.substr(0, 19).c_str(), command_of(shown).c_str(),
                         ports_of(shown).c_str());

@@ -916,7 +916,9 @@ std::vector<std::string> collect_garbage(const std::string& state_dir, bool all)
         }
         // Every start sweeps: a running container's record is read only as far
         // as its owner (~0.5 ms a container less than the whole record).
-        if (const auto head = store.load_head(id); head && (nsrun::is_alive(head->owner) || head->oci)) {
+        // (`gc` reads it whole: it also reclaims a record garbled past its head.)
+        if (const auto head = all ? std::nullopt : store.load_head(id);
+            head && (nsrun::is_alive(head->owner) || head->oci)) {
             continue; // its supervisor is on it; an OCI container's end is `delete`'s
         }
         const Loaded fresh = store.load(id); // under the lock

@@ -449,8 +449,8 @@ std::optional<Record> Store::load_head(const std::string& id) const {
     std::string problem;
     const auto text = read_record_text(dir_of(id) + "/state.json", problem);
     const std::size_t at = text ? text->find(spec_member) : std::string::npos;
-    if (at == std::string::npos) {
-        return std::nullopt; // unreadable, or another layout
+    if (at == std::string::npos || !text->ends_with(record_end)) {
+        return std::nullopt; // unreadable, cut short, or another layout
     }
     try {
         Record head;

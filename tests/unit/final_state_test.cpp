@@ -194,6 +194,16 @@ TEST_F(FinalState, ListHeadsReadsEachRecordsLifecycleWhateverItsLayoutAndReports
     }
     write("cccc55556666", nlohmann::json(sample("cccc55556666", "other-layout")).dump(2));
     write("cccc77778888", "{\"id\": \"cccc77778888\", \"name\": \"garb");
+    {
+        // Cut short inside its spec: the head is whole, the record is not.
+        Record cut = sample("cccc13131313", "cut-short");
+        { auto lock = store.create(cut.id); store.save(cut); }
+        std::ifstream cut_in(dir_ + "/containers/cccc13131313/state.json");
+        const std::string cut_text{std::istreambuf_iterator<char>(cut_in), std::istreambuf_iterator<char>()};
+        ASSERT_GT(cut_text.size(), 200u);
+        write("cccc13131313", cut_text.substr(0, cut_text.size() - 40));
+        EXPECT_FALSE(store.load_head("cccc13131313")) << "a head whose record is cut short is not taken";
+    }
     Record foreign = sample("dddd11112222", "foreign");
     { auto lock = store.create(foreign.id); store.save(foreign); }
     write("cccc99990000", nlohmann::json(foreign).dump(2)); // a copy of another container's record
@@ -210,6 +220,7 @@ TEST_F(FinalState, ListHeadsReadsEachRecordsLifecycleWhateverItsLayoutAndReports
                                                          {"cccc33334444", ""},
                                                          {"cccc55556666", "other-layout"},
                                                          {"cccc77778888", ""},
+                                                         {"cccc13131313", ""},
                                                          {"cccc99990000", ""},
                                                          {"dddd11112222", "foreign"}}));
     EXPECT_EQ(store.resolve("other-layout"), "cccc55556666");
