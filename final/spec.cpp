@@ -436,19 +436,27 @@ void append_string(std::string& out, const std::string& value) {
     }
 }
 
-void append_strings(std::string& out, const std::vector<std::string>& values, std::size_t indent) {
-    if (values.empty()) {
+/// An array whose `[` is where the value starts and whose `]` is at
+/// `indent`: `[]` when empty, else one item a line, each written by
+/// `append_item(out, item, item_indent)`.
+template <typename Item, typename AppendItem>
+void append_array(std::string& out, const std::vector<Item>& items, std::size_t indent, AppendItem append_item) {
+    if (items.empty()) {
         out += "[]";
         return;
     }
     out += "[\n";
-    for (std::size_t i = 0; i < values.size(); ++i) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
         append_indent(out, indent + 2);
-        append_string(out, values[i]);
-        out += i + 1 < values.size() ? ",\n" : "\n";
+        append_item(out, items[i], indent + 2);
+        out += i + 1 < items.size() ? ",\n" : "\n";
     }
     append_indent(out, indent);
     out += ']';
+}
+
+void append_strings(std::string& out, const std::vector<std::string>& values, std::size_t indent) {
+    append_array(out, values, indent, [](std::string& o, const std::string& v, std::size_t) { append_string(o, v); });
 }
 
 /// One member `"key": ` at `indent`, after the previous one's ",\n" if any.
@@ -488,14 +496,7 @@ void append_seccomp_rule(std::string& out, const SeccompSyscall& rule, std::size
     append_string(out, rule.action);
     if (!rule.args.empty()) {
         open_member(out, first, indent, "args");
-        out += "[\n";
-        for (std::size_t i = 0; i < rule.args.size(); ++i) {
-            append_indent(out, indent + 4);
-            append_seccomp_arg(out, rule.args[i], indent + 4);
-            out += i + 1 < rule.args.size() ? ",\n" : "\n";
-        }
-        append_indent(out, indent + 2);
-        out += ']';
+        append_array(out, rule.args, indent + 2, append_seccomp_arg);
     }
     if (rule.errno_ret) {
         open_member(out, first, indent, "errnoRet");
@@ -518,18 +519,7 @@ void append_seccomp(std::string& out, const Seccomp& profile, std::size_t indent
         out += std::to_string(*profile.default_errno_ret);
     }
     open_member(out, first, indent, "syscalls");
-    if (profile.syscalls.empty()) {
-        out += "[]";
-    } else {
-        out += "[\n";
-        for (std::size_t i = 0; i < profile.syscalls.size(); ++i) {
-            append_indent(out, indent + 4);
-            append_seccomp_rule(out, profile.syscalls[i], indent + 4);
-            out += i + 1 < profile.syscalls.size() ? ",\n" : "\n";
-        }
-        append_indent(out, indent + 2);
-        out += ']';
-    }
+    append_array(out, profile.syscalls, indent + 2, append_seccomp_rule);
     close_object(out, first, indent);
 }
 
@@ -546,18 +536,18 @@ std::string spec_text(const ContainerSpec& spec) {
     // top-level "linux" object: no string anywhere in the spec can make a
     // raw newline followed by exactly that, so the marker found is its own.
     constexpr std::string_view linux_member = "\n  \"linux\": {";
-    const std::string member = "\n    \"seccomp\": " + json(seccomp_marker).dump();
+    const std::string marker = json(seccomp_marker).dump(); // as the dump writes it, quoted
+    const std::string member = "\n    \"seccomp\": " + marker;
     const std::size_t linux_at = text.find(linux_member);
     const std::size_t at = linux_at == std::string::npos ? linux_at : text.find(member, linux_at);
     const std::size_t linux_end = linux_at == std::string::npos ? linux_at : text.find("\n  }", linux_at);
     if (at == std::string::npos || at > linux_end) {
         return json(spec).dump(2); // not where it must be: the tree, slowly
     }
-    const std::size_t value_at = at + member.size() - json(seccomp_marker).dump().size();
     std::string profile;
     profile.reserve(16 * 1024);
     append_seccomp(profile, *spec.linux.seccomp, 4);
-    text.replace(value_at, member.size() - (value_at - at), profile);
+    text.replace(at + member.size() - marker.size(), marker.size(), profile);
     return text;
 }
 
