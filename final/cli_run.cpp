@@ -556,11 +556,11 @@ int cli_run(int argc, char** argv) {
             }
             resolve_image(flags);
         }
-        const ContainerSpec spec = compile_run(flags);
+        ContainerSpec spec = compile_run(flags);
         if (spec.nsrun.detach) {
             return run_detached(spec);
         }
-        return run_container(spec);
+        return run_container(std::move(spec), {}, {}, Then::exit);
     });
 }
 

@@ -26,6 +26,7 @@
 #include "netns.hpp"
 #include "overlay.hpp"
 #include "pid.hpp"
+#include "process_end.hpp"
 #include "rlimits.hpp"
 #include "rootfs.hpp"
 #include "seccomp.hpp"
@@ -561,7 +562,7 @@ int finish(Record& record, int wait_status, const std::optional<Cgroup>& cgroup)
 /// host resources are gone.  Runs on every exit path of run_container.
 class EndOfLife {
 public:
-    EndOfLife(const Store& store, Record& record) : store_(store), record_(record) {}
+    EndOfLife(const Store& store, Record& record, Then then) : store_(store), record_(record), then_(then) {}
     EndOfLife(const EndOfLife&) = delete;
     EndOfLife& operator=(const EndOfLife&) = delete;
     /// OCI create succeeded: the container lives on, `delete` ends it.
@@ -570,6 +571,14 @@ public:
         if (kept_) {
             return;
         }
+        end();
+        if (then_ == Then::exit) {
+            nsrun::nothing_more_to_free(); // the container and all it had are gone
+        }
+    }
+
+private:
+    void end() noexcept {
         teardown(record_);
         try {
             const auto lock = store_.lock(record_.id);
@@ -589,9 +598,9 @@ public:
         }
     }
 
-private:
     const Store& store_;
     Record& record_;
+    Then then_;
     bool kept_ = false;
 };
 
@@ -631,7 +640,7 @@ bool nsrun_code_stays_inside(const ContainerSpec& spec, bool oci) {
 
 /// Run (`request` null) or create (OCI) a container: one path, two ends.
 int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started,
-                   const CreateRequest* request) {
+                   const CreateRequest* request, Then then) {
     Store store(spec.nsrun.state_dir);
     // Plan: pure decisions and checks, nothing made yet.
     if (!request) {
@@ -671,7 +680,7 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         const auto lock = store.create(record.id);
         store.save(record);
     }
-    EndOfLife end{store, record};
+    EndOfLife end{store, record, then};
     Recorder rec{store, record};
     plan.state_dir = store.dir_of(record.id);
     if (!spec.nsrun.image_layers.empty()) {
@@ -841,8 +850,8 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
 
 } // namespace
 
-int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started) {
-    return make_container(std::move(spec), stdio, on_started, nullptr);
+int run_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_started, Then then) {
+    return make_container(std::move(spec), stdio, on_started, nullptr, then);
 }
 
 void create_container(ContainerSpec spec, const CreateRequest& request) {
@@ -859,7 +868,7 @@ void create_container(ContainerSpec spec, const CreateRequest& request) {
         throw nsrun::Error{"process.terminal is true but no --console-socket was given",
                            "give --console-socket SOCKET (where the pty master is sent), or set terminal to false"};
     }
-    (void)make_container(std::move(spec), Stdio{}, {}, &request);
+    (void)make_container(std::move(spec), Stdio{}, {}, &request, Then::carry_on);
 }
 
 std::string exec_fifo_path(const Store& store, const std::string& id) { return store.dir_of(id) + "/exec.fifo"; }

@@ -36,7 +36,14 @@ using OnStarted = std::function<void(const Record&)>;
 /// status and OOM flag, tear down everything it had, and return docker's
 /// exit status.  Setup errors throw nsrun::Error (125/126/127) after the
 /// teardown.  A container with nsrun.auto_remove leaves no record behind.
-int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& on_started = {});
+/// `then`: what the calling process does once the container is gone.
+enum class Then {
+    carry_on, ///< it goes on working (the monitor: its logger thread still copies)
+    exit,     ///< it only reports the status and exits: the memory the run
+              ///< used is left for the exit to free (process_end.hpp)
+};
+int run_container(ContainerSpec spec, const Stdio& stdio = {}, const OnStarted& on_started = {},
+                  Then then = Then::carry_on);
 
 /// What `nsrun create ID` (the OCI interface) asks beyond the spec.
 struct CreateRequest {

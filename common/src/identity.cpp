@@ -156,10 +156,8 @@ UniqueFd open_pidfd(const ProcessIdentity& identity) {
     if (identity.pid <= 0) {
         return {};
     }
-    UniqueFd pidfd;
-    try {
-        pidfd = sys::pidfd_open(identity.pid);
-    } catch (const SysError&) {
+    UniqueFd pidfd = sys::try_pidfd_open(identity.pid);
+    if (!pidfd) {
         return {}; // ESRCH: gone already
     }
     if (!is_alive(identity)) {

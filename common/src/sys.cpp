@@ -325,6 +325,19 @@ UniqueFd pidfd_open(pid_t pid) {
     return UniqueFd{static_cast<int>(checked(::syscall(SYS_pidfd_open, pid, 0), [&] { return fmt::format("pidfd_open({}, 0)", pid); }))};
 }
 
+UniqueFd try_pidfd_open(pid_t pid) noexcept {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    const int err = fd == -1 ? errno : 0;
+    if (explain::enabled()) {
+        try {
+            explain::note("pidfd_open({}, 0) {}", pid, explain::result(fd, err));
+        } catch (...) {
+            // narration is best effort here
+        }
+    }
+    return UniqueFd{fd};
+}
+
 void pidfd_send_signal(int pidfd, int sig) {
     checked(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0),
             [&] { return fmt::format("pidfd_send_signal({}, {}, NULL, 0)", pidfd, flags::signal_name(sig)); });

@@ -87,6 +87,23 @@ TEST(Pidfd, OpenOfNoSuchProcessNamesTheCall) {
     }
 }
 
+TEST(Pidfd, TryOpenAnswersEmptyForAReapedProcessWithoutThrowing) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    {
+        const nsrun::UniqueFd live = nsrun::sys::try_pidfd_open(pid);
+        ASSERT_TRUE(live) << "a live child has a pidfd";
+        nsrun::sys::pidfd_send_signal(live.get(), SIGKILL);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_FALSE(nsrun::sys::try_pidfd_open(pid)) << "a reaped pid names no process";
+}
+
 TEST(ParentDeathSignal, IsSetAndNarrated) {
     const pid_t pid = ::fork();
     if (pid == 0) {
