@@ -167,12 +167,11 @@ void mount_bind(int root_fd, const Mount& m, const MountOptions& o, const nsrun:
 }
 
 void mount_filesystem(int root_fd, const std::string& root, const Mount& m, const MountOptions& o,
-                      const std::optional<Cgroup>& cgroup, bool own_cgroup_namespace,
-                      const std::function<void()>& before_cgroup_view) {
+                      bool own_cgroup_namespace, const std::function<const Cgroup*()>& cgroup_view) {
     const nsrun::UniqueFd destination = destination_of(root_fd, m, true);
     nsrun::explain::note("{} is {} inside the root", fd_path(destination), nsrun::explain::quote(m.destination));
     if (m.type == "cgroup" || m.type == "cgroup2") {
-        before_cgroup_view();
+        const Cgroup* cgroup = cgroup_view();
         if (!cgroup) {
             nsrun::explain::note("{}: the container has no cgroup: an empty read-only tmpfs instead", describe(m));
             nsrun::sys::mount("tmpfs", fd_path(destination), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -217,8 +216,7 @@ MountOptions mount_options(const std::vector<std::string>& options) {
 }
 
 void mount_bundle(const ContainerSpec& spec, const std::string& root, bool in_user_namespace,
-                  const std::vector<nsrun::UniqueFd>& sources, const std::optional<Cgroup>& cgroup,
-                  const std::function<void()>& before_cgroup_view) {
+                  const std::vector<nsrun::UniqueFd>& sources, const std::function<const Cgroup*()>& cgroup_view) {
     const nsrun::UniqueFd root_fd = nsrun::sys::open(root.empty() ? "/" : root, O_PATH | O_DIRECTORY);
     const Namespace* cgroupns = spec.linux.find("cgroup");
     const bool own_cgroup_namespace = cgroupns && cgroupns->path.empty();
@@ -229,7 +227,7 @@ void mount_bundle(const ContainerSpec& spec, const std::string& root, bool in_us
         if (m.type == "bind") {
             mount_bind(root_fd.get(), m, o, sources[i]);
         } else {
-            mount_filesystem(root_fd.get(), root, m, o, cgroup, own_cgroup_namespace, before_cgroup_view);
+            mount_filesystem(root_fd.get(), root, m, o, own_cgroup_namespace, cgroup_view);
         }
         dev_is_tmpfs = m.destination == "/dev" ? m.type == "tmpfs" : dev_is_tmpfs;
     }

@@ -37,12 +37,12 @@ MountOptions mount_options(const std::vector<std::string>& options);
 /// (Cgroup::mount_view_at; an empty read-only tmpfs when it has none).  When /dev is
 /// a tmpfs of the config's, the standard nodes and links are made in it
 /// (runc's default devices); then linux.devices' nodes (devices.hpp).
-/// `before_cgroup_view` is called before each `cgroup`/`cgroup2` entry: the
-/// caller waits there until the parent has moved the process into its
-/// cgroup, and enters its cgroup namespace.
+/// `cgroup_view` is called before each `cgroup`/`cgroup2` entry: the
+/// caller waits there until the parent has made its cgroup and moved the
+/// process into it, enters its cgroup namespace, and returns the cgroup
+/// (null: the container has none).
 void mount_bundle(const ContainerSpec& spec, const std::string& root, bool in_user_namespace,
-                  const std::vector<nsrun::UniqueFd>& sources, const std::optional<Cgroup>& cgroup,
-                  const std::function<void()>& before_cgroup_view);
+                  const std::vector<nsrun::UniqueFd>& sources, const std::function<const Cgroup*()>& cgroup_view);
 
 /// In the child, after pivot_root, before the read-only paths: linux.sysctl
 /// written under /proc/sys, and linux.rootfsPropagation given to "/".

@@ -200,7 +200,8 @@ void remove_container_dir(const std::string& dir) noexcept {
 /// common answer.)
 void remove_parent_dir(const std::string& parent) noexcept {
     const int err = nsrun::sys::try_rmdir(parent);
-    if (err != 0 && err != EBUSY && err != ENOTEMPTY && err != ENOENT) {
+    // EROFS: a read-only cgroupfs (docker gives a container one): nothing was made there.
+    if (err != 0 && err != EBUSY && err != ENOTEMPTY && err != ENOENT && err != EROFS) {
         try {
             nsrun::cli::print_warning(
                 fmt::format("could not remove {}: rmdir: {}", parent, nsrun::errno_text(err)));
@@ -327,8 +328,8 @@ public:
         nsrun::sys::mount("cgroup2", target, "cgroup2", view_flags);
     }
 
-    void bind_view(const std::string& target) const override {
-        nsrun::sys::mount(dir_.c_str(), target, nullptr, MS_BIND);
+    void bind_view(const std::string& target, const std::vector<std::string>& directories) const override {
+        nsrun::sys::mount(directories.front().c_str(), target, nullptr, MS_BIND);
         nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | view_flags);
     }
 
@@ -544,8 +545,7 @@ public:
 
     void mount_view(const std::string& target) const override {
         nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
-        for (const auto& d : dirs_) {
-            const Hierarchy& h = d.hierarchy;
+        for (const Hierarchy& h : hierarchies()) {
             nsrun::sys::mkdir(target + "/" + h.mount_name, 0555);
             nsrun::sys::mount(h.fstype.c_str(), target + "/" + h.mount_name, h.fstype.c_str(), view_flags,
                               h.data.empty() ? nullptr : h.data.c_str());
@@ -554,12 +554,13 @@ public:
         nsrun::sys::mount(nullptr, target, nullptr, MS_REMOUNT | view_flags, "mode=755");
     }
 
-    void bind_view(const std::string& target) const override {
+    void bind_view(const std::string& target, const std::vector<std::string>& directories) const override {
         nsrun::sys::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755");
-        for (const auto& d : dirs_) {
-            const std::string at = target + "/" + d.hierarchy.mount_name;
+        const auto& all = hierarchies(); // plan(): one directory each, in this order
+        for (std::size_t i = 0; i < all.size() && i < directories.size(); ++i) {
+            const std::string at = target + "/" + all[i].mount_name;
             nsrun::sys::mkdir(at, 0555);
-            nsrun::sys::mount(d.dir.c_str(), at, nullptr, MS_BIND);
+            nsrun::sys::mount(directories[i].c_str(), at, nullptr, MS_BIND);
             nsrun::sys::mount(nullptr, at, nullptr, MS_REMOUNT | MS_BIND | view_flags);
         }
         link_controllers(target);
@@ -644,14 +645,14 @@ private:
     /// a hierarchy whose directory has another name, as on the host.
     void link_controllers(const std::string& target) const {
         std::vector<std::string> names;
-        for (const auto& d : dirs_) {
-            names.push_back(d.hierarchy.mount_name);
+        for (const Hierarchy& h : hierarchies()) {
+            names.push_back(h.mount_name);
         }
-        for (const auto& d : dirs_) {
-            std::istringstream controllers(d.hierarchy.fstype == "cgroup" ? d.hierarchy.data : "");
+        for (const Hierarchy& h : hierarchies()) {
+            std::istringstream controllers(h.fstype == "cgroup" ? h.data : "");
             for (std::string c; std::getline(controllers, c, ',');) {
                 if (!c.empty() && !c.starts_with("name=") && std::find(names.begin(), names.end(), c) == names.end()) {
-                    nsrun::sys::symlink(d.hierarchy.mount_name, target + "/" + c);
+                    nsrun::sys::symlink(h.mount_name, target + "/" + c);
                     names.push_back(c);
                 }
             }
@@ -779,9 +780,8 @@ Cgroup::Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, cons
     if (every_hierarchy) {
         driver_->join_every_hierarchy();
     }
+    plan_ = driver_->plan(id_);
 }
-
-CgroupPlan Cgroup::plan() const { return driver_->plan(id_); }
 
 std::vector<std::string> Cgroup::directories() const { return driver_->directories(); }
 
@@ -793,42 +793,62 @@ void Cgroup::create() {
     driver_->set_limits(limits_);
 }
 
-std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
+namespace {
+
+/// Whether a container must have its cgroup or not run: with a limit it
+/// would be a silent lie, and so would a cgroup asked for by name that is
+/// not there.  Otherwise the container may run without one.
+bool cgroup_required(const Resources& limits, const std::string& cgroups_path) {
+    return limits.any() || !cgroups_path.empty();
+}
+
+void note_running_without_cgroup(const nsrun::Error& e) {
+    nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+}
+
+} // namespace
+
+std::optional<Cgroup> plan_cgroup(const std::string& id, const Resources& limits,
                                   const std::function<std::unique_ptr<CgroupDriver>()>& make_driver,
                                   const std::string& cgroups_path, bool every_hierarchy) {
-    const auto made = [&] {
+    try {
         Cgroup cgroup{make_driver(), id, limits, cgroups_path, every_hierarchy};
-        const CgroupPlan plan = cgroup.plan();
-        for (const auto& dir : plan.directories) {
+        for (const auto& dir : cgroup.plan().directories) {
             if (!cgroups_path.empty() && is_directory(dir)) {
                 throw nsrun::Error{fmt::format("the cgroup {} (linux.cgroupsPath) already exists", dir),
                                    "give each container a cgroupsPath of its own; nsrun removes only cgroups it made"};
             }
         }
-        record(plan);
-        try {
-            cgroup.create();
-        } catch (...) {
-            // Nothing half-made stays, and nothing nsrun did not make goes:
-            // not a cgroup that appeared at the path since the check above.
-            remove_cgroups(cgroup.directories(), plan.parents);
-            record({});
-            throw;
-        }
         return cgroup;
-    };
-    if (limits.any() || !cgroups_path.empty()) {
-        // A limit without a cgroup would be a silent lie, and so would a
-        // cgroup asked for by name that is not there: the error that the
-        // driver gives (no cgroup filesystem, no memory controller, …) stands.
-        return made();
-    }
-    try {
-        return made();
     } catch (const nsrun::Error& e) {
-        nsrun::cli::print_note(fmt::format("running without a cgroup (no limit was asked for): {}", e.what()));
+        if (cgroup_required(limits, cgroups_path)) {
+            throw; // the driver's own error (no cgroup filesystem, no memory controller, …) stands
+        }
+        note_running_without_cgroup(e);
         return std::nullopt;
     }
+}
+
+bool Cgroup::make(const RecordCgroupPlan& record) {
+    record(plan_);
+    try {
+        create();
+    } catch (const nsrun::Error& e) {
+        // Nothing half-made stays, and nothing nsrun did not make goes:
+        // not a cgroup that appeared at the path since it was planned.
+        remove_cgroups(directories(), plan_.parents);
+        record({});
+        if (cgroup_required(limits_, cgroups_path_)) {
+            throw;
+        }
+        note_running_without_cgroup(e);
+        return false;
+    } catch (...) {
+        remove_cgroups(directories(), plan_.parents);
+        record({});
+        throw;
+    }
+    return true;
 }
 
 void Cgroup::add_process(pid_t pid) { driver_->add_process(pid); }
@@ -869,7 +889,7 @@ void Cgroup::mount_view_at(const std::string& target, bool own_namespace) const 
     if (own_namespace) {
         driver_->mount_view(target);
     } else {
-        driver_->bind_view(target);
+        driver_->bind_view(target, plan_.directories);
     }
 }
 

@@ -58,12 +58,15 @@ public:
     /// In the child, inside its cgroup namespace: mount this layout's
     /// cgroupfs read-only at `target` (v2: one cgroup2 mount; v1: a tmpfs
     /// holding one mount per hierarchy).  Its root is the container's cgroup.
+    /// The views use only what plan() found: the child's copy of the driver
+    /// is the one of before clone, and the parent makes the cgroup after.
     virtual void mount_view(const std::string& target) const = 0;
     /// In the child, in the caller's cgroup namespace (config.json lists
-    /// none): the container's own cgroup directories of the host's tree,
-    /// bound read-only at `target` (v2: the one directory; v1: a tmpfs
-    /// holding one bind per hierarchy), as runc does.  Before pivot_root.
-    virtual void bind_view(const std::string& target) const = 0;
+    /// none): the container's own cgroup `directories` of the host's tree
+    /// (plan()'s, in its order), bound read-only at `target` (v2: the one
+    /// directory; v1: a tmpfs holding one bind per hierarchy), as runc does.
+    /// Before pivot_root.
+    virtual void bind_view(const std::string& target, const std::vector<std::string>& directories) const = 0;
     /// Pure: the directories create(id) will make (for the state record).
     [[nodiscard]] virtual CgroupPlan plan(const std::string& id) const = 0;
 
@@ -107,6 +110,9 @@ std::unique_ptr<CgroupDriver> make_cgroup_v1_driver(std::string root, MkdirHook 
 /// the memory, cpu and pids controllers (they are usually bound to v1).
 std::unique_ptr<CgroupDriver> detect_cgroup_driver(const std::string& root = "/sys/fs/cgroup");
 
+/// Called with the plan before anything is made: the runtime records it.
+using RecordCgroupPlan = std::function<void(const CgroupPlan&)>;
+
 /// The container's cgroup, set up by the runtime (the parent).  It is
 /// removed by remove_cgroups() from the recorded plan, not by a destructor:
 /// the same code runs after a normal end, for `rm` and after a crash.
@@ -117,8 +123,14 @@ public:
     Cgroup(std::unique_ptr<CgroupDriver> driver, const std::string& id, const Resources& limits,
            const std::string& cgroups_path = "", bool every_hierarchy = false);
 
-    /// Pure: what create() will make.
-    [[nodiscard]] CgroupPlan plan() const;
+    /// What create() will make, planned once, on construction (in the
+    /// parent, before clone: the host's tree is in view).
+    [[nodiscard]] const CgroupPlan& plan() const { return plan_; }
+    /// Record the plan (`record`), then create() — or, if that fails, remove
+    /// whatever of it was made and record an empty plan.  Then an error
+    /// (125) where the cgroup is required (a limit, a cgroupsPath); else a
+    /// note that the container runs without one, and false.
+    [[nodiscard]] bool make(const RecordCgroupPlan& record);
     /// The container's cgroup directories made so far (all of them once
     /// create() returned; after a failed create(), what it did make).
     [[nodiscard]] std::vector<std::string> directories() const;
@@ -146,24 +158,24 @@ private:
     std::string id_;
     Resources limits_;
     std::string cgroups_path_;
+    CgroupPlan plan_;
 };
 
-/// Called with the plan before anything is made: the runtime records it.
-using RecordCgroupPlan = std::function<void(const CgroupPlan&)>;
-
-/// The container's cgroup, recorded (`record`) and then made — or none.
+/// Before clone, in the parent: the container's cgroup as it will be — the
+/// layout found, its directories planned (Cgroup::plan) — or none.  Nothing
+/// is made yet: Cgroup::make() does that after clone, while the child makes
+/// its mounts (the child's copy of it then knows the views to mount).
 /// Inside a container or on WSL2 there may be no cgroup the runtime can use
 /// (no cgroup filesystem, a controller missing, a read-only /sys/fs/cgroup).
 /// With no limit flag the container then runs without one, and a one-line
-/// note says why, as podman does; whatever was made of it is removed and the
-/// record emptied.  A limit flag there is an error (125) that says what is
-/// missing.
+/// note says why, as podman does.  A limit flag there is an error (125) that
+/// says what is missing.
 /// `cgroups_path`: config.json's linux.cgroupsPath ("": `nsrun/<id>`); a
 /// cgroup asked for by name is an error when it cannot be made, like a limit,
-/// and refused before anything is recorded when it exists already: teardown
-/// from the record would remove someone else's cgroup.  `every_hierarchy`:
+/// and refused here when it exists already: teardown from the record would
+/// remove someone else's cgroup.  `every_hierarchy`:
 /// CgroupDriver::join_every_hierarchy (OCI containers).
-std::optional<Cgroup> make_cgroup(const std::string& id, const Resources& limits, const RecordCgroupPlan& record,
+std::optional<Cgroup> plan_cgroup(const std::string& id, const Resources& limits,
                                   const std::function<std::unique_ptr<CgroupDriver>()>& make_driver =
                                       [] { return detect_cgroup_driver(); },
                                   const std::string& cgroups_path = "", bool every_hierarchy = false);

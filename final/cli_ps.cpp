@@ -4,6 +4,7 @@
 #include "oci.hpp"
 #include "state.hpp"
 
+#include <nsrun/fs.hpp>
 #include <nsrun/sys.hpp>
 
 #include <algorithm>
@@ -89,7 +90,25 @@ int cli_ps(int argc, char** argv) {
                 std::printf("%s\n", unreadable.c_str());
             }
         };
+        // A container whose first record is being written has no state yet:
+        // its maker holds its lock until then (the record comes after clone).
+        const auto being_created = [](const Loaded& c) {
+            try {
+                return !nsrun::fs::exists(c.dir + "/state.json") &&
+                       !nsrun::fs::FileLock::try_acquire(c.dir + "/lock").has_value();
+            } catch (const nsrun::SysError&) {
+                return false; // removed meanwhile
+            }
+        };
         for (const auto& c : store.list_heads()) { // the spec read only for the rows shown
+            if (!c.record && being_created(c)) {
+                if (all && quiet) {
+                    std::printf("%s\n", c.id.c_str());
+                } else if (all) {
+                    std::printf("%-14s %-16s %s\n", c.id.c_str(), "", "Creating");
+                }
+                continue;
+            }
             if (!c.record) {
                 show_unreadable(c.id);
                 continue;

@@ -118,42 +118,59 @@ struct Plan {
 
 // --- the child: the inside, in order ----------------------------------------
 
-/// The parent's `go`: the outside is ready (uid/gid maps written, this
-/// process in its cgroup, its end of the veth moved in, the OCI runtime
-/// hooks run, the record saved).  Awaited once, by the first step that needs
-/// it: the steps before it (the mount namespace, the rootfs, /proc, /sys,
-/// /dev) need nothing from outside, so they run while the parent is still at
-/// work there — on a second CPU, a start is shorter by what they overlap.
+/// What the parent's `go` says besides "continue" when it made the
+/// container's cgroup.
+constexpr std::string_view cgroup_made = "cgroup made";
+
+/// The parent's `go`: the outside is ready (the record saved, the cgroup
+/// made and this process in it, uid/gid maps written, its end of the veth
+/// moved in, the OCI runtime hooks run).  Awaited once, by the first step
+/// that needs it: the steps before it (the mount namespace, the rootfs,
+/// /proc, /sys, /dev) need nothing from outside, so they run while the
+/// parent is still at work there — on a second CPU, a start is shorter by
+/// what they overlap.
 class Outside {
 public:
-    explicit Outside(nsrun::Handshake& handshake) : handshake_(handshake) {}
+    /// `planned`: the child's copy of the cgroup as planned before clone.
+    Outside(nsrun::Handshake& handshake, const std::optional<Cgroup>& planned)
+        : handshake_(handshake), planned_(planned) {}
     /// Block until the parent's `go` (at once if it came already).
     void ready() {
         if (!ready_) {
-            handshake_.wait_for_parent();
+            cgroup_made_ = handshake_.wait_for_parent() == cgroup_made;
             ready_ = true;
         }
+    }
+    /// After `go`: the container's cgroup, if the parent made it (null when
+    /// none was planned, or the machine had none to give and no limit asked
+    /// for one: cgroups.hpp's plan_cgroup and Cgroup::make).
+    const Cgroup* cgroup() {
+        ready();
+        return planned_ && cgroup_made_ ? &*planned_ : nullptr;
     }
     /// Once, after `go`: a new cgroup namespace when the spec lists one
     /// without a path (`nsrun run` always does; runc's and ctr's
     /// config.json often do not, and then the container shares its
     /// caller's).  Not at clone: by now the parent has moved us into our
-    /// cgroup, which becomes the namespace's root.  Before any cgroup view.
-    void enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
+    /// cgroup, which becomes the namespace's root.  Before any cgroup view:
+    /// returns the cgroup to show (cgroup()).
+    const Cgroup* enter_cgroup_namespace_if_listed(const ContainerSpec& spec) {
         ready();
-        if (in_cgroup_namespace_) {
-            return;
+        if (!in_cgroup_namespace_) {
+            in_cgroup_namespace_ = true;
+            const Namespace* ns = spec.linux.find("cgroup");
+            if (ns && ns->path.empty()) {
+                enter_cgroup_namespace();
+            }
         }
-        in_cgroup_namespace_ = true;
-        const Namespace* cgroup = spec.linux.find("cgroup");
-        if (cgroup && cgroup->path.empty()) {
-            enter_cgroup_namespace();
-        }
+        return cgroup();
     }
 
 private:
     nsrun::Handshake& handshake_;
+    const std::optional<Cgroup>& planned_;
     bool ready_ = false;
+    bool cgroup_made_ = false;
     bool in_cgroup_namespace_ = false;
 };
 
@@ -204,8 +221,8 @@ void join_namespaces(const ContainerSpec& spec) {
 
 /// An OCI bundle: config.json's mounts[] is the whole list (bundle_mounts.hpp),
 /// made into the rootfs before pivot_root; then what covers them.
-void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
-                              const nlohmann::json& hook_state, Outside& outside) {
+void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const nlohmann::json& hook_state,
+                              Outside& outside) {
     make_mounts_private();
     const std::string root = plan.userns.enabled ? "." : spec.root.path;
     refuse_symlinked_system_dirs(root);
@@ -215,8 +232,8 @@ void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const
     }
     // As runc: the mounts first, while the parent is at work outside (its
     // createRuntime hooks too); `go` before the first cgroup view.
-    mount_bundle(spec, root, plan.userns.enabled, sources, cgroup,
-                 [&] { outside.enter_cgroup_namespace_if_listed(spec); });
+    mount_bundle(spec, root, plan.userns.enabled, sources,
+                 [&] { return outside.enter_cgroup_namespace_if_listed(spec); });
     outside.enter_cgroup_namespace_if_listed(spec); // if no mount asked for a view
     // OCI createContainer: after the mounts, before pivot_root (as runc).
     run_create_container_hooks(spec, hook_state, outside);
@@ -231,10 +248,10 @@ void mount_bundle_filesystems(const ContainerSpec& spec, const Plan& plan, const
     make_root_readonly(spec.root);
 }
 
-void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::optional<Cgroup>& cgroup,
-                       const nlohmann::json& hook_state, Outside& outside) {
+void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const nlohmann::json& hook_state,
+                       Outside& outside) {
     if (!spec.nsrun.bundle.empty()) {
-        mount_bundle_filesystems(spec, plan, cgroup, hook_state, outside);
+        mount_bundle_filesystems(spec, plan, hook_state, outside);
         return;
     }
     make_mounts_private();
@@ -278,8 +295,8 @@ void mount_filesystems(const ContainerSpec& spec, const Plan& plan, const std::o
         make_device_nodes("", spec.linux.devices, /*bind_from_host=*/false);
     }
     mount_mqueue(spec);
-    outside.enter_cgroup_namespace_if_listed(spec); // from here on, the outside is ready
-    if (cgroup) {
+    // From here on, the outside is ready.
+    if (const Cgroup* cgroup = outside.enter_cgroup_namespace_if_listed(spec)) {
         cgroup->mount_view();
     }
     mount_volumes(spec, volume_sources);
@@ -441,7 +458,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
             nsrun::sys::set_not_dumpable();
         }
         signals.restore_mask_in_child();
-        Outside outside{handshake};
+        Outside outside{handshake, cgroup};
         if (plan.userns.enabled) {
             outside.ready(); // become_root: the parent writes our uid/gid maps
         }
@@ -452,7 +469,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         }
         configure_inside(spec, plan.link ? &*plan.link : nullptr);
         set_hostname(spec);
-        mount_filesystems(spec, plan, cgroup, hook_state, outside);
+        mount_filesystems(spec, plan, hook_state, outside);
         outside.ready(); // at the latest: what follows changes this process, which becomes COMMAND
         redirect_stdio(stdio);
         if (terminal) {
@@ -480,20 +497,51 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
 
 // --- the parent: the outside, in order --------------------------------------
 
-/// The record of the container being made, saved after every change.
+/// The record of the container being made, saved after every change.  Its
+/// first save claims the container's name: until then it holds `names`,
+/// the lock under which the name was checked, and `own`, the container's
+/// lock from Store::create (so a sweep or `gc` leaves the directory without
+/// a record alone).
 class Recorder {
 public:
-    Recorder(const Store& store, Record& record) : store_(store), record_(record) {}
+    Recorder(const Store& store, Record& record, nsrun::fs::FileLock names, nsrun::fs::FileLock own)
+        : store_(store), record_(record), names_(std::move(names)), own_(std::move(own)) {}
+    Recorder(const Recorder&) = delete;
+    Recorder& operator=(const Recorder&) = delete;
+    ~Recorder() { release_first_locks(); }
     Record& operator*() { return record_; }
     Record* operator->() { return &record_; }
     void save() {
+        if (own_) {
+            store_.save(record_);
+            release_first_locks();
+            return;
+        }
         const auto lock = store_.lock(record_.id);
         store_.save(record_);
     }
 
 private:
+    /// Released explicitly: the child, cloned while they were held, shares
+    /// their descriptors until it execs (closing ours alone would not
+    /// release them).
+    void release_first_locks() noexcept {
+        for (auto* lock : {&own_, &names_}) {
+            if (*lock) {
+                try {
+                    (*lock)->release();
+                } catch (const std::exception&) {
+                    // closing it below is all that is left to do
+                }
+                lock->reset();
+            }
+        }
+    }
+
     const Store& store_;
     Record& record_;
+    std::optional<nsrun::fs::FileLock> names_;
+    std::optional<nsrun::fs::FileLock> own_;
 };
 
 /// `--network container:X`, `--ipc container:X`: the other container must run.
@@ -668,22 +716,23 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         record.oci = true;
         record.bundle = request->bundle;
     }
-    {
-        nsrun::fs::make_dirs(store.root(), 0711);
-        const auto names = nsrun::fs::FileLock(store.root() + ".lock");
-        check_unique_name(store, spec.nsrun.name);
-        if (request && nsrun::fs::exists(store.dir_of(record.id))) {
-            throw nsrun::Error{fmt::format("container {} already exists", record.id),
-                               fmt::format("choose another id, or remove it first: nsrun delete --force {}", record.id)};
-        }
-        record.spec = spec;
-        const auto lock = store.create(record.id);
-        store.save(record);
+    nsrun::fs::make_dirs(store.root(), 0711);
+    auto names = nsrun::fs::FileLock(store.root() + ".lock"); // until the first save (Recorder)
+    check_unique_name(store, spec.nsrun.name);
+    if (request && nsrun::fs::exists(store.dir_of(record.id))) {
+        throw nsrun::Error{fmt::format("container {} already exists", record.id),
+                           fmt::format("choose another id, or remove it first: nsrun delete --force {}", record.id)};
     }
+    record.spec = spec;
+    auto own = store.create(record.id);
     EndOfLife end{store, record, then};
-    Recorder rec{store, record};
+    // The first record is saved before the first resource is made: with
+    // `--network none` and no image, only after clone, while the child
+    // makes its mounts (the cgroup is made then too).
+    Recorder rec{store, record, std::move(names), std::move(own)};
     plan.state_dir = store.dir_of(record.id);
     if (!spec.nsrun.image_layers.empty()) {
+        rec.save();
         confirm_image_layers(spec); // the record names the layers: image rm keeps them from now on
         // --image: "/" is an overlay of the image's layers and an upper
         // directory of its own, in the container's directory (gone with it).
@@ -696,21 +745,16 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         }
     }
 
-    // The outside, in order: each resource recorded, then made.
+    // The outside, in order: each resource recorded, then made.  The
+    // cgroup only planned yet: made after clone (the child's copy of the
+    // plan knows the views to mount).
     std::optional<Cgroup> cgroup;
     if (plan.userns.may_use_cgroups()) {
         // The nodes config.json (or --device) adds to /dev are usable: allowed by the device cgroup.
         Resources limits = spec.linux.resources;
         limits.devices = with_device_nodes_allowed(limits.devices, spec.linux.devices);
-        cgroup = make_cgroup(
-            record.id, limits,
-            [&](const CgroupPlan& cg) {
-                rec->resources.cgroups = cg.directories;
-                rec->resources.cgroup_parents = cg.parents;
-                rec.save();
-            },
-            [] { return detect_cgroup_driver(); }, cgroups_path,
-            /*every_hierarchy=*/request != nullptr); // OCI: blkio, cpuset, freezer… too, as runc
+        cgroup = plan_cgroup(record.id, limits, [] { return detect_cgroup_driver(); }, cgroups_path,
+                             /*every_hierarchy=*/request != nullptr); // OCI: blkio, cpuset, freezer… too, as runc
     }
     std::optional<nl::Cidr> address;
     if (spec.nsrun.network == NetworkMode::bridge) {
@@ -770,6 +814,22 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     handshake.in_parent();
     plan.overlay_mount.reset(); // the child has its copy
     try {
+        rec->init = identity_of(child.pid());
+        if (request) {
+            rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
+        }
+        // The cgroup, recorded and then made, while the child makes its
+        // mounts (the first save, if none came before, claims the name).
+        if (cgroup && !cgroup->make([&](const CgroupPlan& cg) {
+                rec->resources.cgroups = cg.directories;
+                rec->resources.cgroup_parents = cg.parents;
+                rec.save();
+            })) {
+            cgroup.reset(); // none to give, and none needed: the child hears so with `go`
+        }
+        if (!cgroup) {
+            rec.save();
+        }
         if (cgroup) {
             cgroup->add_process(child.pid());
         }
@@ -783,11 +843,6 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
             rec.save();
             add_port_mapping(spec, *address);
         }
-        rec->init = identity_of(child.pid());
-        if (request) {
-            rec->owner = rec->init; // nobody of ours supervises it: it is its own owner
-        }
-        rec.save();
         if (request) {
             // The namespaces exist and process.args does not run yet (the
             // init makes its mounts meanwhile, as runc's does): prestart
@@ -809,7 +864,7 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         }
         throw;
     }
-    handshake.release_child();
+    handshake.release_child(cgroup ? cgroup_made : std::string_view{});
     if (request) {
         if (terminal) {
             send_console(request->console_socket, terminal->receive_master());

@@ -101,6 +101,13 @@ FileLock::FileLock(const std::string& path)
     sys::flock(fd_.get(), LOCK_EX, path_);
 }
 
+void FileLock::release() {
+    if (fd_) {
+        sys::flock(fd_.get(), LOCK_UN, path_);
+        fd_.reset();
+    }
+}
+
 std::optional<FileLock> FileLock::try_acquire(const std::string& path) {
     UniqueFd fd = sys::open(path, O_RDWR | O_CREAT, 0644);
     if (!sys::flock(fd.get(), LOCK_EX | LOCK_NB, path)) {

@@ -70,18 +70,19 @@ Handshake Handshake::create() {
 void Handshake::in_parent() noexcept { child_end_.reset(); }
 void Handshake::in_child() noexcept { parent_end_.reset(); }
 
-void Handshake::send(Message message) {
-    const char byte = static_cast<char>(message);
-    if (::send(own_end(), &byte, 1, MSG_NOSIGNAL) != 1) {
+void Handshake::send(Message message, std::string_view payload) {
+    std::string packet(1, static_cast<char>(message));
+    packet += payload;
+    if (::send(own_end(), packet.data(), packet.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(packet.size())) {
         throw SysError(fmt::format("send(handshake, \"{}\")", message_name(message)), errno);
     }
 }
 
-void Handshake::expect(Message expected) {
+std::string Handshake::receive(Message expected) {
     char buf[4096];
     const ssize_t n = recv_retrying(own_end(), buf, sizeof buf);
-    if (n == 1 && buf[0] == static_cast<char>(expected)) {
-        return;
+    if (n >= 1 && buf[0] == static_cast<char>(expected)) {
+        return std::string(buf + 1, static_cast<std::size_t>(n - 1));
     }
     if (n > 0 && buf[0] == static_cast<char>(Message::failed)) {
         throw decode_failure(std::string(buf + 1, static_cast<std::size_t>(n - 1)));
@@ -91,10 +92,14 @@ void Handshake::expect(Message expected) {
                        : fmt::format("unexpected handshake message (waiting for \"{}\")", message_name(expected))};
 }
 
-void Handshake::release_child() {
-    explain::note("handshake: outside is ready, releasing the child");
+void Handshake::release_child(std::string_view news) {
+    if (news.empty()) {
+        explain::note("handshake: outside is ready, releasing the child");
+    } else {
+        explain::note("handshake: outside is ready ({}), releasing the child", news);
+    }
     try {
-        send(Message::go);
+        send(Message::go, news);
     } catch (const SysError& e) {
         if (e.error_number() != EPIPE && e.error_number() != ECONNRESET) {
             throw;
@@ -144,10 +149,10 @@ std::optional<Error> Handshake::wait_for_exec() {
     }
 }
 
-void Handshake::wait_for_parent() {
+std::string Handshake::wait_for_parent() {
     explain::note("handshake: waiting for the parent");
     try {
-        expect(Message::go);
+        return receive(Message::go);
     } catch (const Error&) {
         throw Error{"the runtime's parent process went away during setup"};
     }

@@ -142,7 +142,8 @@ void remove_parent_dir(const std::string& parent) noexcept {
         nsrun::sys::rmdir(parent);
     } catch (const nsrun::SysError& e) {
         const int err = e.error_number();
-        if (err != EBUSY && err != ENOTEMPTY && err != ENOENT) {
+        // EROFS: a read-only cgroupfs (docker gives a container one): nothing was made there.
+        if (err != EBUSY && err != ENOTEMPTY && err != ENOENT && err != EROFS) {
             nsrun::cli::print_warning(fmt::format("could not remove {}: {}", parent, e.what()));
         }
     } catch (const std::exception&) {

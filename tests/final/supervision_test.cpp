@@ -215,6 +215,40 @@ STEP_TEST(Supervision, ARuntimeKilledWhileTakingALeaseLeavesNoLeaseBehind,
     expect_reclaimed(ids, "after killing the runtime in the middle of taking its lease");
 }
 
+STEP_TEST(Supervision, AContainerWhoseFirstRecordIsNotWrittenYetIsCreatingNotUnreadable,
+          "while a run has made its container's directory but not yet saved its first record (that save comes "
+          "after clone; here the runtime is held writing the container's /etc/hostname, before clone, with "
+          "lab-fault): ps -a shows it as Creating, not as an unreadable leftover to reclaim, gc leaves it alone, "
+          "and once released it runs and is gone") {
+    TempDir dir;
+    const std::string mark = dir.path() + "/in-the-window", go = dir.path() + "/go";
+    Launch launch{{NSRUN_LAB_FAULT, "--inject", "write:runtime:fd-path=/hostname:mark=" + mark + ":wait=" + go, "--"},
+                  {}};
+    launch.args.insert(launch.args.end(), config().bin.begin(), config().bin.end());
+    launch.args.insert(launch.args.end(), {"run", "--network", "none", "--", "echo", "it-ran"});
+    launch.plain_command = true; // lab-fault, then nsrun
+    launch.namespaces_of = host().pid();
+    const std::vector<std::string> before = state_ids();
+    Runtime rt(launch);
+    for (int i = 0; i < 200 && !fs::exists(mark); ++i) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(fs::exists(mark)) << "the runtime never wrote the container's hostname file" << rt.record();
+    const Result ps = nsrun({"ps", "-a"});
+    const Result gc = nsrun({"gc"});
+    const Result ids = nsrun({"ps", "-aq"});
+    std::ofstream{go};
+    const Result r = rt.finish();
+    EXPECT_EQ(ps.status, 0) << ps;
+    EXPECT_NE(ps.out.find("Creating"), std::string::npos) << "the container being made" << ps;
+    EXPECT_EQ(ps.out.find("Unreadable"), std::string::npos) << "not a leftover" << ps;
+    EXPECT_EQ(gc.status, 0) << gc;
+    EXPECT_NE(ids.out.size(), 0u) << "ps -aq lists it" << ids;
+    EXPECT_EQ(r.status, 0) << "gc took nothing from it: it ran" << r;
+    EXPECT_NE(r.out.find("it-ran"), std::string::npos) << r;
+    EXPECT_EQ(state_ids(), before) << "a foreground run without --name leaves no record";
+}
+
 STEP_TEST(Supervision, GcRunningAlongsideNewContainersNeverTakesOne,
           "gc in a loop while containers are being made: none of them is taken for a crash's leftover (each "
           "starts, runs and keeps its record)") {

@@ -319,11 +319,12 @@ STEP_TEST(Cgroups, ExplainNarratesTheCgroup,
                     "`rmdir(\"/sys/fs/cgroup/nsrun/ID\") = 0`");
 }
 
-STEP_TEST(Cgroups, WithoutACgroupToUseItRunsUnlimitedAndSaysSo,
-          "On a machine with no cgroup the runtime can use (inside a container, WSL2; here a throwaway host whose "
-          "/sys/fs/cgroup is empty) a run without limit flags works and says so in one line, and a limit flag is "
-          "a 125 that says what is missing.") {
-    const Namespaces machine{Namespaces::Cgroups::none};
+namespace {
+
+/// On `machine`, where no cgroup can be had: a run without limit flags
+/// works, without one, and says so in one line; a limit flag is a 125 whose
+/// message holds `why` (`why_meaning`: what that shows).
+void expect_runs_without_a_cgroup(const Namespaces& machine, const std::string& why, const std::string& why_meaning) {
     const Result r = machine.run({"lab-probe", "fork", "20", "0.5"});
     REQUIRE(expect_exit(r, 0, "without a limit flag the container runs, without a cgroup"));
     expect_value(r, "forked", "20", "the container runs normally");
@@ -332,7 +333,25 @@ STEP_TEST(Cgroups, WithoutACgroupToUseItRunsUnlimitedAndSaysSo,
                 "there are " + std::to_string(std::count(r.err.begin(), r.err.end(), '\n')), &r);
     const Result limited = machine.run({"--pids-limit", "10", "true"});
     expect_exit(limited, 125, "a limit cannot be honoured without a cgroup");
-    expect_stderr_contains(limited, "/sys/fs/cgroup", "the message says where the cgroup is missing");
+    expect_stderr_contains(limited, why, why_meaning);
+}
+
+} // namespace
+
+STEP_TEST(Cgroups, WithoutACgroupToUseItRunsUnlimitedAndSaysSo,
+          "On a machine with no cgroup the runtime can use (inside a container, WSL2; here a throwaway host whose "
+          "/sys/fs/cgroup is empty) a run without limit flags works and says so in one line, and a limit flag is "
+          "a 125 that says what is missing.") {
+    const Namespaces machine{Namespaces::Cgroups::none};
+    expect_runs_without_a_cgroup(machine, "/sys/fs/cgroup", "the message says where the cgroup is missing");
+}
+
+STEP_TEST(Cgroups, WithReadOnlyCgroupsItRunsUnlimitedAndSaysSo,
+          "Where the cgroup filesystems are there but read-only (docker mounts them so into a container; here "
+          "a throwaway host's copies of them), no cgroup can be made: a run without limit flags works without one "
+          "and says so in one line; a limit flag is a 125 that says why.") {
+    const Namespaces machine{Namespaces::Cgroups::read_only};
+    expect_runs_without_a_cgroup(machine, "Read-only file system", "the message says why the cgroup could not be made");
 }
 
 // --- the cgroup is removed on every exit path ------------------------------

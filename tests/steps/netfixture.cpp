@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <net/if.h>
 #include <sched.h>
 #include <sstream>
@@ -18,6 +19,13 @@
 namespace lab {
 namespace {
 
+std::string read_text(const char* path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
 /// In the holder, after unshare: private mounts, a private /run and a sysfs
 /// of the new network namespace, loopback up.  Returns an error text or "".
 std::string prepare_inside(Namespaces::Cgroups cgroups) {
@@ -26,7 +34,7 @@ std::string prepare_inside(Namespaces::Cgroups cgroups) {
     // A sysfs of the new network namespace on /sys — but keep the cgroup
     // hierarchies mounted under the old one (steps 05+ need them): park them
     // under the new /run, mount sysfs, move them back.
-    const bool has_cgroups = cgroups == Namespaces::Cgroups::kept && ::access("/sys/fs/cgroup", F_OK) == 0;
+    const bool has_cgroups = cgroups != Namespaces::Cgroups::none && ::access("/sys/fs/cgroup", F_OK) == 0;
     if (has_cgroups) {
         if (::mkdir("/run/.lab-cgroup", 0700) != 0) return "mkdir /run/.lab-cgroup";
         if (::mount("/sys/fs/cgroup", "/run/.lab-cgroup", nullptr, MS_BIND | MS_REC, nullptr) != 0) return "park /sys/fs/cgroup";
@@ -35,6 +43,21 @@ std::string prepare_inside(Namespaces::Cgroups cgroups) {
     if (has_cgroups) {
         if (::mount("/run/.lab-cgroup", "/sys/fs/cgroup", nullptr, MS_MOVE, nullptr) != 0) return "move the cgroups back";
         ::rmdir("/run/.lab-cgroup");
+    }
+    if (has_cgroups && cgroups == Namespaces::Cgroups::read_only) {
+        // Each mount of the tree, in this mount namespace only (its mounts
+        // are private copies): the machine's own stay writable.
+        std::istringstream mountinfo(read_text("/proc/self/mountinfo"));
+        for (std::string line; std::getline(mountinfo, line);) {
+            std::istringstream fields(line);
+            std::string id, parent, dev, root, point;
+            fields >> id >> parent >> dev >> root >> point;
+            if (point == "/sys/fs/cgroup" || point.starts_with("/sys/fs/cgroup/")) {
+                if (::mount(nullptr, point.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+                    return "remount " + point + " read-only";
+                }
+            }
+        }
     }
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ifreq req{};

@@ -38,8 +38,9 @@ class Namespaces {
 public:
     /// Whether the host's cgroup hierarchies are mounted at /sys/fs/cgroup
     /// inside, as on a normal machine, or not (an empty directory), as inside
-    /// a container or on WSL2 without cgroups.
-    enum class Cgroups { kept, none };
+    /// a container or on WSL2 without cgroups, or mounted read-only, as
+    /// docker gives them to a container (found, but no cgroup can be made).
+    enum class Cgroups { kept, none, read_only };
     explicit Namespaces(Cgroups cgroups = Cgroups::kept);
     Namespaces(const Namespaces&) = delete;
     Namespaces& operator=(const Namespaces&) = delete;

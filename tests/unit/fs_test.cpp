@@ -122,6 +122,27 @@ TEST_F(Fs, FileLockExcludesAnotherHolderUntilReleased) {
     EXPECT_TRUE(nsrun::fs::FileLock::try_acquire(lock_path).has_value()) << "released with the object";
 }
 
+TEST_F(Fs, FileLockReleaseFreesItAlsoForAChildHoldingTheDescriptor) {
+    const std::string lock_path = path("lock");
+    nsrun::fs::FileLock held(lock_path);
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    const pid_t child = ::fork(); // shares the locked descriptor, as a cloned container does
+    if (child == 0) {
+        char byte = 0;
+        (void)::read(go[0], &byte, 1); // the parent has released it
+        ::_exit(nsrun::fs::FileLock::try_acquire(lock_path).has_value() ? 0 : 1);
+    }
+    held.release();
+    EXPECT_TRUE(nsrun::fs::FileLock::try_acquire(lock_path).has_value()) << "released while the child holds a copy";
+    ASSERT_EQ(::write(go[1], "g", 1), 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    ::close(go[0]);
+    ::close(go[1]);
+}
+
 TEST_F(Fs, FileLockIsNarrated) {
     nsrun::explain::enable(true);
     testing::internal::CaptureStderr();

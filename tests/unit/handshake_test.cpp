@@ -167,3 +167,18 @@ TEST(ExitStatus, SignalIs128PlusN) {
     }
     EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 137);
 }
+
+TEST(Handshake, GoCarriesTheOutsidesNewsToTheChild) {
+    for (const std::string news : {"", "cgroup"}) {
+        auto hs = nsrun::Handshake::create();
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            hs.in_child();
+            const std::string heard = hs.wait_for_parent();
+            ::_exit(heard == news ? 0 : 1);
+        }
+        hs.in_parent();
+        hs.release_child(news);
+        EXPECT_EQ(nsrun::exit_status_of(reap(pid)), 0) << "news \"" << news << "\" arrived changed";
+    }
+}

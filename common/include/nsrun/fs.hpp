@@ -67,6 +67,11 @@ public:
 
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
+    /// Release the lock now (flock LOCK_UN), before the object ends.  Unlike
+    /// closing, this releases it for every process sharing the descriptor:
+    /// a child cloned while the lock was held keeps a copy until it execs.
+    void release();
+
 private:
     FileLock(std::string path, UniqueFd fd) noexcept : path_(std::move(path)), fd_(std::move(fd)) {}
     std::string path_;

@@ -13,6 +13,8 @@
 /// SOCK_SEQPACKET packet each, its first byte the type:
 ///
 ///     parent → child   go             the outside is ready: continue
+///                                     (optionally with a word on what
+///                                     the outside made, for the child)
 ///     either way       maps_written   (for runtimes whose child asks the
 ///                                     parent to write its uid/gid maps)
 ///     child → parent   ready          setup done: exec'ing COMMAND now
@@ -30,6 +32,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace nsrun {
 
@@ -46,10 +49,12 @@ public:
     /// In the child, first thing: drop the parent's end.
     void in_child() noexcept;
 
-    /// Parent: the outside is ready, the child may continue (sends `go`).
+    /// Parent: the outside is ready, the child may continue (sends `go`,
+    /// carrying `news` for the child: what the outside made, if the child
+    /// needs to know — final/'s runtime says whether a cgroup was made).
     /// A child that already ended is no error here: wait_for_exec() reads
     /// its report.
-    void release_child();
+    void release_child(std::string_view news = {});
     /// Parent, when a step outside failed: the child's own report if it
     /// failed first (a child may set up part of its inside before `go`,
     /// and a step on a dead child fails for that reason only).  Never blocks.
@@ -59,9 +64,9 @@ public:
     /// 126 or 127 — 125 also when the child ended without reporting).
     [[nodiscard]] std::optional<Error> wait_for_exec();
 
-    /// Child: block until the parent releases us (`go`).  Throws if the
-    /// parent died.
-    void wait_for_parent();
+    /// Child: block until the parent releases us (`go`); returns the news
+    /// `go` carried ("" if none).  Throws if the parent died.
+    std::string wait_for_parent();
     /// Child: setup is done, COMMAND is exec'd next (sends `ready`).
     void ready();
     /// Child: report a setup failure to the parent and exit with its status.
@@ -75,11 +80,13 @@ public:
     /// for a program the child execs that reports on it in the same format.
     [[nodiscard]] int own_fd() const noexcept { return own_end(); }
 
-    /// Either side: send a message without payload.
-    void send(Message message);
-    /// Either side: wait for `expected`; throws nsrun::Error on anything
-    /// else (end-of-file: the other side is gone).
-    void expect(Message expected);
+    /// Either side: send a message, with `payload` after its type byte.
+    void send(Message message, std::string_view payload = {});
+    /// Either side: wait for `expected` and return its payload; throws
+    /// nsrun::Error on anything else (end-of-file: the other side is gone).
+    std::string receive(Message expected);
+    /// receive(), for a message whose payload does not matter.
+    void expect(Message expected) { (void)receive(expected); }
 
 private:
     Handshake(UniqueFd parent_end, UniqueFd child_end) noexcept
