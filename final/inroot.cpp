@@ -76,10 +76,15 @@ nsrun::UniqueFd open_resolved(int root, const std::string& path, unsigned long l
         err = errno;
         how_text = "O_NOFOLLOW per component";
     }
-    const std::string call = fmt::format("openat2({}, {}, {{O_PATH, {}}})", root, nsrun::explain::quote(path), how_text);
-    nsrun::explain::note("{} {}", call, nsrun::explain::result(fd, err));
+    // Named only when narrating or failing (formatting is work, here in the container's process).
+    const auto call = [&] {
+        return fmt::format("openat2({}, {}, {{O_PATH, {}}})", root, nsrun::explain::quote(path), how_text);
+    };
+    if (nsrun::explain::enabled()) {
+        nsrun::explain::note("{} {}", call(), nsrun::explain::result(fd, err));
+    }
     if (fd == -1) {
-        throw nsrun::SysError(call, err);
+        throw nsrun::SysError(call(), err);
     }
     return nsrun::UniqueFd{fd};
 }

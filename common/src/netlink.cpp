@@ -243,16 +243,20 @@ int Socket::transact(Message& message, std::vector<std::vector<unsigned char>>& 
     }
 }
 
-std::vector<std::vector<unsigned char>> Socket::request(Message& message, const std::string& what) {
-    const std::string call = fmt::format("netlink {} {}", message_type_name(message.type()), what);
+std::vector<std::vector<unsigned char>> Socket::request(Message& message, const std::function<std::string()>& what) {
+    // Named only when narrating or failing: formatting is work, and in the
+    // container's process (`lo` up) its first use faults in fmt's code.
+    const auto call = [&] { return fmt::format("netlink {} {}", message_type_name(message.type()), what()); };
     std::vector<std::vector<unsigned char>> replies;
     std::string detail;
     const int err = transact(message, replies, detail);
     if (err != 0) {
-        explain::note("{} {}{}", call, explain::result(-1, err), detail.empty() ? "" : fmt::format(" \"{}\"", detail));
-        throw SysError(detail.empty() ? call : fmt::format("{} (kernel: {})", call, detail), err);
+        explain::note("{} {}{}", call(), explain::result(-1, err), detail.empty() ? "" : fmt::format(" \"{}\"", detail));
+        throw SysError(detail.empty() ? call() : fmt::format("{} (kernel: {})", call(), detail), err);
     }
-    explain::note("{} = 0", call);
+    if (explain::enabled()) {
+        explain::note("{} = 0", call());
+    }
     return replies;
 }
 
@@ -311,7 +315,7 @@ void Socket::create_veth(const std::string& name, const std::string& peer) {
     message.end_nest(peer_info);
     message.end_nest(data);
     message.end_nest(linkinfo);
-    request(message, fmt::format("veth {} <-> {} (peer)", name, peer));
+    request(message, [&] { return fmt::format("veth {} <-> {} (peer)", name, peer); });
 }
 
 void Socket::create_veth_into(const std::string& name, const std::string& peer, pid_t pid) {
@@ -329,7 +333,7 @@ void Socket::create_veth_into(const std::string& name, const std::string& peer, 
     message.end_nest(peer_info);
     message.end_nest(data);
     message.end_nest(linkinfo);
-    request(message, fmt::format("veth {} <-> {} (peer, in the netns of pid {})", name, peer, pid));
+    request(message, [&] { return fmt::format("veth {} <-> {} (peer, in the netns of pid {})", name, peer, pid); });
 }
 
 void Socket::create_bridge(const std::string& name) {
@@ -338,13 +342,13 @@ void Socket::create_bridge(const std::string& name) {
     const auto linkinfo = message.begin_nest(IFLA_LINKINFO);
     message.attr_string(IFLA_INFO_KIND, "bridge");
     message.end_nest(linkinfo);
-    request(message, fmt::format("bridge {}", name));
+    request(message, [&] { return fmt::format("bridge {}", name); });
 }
 
 void Socket::delete_link(const std::string& name) {
     Message message(RTM_DELLINK, 0);
     message.put(link_header()).attr_string(IFLA_IFNAME, name);
-    request(message, name);
+    request(message, [&] { return name; });
 }
 
 void Socket::move_to_netns(const std::string& name, pid_t pid, const std::string& new_name) {
@@ -353,7 +357,7 @@ void Socket::move_to_netns(const std::string& name, pid_t pid, const std::string
     message.put(link_header(link_index(name)))
         .attr_u32(IFLA_NET_NS_PID, static_cast<std::uint32_t>(pid))
         .attr_string(IFLA_IFNAME, new_name);
-    request(message, fmt::format("{} -> netns of pid {} as {}", name, pid, new_name));
+    request(message, [&] { return fmt::format("{} -> netns of pid {} as {}", name, pid, new_name); });
 }
 
 void Socket::set_up(const std::string& name, bool up) {
@@ -364,14 +368,14 @@ void Socket::set_up(const std::string& name, bool up) {
     info.ifi_change = IFF_UP; // only this flag changes
     Message message(RTM_NEWLINK, 0);
     message.put(info).attr_string(IFLA_IFNAME, name);
-    request(message, fmt::format("{} {}", name, up ? "up" : "down"));
+    request(message, [&] { return fmt::format("{} {}", name, up ? "up" : "down"); });
 }
 
 void Socket::set_master(const std::string& name, const std::string& master) {
     const int master_index = link_index(master);
     Message message(RTM_NEWLINK, 0);
     message.put(link_header(link_index(name))).attr_u32(IFLA_MASTER, static_cast<std::uint32_t>(master_index));
-    request(message, fmt::format("{} master {}", name, master));
+    request(message, [&] { return fmt::format("{} master {}", name, master); });
 }
 
 void Socket::add_address(const std::string& name, const Cidr& address) {
@@ -387,7 +391,7 @@ void Socket::add_address(const std::string& name, const Cidr& address) {
         const std::uint32_t broadcast = address.network() + static_cast<std::uint32_t>(address.size() - 1);
         message.attr_ipv4(IFA_BROADCAST, broadcast);
     }
-    request(message, fmt::format("{} dev {}", address.str(), name));
+    request(message, [&] { return fmt::format("{} dev {}", address.str(), name); });
 }
 
 void Socket::add_default_route(const std::string& name, std::uint32_t gateway) {
@@ -401,7 +405,7 @@ void Socket::add_default_route(const std::string& name, std::uint32_t gateway) {
     const int index = link_index(name);
     Message message(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
     message.put(route).attr_ipv4(RTA_GATEWAY, gateway).attr_u32(RTA_OIF, static_cast<std::uint32_t>(index));
-    request(message, fmt::format("default via {} dev {}", format_ipv4(gateway), name));
+    request(message, [&] { return fmt::format("default via {} dev {}", format_ipv4(gateway), name); });
 }
 
 } // namespace nsrun::netlink

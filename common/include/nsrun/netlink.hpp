@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -111,9 +112,11 @@ public:
     Socket();
 
     /// Send `message`, wait for its acknowledgement, narrate it as
-    /// "netlink <TYPE> <what> = 0", and throw SysError on an error reply.
+    /// "netlink <TYPE> <what()> = 0", and throw SysError on an error reply.
+    /// (`what` is called only then: naming is formatting, and the
+    /// container's process brings its `lo` up through here.)
     /// Returns the data messages of the reply (for RTM_GET* requests).
-    std::vector<std::vector<unsigned char>> request(Message& message, const std::string& what);
+    std::vector<std::vector<unsigned char>> request(Message& message, const std::function<std::string()>& what);
 
     /// The index of link `name` (RTM_GETLINK); throws SysError(ENODEV) if absent.
     int link_index(const std::string& name);
