@@ -19,7 +19,7 @@ native_flags = $$([ -f $(BUILD)/Makefile ] && echo -- --no-print-directory)
 quiet_build = cmake --build $(BUILD) -j $(JOBS) --target $(1) $(native_flags) >$(BUILD)/build.log 2>&1 \
 	|| { cat $(BUILD)/build.log; echo "build failed (full log: $(BUILD)/build.log)" >&2; exit 1; }
 
-.PHONY: all doctor deps oci-deps oci-test bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench clean help diff-final nsrun
+.PHONY: all doctor deps oci-deps oci-test bench-deps configure build probe rootfs test test-vm unit-test check-steps sync-steps grade demo docs docs-check docs-shots bench code-layout clean help diff-final nsrun
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -114,6 +114,9 @@ demo: deps build rootfs ## a guided tour of every finished step
 bench: bench-deps build rootfs ## time container starts vs runc, crun, bwrap, unshare, and image import vs tar; writes docs/bench.md
 	@scripts/bench.sh $(BUILD) $(ROOTFS) docs/bench.md
 	@scripts/bench-images.sh $(BUILD) $(ROOTFS) docs/bench.md
+
+code-layout: bench-deps build rootfs ## regenerate final/nsrun.order: the functions a start runs, for lld to lay out together
+	@scripts/code-layout.py $(BUILD) $(ROOTFS) final/nsrun.order
 
 docs: configure ## the Doxygen site (build/docs/html/index.html)
 	@cmake --build $(BUILD) --target docs

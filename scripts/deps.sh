@@ -29,6 +29,7 @@ packages=(
   libarchive-dev                      # nsrun image import: tar, gzip, zstd (final/)
   zstd                                # zstd-compressed layers in the image tests
   libcap-dev libseccomp-dev           # nsrun's hardening: capabilities, the seccomp filter (final/)
+  lld                                 # nsrun's code laid out for a start (final/nsrun.order)
 )
 
 # The same packages on Fedora and Arch: "debian fedora arch", one per line.
@@ -57,6 +58,7 @@ nftables             nftables               nftables
 nlohmann-json3-dev   json-devel             nlohmann-json
 libcap-dev           libcap-devel           libcap
 libseccomp-dev       libseccomp-devel       libseccomp
+lld                  lld                    lld
 libarchive-dev       libarchive-devel       libarchive
 qemu-system-x86      qemu-system-x86-core   qemu-system-x86
 kmod                 kmod                   kmod
