@@ -115,7 +115,7 @@ bench: bench-deps build rootfs ## time container starts vs runc, crun, bwrap, un
 	@scripts/bench.sh $(BUILD) $(ROOTFS) docs/bench.md
 	@scripts/bench-images.sh $(BUILD) $(ROOTFS) docs/bench.md
 
-code-layout: bench-deps build rootfs ## regenerate final/nsrun.order: the functions a start runs, for lld to lay out together
+code-layout: bench-deps build rootfs ## regenerate final/nsrun.order: the functions a start and an OCI cycle run, for lld to lay out together
 	@scripts/code-layout.py $(BUILD) $(ROOTFS) final/nsrun.order
 
 docs: configure ## the Doxygen site (build/docs/html/index.html)
