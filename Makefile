@@ -37,7 +37,7 @@ deps: ## install the packages nsrun needs (apt, dnf or pacman; only the missing 
 oci-deps: ## install the real OCI clients the OCI tests drive nsrun with: podman, containerd (and runc)
 	@scripts/oci-deps.sh
 
-bench-deps: ## install what make bench needs: hyperfine, runc, crun, bubblewrap, jq, perf, strace
+bench-deps: ## install what make bench and code-layout need: hyperfine, runc, crun, bubblewrap, jq, perf, strace, python3
 	@scripts/bench-deps.sh
 
 configure:

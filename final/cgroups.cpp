@@ -841,21 +841,23 @@ std::optional<Cgroup> plan_cgroup(const std::string& id, const Resources& limits
 
 bool Cgroup::make(const RecordCgroupPlan& record) {
     record(plan_);
+    // Nothing half-made stays, and nothing nsrun did not make goes: not a
+    // cgroup that appeared at the path since it was planned.
+    const auto undo = [&] {
+        remove_cgroups(directories(), plan_.parents);
+        record({});
+    };
     try {
         create();
     } catch (const nsrun::Error& e) {
-        // Nothing half-made stays, and nothing nsrun did not make goes:
-        // not a cgroup that appeared at the path since it was planned.
-        remove_cgroups(directories(), plan_.parents);
-        record({});
+        undo();
         if (cgroup_required(limits_, cgroups_path_)) {
             throw;
         }
         note_running_without_cgroup(e);
         return false;
     } catch (...) {
-        remove_cgroups(directories(), plan_.parents);
-        record({});
+        undo();
         throw;
     }
     return true;

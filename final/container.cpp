@@ -827,11 +827,10 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
             })) {
             cgroup.reset(); // none to give, and none needed: the child hears so with `go`
         }
-        if (!cgroup) {
-            rec.save();
-        }
         if (cgroup) {
             cgroup->add_process(child.pid());
+        } else {
+            rec.save(); // the init, and with no cgroup saving it, maybe the first record
         }
         write_id_maps(plan.userns, child.pid());
         if (plan.link) {

@@ -2,7 +2,7 @@
 # Installs the Debian packages `make bench` needs, only those missing:
 # hyperfine (the timer), the runtimes nsrun is compared with (runc, crun,
 # bubblewrap), jq (to write the OCI config.json) and the profilers used for the
-# per-primitive costs (perf, strace).  Idempotent, like scripts/deps.sh.
+# per-primitive costs (perf, strace); python3 for `make code-layout`.  Idempotent, like scripts/deps.sh.
 set -euo pipefail
 
 packages=(
@@ -10,6 +10,7 @@ packages=(
   runc crun bubblewrap     # the runtimes nsrun is compared with
   jq                       # edits the OCI bundle's config.json
   linux-perf strace        # where the time goes, per primitive
+  python3                  # make code-layout (scripts/code-layout.py)
 )
 
 missing=()

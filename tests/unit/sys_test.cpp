@@ -56,12 +56,22 @@ TEST(Signalfd, ReadsABlockedSignalAsData) {
     nsrun::sys::sigprocmask(SIG_SETMASK, old);
 }
 
-TEST(Pidfd, SignalsTheProcessItNames) {
+namespace {
+
+/// A child that only waits to be killed.
+pid_t fork_pausing_child() {
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::pause();
         ::_exit(0);
     }
+    return pid;
+}
+
+} // namespace
+
+TEST(Pidfd, SignalsTheProcessItNames) {
+    const pid_t pid = fork_pausing_child();
     ASSERT_GT(pid, 0);
     const nsrun::UniqueFd pidfd = nsrun::sys::pidfd_open(pid);
     nsrun::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
@@ -88,11 +98,7 @@ TEST(Pidfd, OpenOfNoSuchProcessNamesTheCall) {
 }
 
 TEST(Pidfd, TryOpenAnswersEmptyForAReapedProcessWithoutThrowing) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::pause();
-        ::_exit(0);
-    }
+    const pid_t pid = fork_pausing_child();
     ASSERT_GT(pid, 0);
     {
         const nsrun::UniqueFd live = nsrun::sys::try_pidfd_open(pid);
