@@ -265,6 +265,12 @@ SeccompFilter::SeccompFilter(const Seccomp& profile, bool strict) {
     }
     // no_new_privs is the runtime's decision (--security-opt), not libseccomp's.
     ::seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_NNP, 0);
+    // The syscalls as a binary tree, not one compare after another (the
+    // same decisions, libseccomp's choice of layout).  The kernel walks the
+    // program for every syscall number when it loads it, to find the ones
+    // always allowed: for docker's profile that walk took half of the
+    // load's ~0.6 ms on the reference VM, and a tree makes each walk short.
+    ::seccomp_attr_set(ctx_, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     const Architectures architectures = architectures_to_compile(profile.architectures);
     if (architectures.enosys_for_unknown) {
         ::seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS));
@@ -403,7 +409,7 @@ void prepare_seccomp(const Seccomp& profile, const std::string& cache_dir) {
     // The generation changes whenever nsrun compiles the same profile into a
     // different program (2: x32 left out where the kernel has it off), so a
     // program cached by an older nsrun is never loaded by a newer one.
-    constexpr int generation = 2;
+    constexpr int generation = 3; // 3: the syscalls as a binary tree
     const std::string key = Sha256::of(fmt::format("libseccomp {}.{}.{}\nnsrun filter {}\n{}", version->major,
                                                    version->minor, version->micro, generation, profile_text(profile)));
     const std::string file = fmt::format("{}/{}.bpf", cache_dir, key);
