@@ -121,6 +121,7 @@ bool holds(const std::vector<std::string>& caps, const char* cap) {
 
 Seccomp default_seccomp_profile(const std::vector<std::string>& caps) {
     Seccomp profile;
+    profile.default_for = caps; // what a record stores of it (spec.cpp)
     profile.default_action = "SCMP_ACT_ERRNO";
     profile.default_errno_ret = 1; // EPERM
     profile.architectures = native_architectures();

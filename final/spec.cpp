@@ -1,6 +1,7 @@
 // ContainerSpec ⇄ JSON, with config.json's key names (camelCase, as the OCI
 // runtime spec spells them) and nsrun's extensions under "org.nsrun".
 #include "spec.hpp"
+#include "seccomp.hpp"
 
 #include <nsrun/error.hpp>
 #include <nsrun/netlink.hpp>
@@ -121,9 +122,18 @@ std::vector<IdRange> ranges_from_json(const json& a) {
     return ranges;
 }
 
+/// The member that stands for nsrun's default profile in a spec's json:
+/// the capabilities it was made for (not part of OCI's linux.seccomp).
+constexpr const char* default_profile_member = "defaultProfileFor";
+
 json seccomp_to_json(const std::optional<Seccomp>& seccomp) {
     if (!seccomp) {
         return nullptr; // unconfined
+    }
+    if (seccomp->default_for) {
+        // Rebuilt from the capabilities when read: two thirds of a record's
+        // text, and of the CPU time its first save took, were these names.
+        return json{{default_profile_member, *seccomp->default_for}};
     }
     // Built by moving each part into place: a json initializer list copies
     // what it holds, and docker's profile is hundreds of names, converted on
@@ -157,6 +167,9 @@ json seccomp_to_json(const std::optional<Seccomp>& seccomp) {
 std::optional<Seccomp> seccomp_from_json(const json& j) {
     if (j.is_null()) {
         return std::nullopt;
+    }
+    if (j.contains(default_profile_member)) {
+        return default_seccomp_profile(j.at(default_profile_member).get<std::vector<std::string>>());
     }
     Seccomp s;
     s.default_action = j.at("defaultAction").get<std::string>();
@@ -320,6 +333,10 @@ constexpr std::string_view seccomp_marker = "\x01nsrun:seccomp\x01";
 
 void fill_spec_json(json& j, const ContainerSpec& s, bool seccomp_placeholder_only);
 
+/// Whether spec_text() writes this profile itself: a whole one, not none
+/// and not the default one's few names (seccomp_to_json).
+bool written_directly(const std::optional<Seccomp>& seccomp) { return seccomp && !seccomp->default_for; }
+
 } // namespace
 
 void to_json(json& j, const ContainerSpec& s) { fill_spec_json(j, s, false); }
@@ -409,7 +426,7 @@ void fill_spec_json(json& j, const ContainerSpec& s, bool seccomp_placeholder_on
           {"bundle", s.nsrun.bundle}}},
     };
     j["linux"]["seccomp"] =
-        seccomp_placeholder_only && s.linux.seccomp ? json(seccomp_marker) : seccomp_to_json(s.linux.seccomp);
+        seccomp_placeholder_only && written_directly(s.linux.seccomp) ? json(seccomp_marker) : seccomp_to_json(s.linux.seccomp);
     json& process = j["process"];
     if (!s.process.rlimits.empty()) process["rlimits"] = rlimits_to_json(s.process.rlimits);
     if (s.process.oom_score_adj) process["oomScoreAdj"] = *s.process.oom_score_adj;
@@ -529,7 +546,7 @@ std::string spec_text(const ContainerSpec& spec) {
     json j;
     fill_spec_json(j, spec, true);
     std::string text = j.dump(2);
-    if (!spec.linux.seccomp) {
+    if (!written_directly(spec.linux.seccomp)) {
         return text;
     }
     // linux.seccomp is the member at two levels' indentation inside the

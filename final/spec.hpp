@@ -167,6 +167,10 @@ struct Seccomp {
     std::optional<unsigned> default_errno_ret;
     std::vector<std::string> architectures; ///< "SCMP_ARCH_X86_64", …
     std::vector<SeccompSyscall> syscalls;
+    /// Set when this is nsrun's default profile (default_seccomp_profile)
+    /// for these capabilities.  A record then stores only this list, not the
+    /// ~350 names: reading it back builds the same profile again.
+    std::optional<std::vector<std::string>> default_for{};
     bool operator==(const Seccomp&) const = default;
 };
 
@@ -287,8 +291,9 @@ struct ContainerSpec {
 std::string to_string(NetworkMode mode);
 
 void to_json(nlohmann::json& j, const ContainerSpec& spec);
-/// `nlohmann::json(spec).dump(2)`, byte for byte, made faster: the seccomp
-/// profile (two thirds of a hardened spec's text) is written directly.
+/// `nlohmann::json(spec).dump(2)`, byte for byte, made faster: a whole seccomp
+/// profile (config.json's or a file's: most of such a spec's text) is
+/// written directly.  nsrun's default one is only its capabilities.
 std::string spec_text(const ContainerSpec& spec);
 void from_json(const nlohmann::json& j, ContainerSpec& spec);
 /// Only what the OCI lifecycle reads of a spec once the container is made

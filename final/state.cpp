@@ -246,7 +246,7 @@ namespace {
 
 /// The spec's json text as a member of the record's object: indented one level.
 /// (Copied once into a new string: inserting the indentation in place moved
-/// the rest of the ~18 KB text at each of its ~700 lines.)
+/// the rest of the text at each of its lines.)
 std::string indented_spec_text(const ContainerSpec& spec) {
     const std::string text = spec_text(spec);
     std::string indented;
@@ -269,8 +269,8 @@ constexpr std::string_view record_end = "\n}\n";
 } // namespace
 
 const std::string& Store::record_text(const Record& record) const {
-    // A start saves its record five or six times and the spec, two thirds of
-    // it (the seccomp profile alone is ~6 KB), rarely changes in between:
+    // A start saves its record five or six times and the spec, most of it
+    // (a config.json's seccomp profile alone is ~6 KB), rarely changes in between:
     // serialize it once and splice its text in, instead of building and
     // dumping a json tree of every syscall name on each save.  The text is
     // built in a buffer kept from one save to the next.

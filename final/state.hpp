@@ -92,7 +92,7 @@ struct Loaded {
 
 /// A record read for one step of the OCI lifecycle after `create` (start,
 /// delete, state): each is a process of its own that reads the record once.
-/// The lifecycle is parsed; the spec, two thirds of the text, is not: it is
+/// The lifecycle is parsed; the spec, most of the text, is not: it is
 /// kept as state.json holds it (written back unchanged by Store::save) and
 /// only the members those steps read are parsed (lifecycle_spec_from_json).
 struct LifecycleRecord {

@@ -3,6 +3,7 @@
 // decides rootless, which the tests read back from the spec).
 #include "cli.hpp"
 #include "volumes.hpp"
+#include "seccomp.hpp"
 
 #include <nsrun/error.hpp>
 
@@ -300,4 +301,29 @@ TEST(FinalSpec, SpecTextIsTheTreesDumpByteForByte) {
     odd.linux.seccomp->syscalls.clear();
     odd.linux.seccomp->architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
     expect_same(odd, "no rules");
+}
+
+// nsrun's default profile is kept in a spec's json (the record) as the
+// capabilities it was made for; reading it back builds it again.  A profile
+// of any other origin is written whole, and a changed default is no longer
+// the default.
+TEST(FinalSpec, TheDefaultSeccompProfileIsWrittenAsItsCapabilitiesAndReadBackWhole) {
+    const ContainerSpec hardened = compile({"--cap-add", "SYS_ADMIN", "true"});
+    ASSERT_TRUE(hardened.linux.seccomp && hardened.linux.seccomp->default_for);
+    EXPECT_EQ(*hardened.linux.seccomp->default_for, hardened.process.capabilities.bounding);
+    const std::string text = spec_text(hardened);
+    const nlohmann::json written = nlohmann::json::parse(text).at("linux").at("seccomp");
+    EXPECT_EQ(written, nlohmann::json({{"defaultProfileFor", hardened.process.capabilities.bounding}}));
+    EXPECT_EQ(text.find("\"getpid\""), std::string::npos) << "no syscall names";
+    const ContainerSpec back = nlohmann::json::parse(text).get<ContainerSpec>();
+    EXPECT_EQ(back, hardened);
+    EXPECT_EQ(back.linux.seccomp->syscalls, default_seccomp_profile(hardened.process.capabilities.bounding).syscalls);
+    ASSERT_GT(back.linux.seccomp->syscalls.at(0).names.size(), 100u);
+
+    ContainerSpec changed = hardened;
+    changed.linux.seccomp->default_for.reset(); // e.g. a profile file that says the same
+    const std::string whole = spec_text(changed);
+    EXPECT_NE(whole.find("\"getpid\""), std::string::npos) << "written whole";
+    EXPECT_EQ(nlohmann::json::parse(whole).get<ContainerSpec>(), changed);
+    EXPECT_GT(whole.size(), 2 * text.size());
 }
