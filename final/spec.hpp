@@ -169,7 +169,9 @@ struct Seccomp {
     std::vector<SeccompSyscall> syscalls;
     /// Set when this is nsrun's default profile (default_seccomp_profile)
     /// for these capabilities.  A record then stores only this list, not the
-    /// ~350 names: reading it back builds the same profile again.
+    /// ~350 names: reading it back builds the same profile again; and the
+    /// compiled program is cached under it.  Code that changes the rules of
+    /// such a profile must reset it.
     std::optional<std::vector<std::string>> default_for{};
     bool operator==(const Seccomp&) const = default;
 };

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -300,6 +301,17 @@ TEST(FinalSeccomp, EachProfileIsCompiledOnceIntoTheCacheAndLoadedFromIt) {
     { std::ofstream(cached, std::ios::trunc) << "xyz"; } // not whole instructions: compiled again
     prepare_seccomp(profile, dir);
     EXPECT_EQ(read(cached), default_bpf(default_capabilities()));
+
+    // The default profile is cached under what it is made from (its
+    // capabilities, this binary's build id); the same rules given as a
+    // profile of their own under their text: another file, the same program.
+    Seccomp same_rules = profile;
+    same_rules.default_for.reset();
+    prepare_seccomp(same_rules, dir);
+    const std::vector<std::string> now = files();
+    ASSERT_EQ(now.size(), 3u) << "another key";
+    EXPECT_EQ(std::count_if(now.begin(), now.end(), [&](const std::string& f) { return read(f) == read(cached); }), 2)
+        << "the two names hold the same program";
 
     // The child loads the prepared program: unshare is refused, getpid is not.
     const pid_t child = ::fork();
