@@ -537,9 +537,15 @@ public:
         } else if (!limits.devices.empty()) {
             // In order: docker's first rule ("a *:* rwm" denied) empties the
             // list, each allow after it adds one entry.
+            // Each run of rules of one kind through one open file.
             const std::string& dir = dir_of("devices");
-            for (const auto& rule : limits.devices) {
-                write(dir, rule.allow ? "devices.allow" : "devices.deny", v1_device_rule(rule));
+            for (auto rule = limits.devices.begin(); rule != limits.devices.end();) {
+                const bool allow = rule->allow;
+                std::vector<std::string> run;
+                for (; rule != limits.devices.end() && rule->allow == allow; ++rule) {
+                    run.push_back(v1_device_rule(*rule));
+                }
+                nsrun::sys::write_each(dir + (allow ? "/devices.allow" : "/devices.deny"), run);
             }
         }
     }

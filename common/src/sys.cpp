@@ -187,6 +187,27 @@ void write_file(const std::string& path, const std::string& content) {
     checked(n, call);
 }
 
+void write_each(const std::string& path, const std::vector<std::string>& values) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd == -1) {
+        const int err = errno;
+        explain::note("open({}, O_WRONLY) {}", q(path), explain::result(-1, err));
+        throw SysError(fmt::format("open({}, O_WRONLY)", q(path)), err);
+    }
+    const UniqueFd owner{fd};
+    for (const auto& value : values) {
+        const ssize_t n = ::write(fd, value.data(), value.size());
+        const int err = errno;
+        const auto call = [&] { return fmt::format("write({}, {})", q(path), q(value)); };
+        if (n >= 0 && static_cast<std::size_t>(n) != value.size()) {
+            explain::note("{} = {} (short write)", call(), n);
+            throw SysError(call(), EIO);
+        }
+        errno = err;
+        checked(n, call);
+    }
+}
+
 std::string read_file(const std::string& path) {
     const UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
     if (!fd) {

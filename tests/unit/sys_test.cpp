@@ -122,3 +122,29 @@ TEST(ParentDeathSignal, IsSetAndNarrated) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "PR_GET_PDEATHSIG should read SIGTERM back";
 }
+
+TEST(WriteEach, WritesEveryValueInOrderThroughOneOpenFileNarratingEach) {
+    char path[] = "/tmp/nsrun-write-each.XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_NE(fd, -1);
+    ::close(fd);
+    nsrun::explain::enable(true);
+    testing::internal::CaptureStderr();
+    nsrun::sys::write_each(path, {"a *:* rwm", "c 1:3 rwm", "c 5:0 rwm"});
+    const std::string narration = testing::internal::GetCapturedStderr();
+    nsrun::explain::enable(false);
+    EXPECT_EQ(nsrun::sys::read_file(path), "a *:* rwmc 1:3 rwmc 5:0 rwm") << "one file position: each after the last";
+    std::size_t writes = 0;
+    for (std::size_t at = narration.find("write("); at != std::string::npos; at = narration.find("write(", at + 1)) {
+        ++writes;
+    }
+    EXPECT_EQ(writes, 3u) << narration;
+    EXPECT_NE(narration.find("\"c 5:0 rwm\") = 9"), std::string::npos) << narration;
+    ::unlink(path);
+    try {
+        nsrun::sys::write_each(std::string(path) + "/none", {"x"});
+        ADD_FAILURE() << "no such file: must throw";
+    } catch (const nsrun::SysError& e) {
+        EXPECT_NE(std::string(e.what()).find("open("), std::string::npos) << e.what();
+    }
+}

@@ -64,6 +64,10 @@ UniqueFd open(const std::string& path, int flags, mode_t mode = 0);
 /// Write `content` to an existing file (open + write + close), as one write:
 /// procfs and cgroupfs files need the whole value in one write(2).
 void write_file(const std::string& path, const std::string& content);
+/// open(2) `path` once and write(2) each of `values` to it, a call each: for
+/// a file that takes one entry per write (cgroup v1's devices.allow), without
+/// an open and a close per entry.  Narrated and checked as write_file.
+void write_each(const std::string& path, const std::vector<std::string>& values);
 /// Read a whole (small) file.
 std::string read_file(const std::string& path);
 /// statfs(2): the filesystem type (f_type, e.g. CGROUP2_SUPER_MAGIC) of the filesystem holding `path`.
