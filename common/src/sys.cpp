@@ -168,18 +168,24 @@ UniqueFd open(const std::string& path, int flags, mode_t mode) {
     return UniqueFd{fd};
 }
 
-void write_file(const std::string& path, const std::string& content) {
+namespace {
+
+UniqueFd open_for_writing(const std::string& path) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd == -1) {
         const int err = errno;
         explain::note("open({}, O_WRONLY) {}", q(path), explain::result(-1, err));
         throw SysError(fmt::format("open({}, O_WRONLY)", q(path)), err);
     }
-    const UniqueFd owner{fd};
-    const ssize_t n = ::write(fd, content.data(), content.size());
+    return UniqueFd{fd};
+}
+
+/// One write(2) of all of `value`, narrated and checked (a short write is EIO).
+void write_whole(const UniqueFd& fd, const std::string& path, const std::string& value) {
+    const ssize_t n = ::write(fd.get(), value.data(), value.size());
     const int err = errno;
-    const auto call = [&] { return fmt::format("write({}, {})", q(path), q(content)); };
-    if (n >= 0 && static_cast<std::size_t>(n) != content.size()) {
+    const auto call = [&] { return fmt::format("write({}, {})", q(path), q(value)); };
+    if (n >= 0 && static_cast<std::size_t>(n) != value.size()) {
         explain::note("{} = {} (short write)", call(), n);
         throw SysError(call(), EIO);
     }
@@ -187,24 +193,16 @@ void write_file(const std::string& path, const std::string& content) {
     checked(n, call);
 }
 
+} // namespace
+
+void write_file(const std::string& path, const std::string& content) {
+    write_whole(open_for_writing(path), path, content);
+}
+
 void write_each(const std::string& path, const std::vector<std::string>& values) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd == -1) {
-        const int err = errno;
-        explain::note("open({}, O_WRONLY) {}", q(path), explain::result(-1, err));
-        throw SysError(fmt::format("open({}, O_WRONLY)", q(path)), err);
-    }
-    const UniqueFd owner{fd};
+    const UniqueFd fd = open_for_writing(path);
     for (const auto& value : values) {
-        const ssize_t n = ::write(fd, value.data(), value.size());
-        const int err = errno;
-        const auto call = [&] { return fmt::format("write({}, {})", q(path), q(value)); };
-        if (n >= 0 && static_cast<std::size_t>(n) != value.size()) {
-            explain::note("{} = {} (short write)", call(), n);
-            throw SysError(call(), EIO);
-        }
-        errno = err;
-        checked(n, call);
+        write_whole(fd, path, value);
     }
 }
 
