@@ -15,6 +15,7 @@
 #include "bridge.hpp"
 #include "bundle_mounts.hpp"
 #include "caps.hpp"
+#include "cpu_placement.hpp"
 #include "cgroups.hpp"
 #include "devices.hpp"
 #include "init.hpp"
@@ -114,6 +115,9 @@ struct Plan {
     /// `run` without --init: the sealed stub COMMAND is exec'd through
     /// (exec_step.hpp); otherwise nsrun already runs from a sealed copy.
     std::optional<ExecStep> exec_step;
+    /// The caller's CPUs: the child is set up on another than the parent's,
+    /// COMMAND runs on them (cpu_placement.hpp).
+    CpuPlacement cpus;
 };
 
 // --- the child: the inside, in order ----------------------------------------
@@ -471,6 +475,7 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         set_hostname(spec);
         mount_filesystems(spec, plan, hook_state, outside);
         outside.ready(); // at the latest: what follows changes this process, which becomes COMMAND
+        plan.cpus.give_back();
         redirect_stdio(stdio);
         if (terminal) {
             terminal->become_controlling_terminal();
@@ -807,9 +812,11 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     if (ExecStep::available() && ::geteuid() == 0 && !nsrun_code_stays_inside(spec, request != nullptr)) {
         plan.exec_step = ExecStep::make(); // nsrun did not re-exec from a sealed copy (main.cpp, create_container)
     }
+    plan.cpus = CpuPlacement::of_caller();
     nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
     });
+    plan.cpus.start_elsewhere(child.pid()); // first: the child may be waiting for this CPU
     in_rootfs.reset(); // the parent goes back
     handshake.in_parent();
     plan.overlay_mount.reset(); // the child has its copy

@@ -476,4 +476,33 @@ void fsync(int fd, const std::string& what) {
     checked(::fsync(fd), [&] { return fmt::format("fsync({}<{}>)", fd, what); });
 }
 
+cpu_set_t sched_getaffinity() {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    checked(::sched_getaffinity(0, sizeof cpus, &cpus), "sched_getaffinity(0)");
+    return cpus;
+}
+
+void sched_setaffinity(pid_t pid, const cpu_set_t& cpus) {
+    checked(::sched_setaffinity(pid, sizeof cpus, &cpus),
+            [&] { return fmt::format("sched_setaffinity({}, CPUs {})", pid, cpu_list(cpus)); });
+}
+
+std::string cpu_list(const cpu_set_t& cpus) {
+    std::string list;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &cpus)) {
+            continue;
+        }
+        int last = cpu;
+        while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &cpus)) {
+            ++last;
+        }
+        list += list.empty() ? "" : ",";
+        list += last == cpu ? std::to_string(cpu) : fmt::format("{}-{}", cpu, last);
+        cpu = last;
+    }
+    return list.empty() ? "none" : list;
+}
+
 } // namespace nsrun::sys

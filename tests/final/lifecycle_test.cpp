@@ -5,7 +5,9 @@
 // (processes, namespaces, cgroups, state).
 #include "fixture.hpp"
 
+#include <fstream>
 #include <regex>
+#include <sched.h>
 
 namespace lab {
 namespace {
@@ -255,6 +257,58 @@ STEP_TEST(Lifecycle, ValidNamesOfEveryShapeAreAccepted,
         EXPECT_EQ(r.status, 0) << name << r;
         EXPECT_EQ(inspect(name)["Name"], name);
     }
+}
+
+// --- CPUs ---------------------------------------------------------------------
+
+/// This process's Cpus_allowed_list, as /proc shows it ("0-1").
+std::string own_cpus() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("Cpus_allowed_list:")) {
+            return line.substr(line.find_first_not_of(" \t", 18));
+        }
+    }
+    return "";
+}
+
+/// COMMAND's Cpus_allowed_list.
+const std::vector<std::string> show_cpus = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status | cut -f2"};
+
+STEP_TEST(Lifecycle, CommandRunsOnExactlyTheCallersCpus,
+          "the container's process is set up on another CPU than the runtime's (or the monitor's), and COMMAND "
+          "then runs on every CPU its caller may use, no fewer (Cpus_allowed_list inside equals the caller's)") {
+    const Result r = nsrun(with({"run", "--network", "none", "--"}, show_cpus));
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(r.out, own_cpus() + "\n") << r;
+    // Detached, the monitor is the one that places it.
+    const std::string id = detach(with({"--name", "cpus", "--network", "none", "--"}, show_cpus));
+    ASSERT_TRUE(is_hex_id(id)) << id;
+    ASSERT_EQ(nsrun({"wait", "cpus"}).out, "0\n");
+    const Result logs = nsrun({"logs", "cpus"});
+    EXPECT_EQ(logs.out, own_cpus() + "\n") << logs;
+}
+
+STEP_TEST(Lifecycle, ACallerOnOneCpuKeepsItsContainerOnIt,
+          "a runtime started on one CPU (taskset -c N) has no other CPU to set its container up on: COMMAND runs "
+          "on that CPU alone") {
+    cpu_set_t all;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof all, &all), 0);
+    int last = -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &all)) {
+            last = cpu;
+        }
+    }
+    ASSERT_GE(last, 0);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(last, &one);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+    const Result r = nsrun(with({"run", "--network", "none", "--"}, show_cpus));
+    ASSERT_EQ(::sched_setaffinity(0, sizeof all, &all), 0);
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_EQ(r.out, std::to_string(last) + "\n") << r;
 }
 
 } // namespace

@@ -148,3 +148,39 @@ TEST(WriteEach, WritesEveryValueInOrderThroughOneOpenFileNarratingEach) {
         EXPECT_NE(std::string(e.what()).find("open("), std::string::npos) << e.what();
     }
 }
+
+TEST(CpuList, WritesRunsAsRangesAsTasksetDoes) {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    EXPECT_EQ(nsrun::sys::cpu_list(cpus), "none");
+    for (int cpu : {0, 2, 3, 4, 7, 9, 10}) {
+        CPU_SET(cpu, &cpus);
+    }
+    EXPECT_EQ(nsrun::sys::cpu_list(cpus), "0,2-4,7,9-10");
+    CPU_ZERO(&cpus);
+    CPU_SET(CPU_SETSIZE - 1, &cpus);
+    EXPECT_EQ(nsrun::sys::cpu_list(cpus), std::to_string(CPU_SETSIZE - 1));
+}
+
+TEST(SchedAffinity, SetsAndReadsBackTheCallersCpusNarrated) {
+    const cpu_set_t all = nsrun::sys::sched_getaffinity();
+    ASSERT_GT(CPU_COUNT(&all), 0);
+    nsrun::explain::enable(true);
+    testing::internal::CaptureStderr();
+    nsrun::sys::sched_setaffinity(0, all);
+    const std::string narration = testing::internal::GetCapturedStderr();
+    nsrun::explain::enable(false);
+    EXPECT_NE(narration.find("sched_setaffinity(0, CPUs " + nsrun::sys::cpu_list(all) + ") = 0"), std::string::npos)
+        << narration;
+    const cpu_set_t again = nsrun::sys::sched_getaffinity();
+    EXPECT_TRUE(CPU_EQUAL(&all, &again));
+    cpu_set_t none;
+    CPU_ZERO(&none);
+    try {
+        nsrun::sys::sched_setaffinity(0, none);
+        ADD_FAILURE() << "no CPU at all: must throw";
+    } catch (const nsrun::SysError& e) {
+        EXPECT_EQ(e.error_number(), EINVAL) << e.what();
+    }
+}
+

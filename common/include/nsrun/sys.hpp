@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <sched.h>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -165,5 +166,13 @@ void unlink(const std::string& path);
 void rename(const std::string& from, const std::string& to);
 /// fsync(2) of `fd`, the file `what`.
 void fsync(int fd, const std::string& what);
+/// sched_getaffinity(2) of the calling process: the CPUs it may run on.
+cpu_set_t sched_getaffinity();
+/// sched_setaffinity(2): process `pid` (0: the caller) may run only on
+/// `cpus` (narrated as a list, "0,2-3").  The kernel moves it at once if it
+/// runs, or waits to run, on a CPU outside them.
+void sched_setaffinity(pid_t pid, const cpu_set_t& cpus);
+/// The CPUs of `cpus` as a list, "0,2-3" (as taskset -c and cpuset.cpus write them).
+std::string cpu_list(const cpu_set_t& cpus);
 
 } // namespace nsrun::sys
