@@ -111,6 +111,11 @@ for step_bin in "$BIN"/step[0-9][0-9]-*; do
     fi
 done
 add "nsrun run --network none" "$NSRUN run --network none --rootfs $ROOTFS -- /bin/true"
+# bwrap next to it: hyperfine times one command's runs, then the next one's,
+# and on a VM the machine's speed drifts by ~10 % over minutes; two commands
+# timed seconds apart are compared under the same conditions.  (Section 1c
+# starts them in turns.)
+add "bwrap --unshare-all" "bwrap --unshare-all --bind $ROOTFS / --proc /proc --dev /dev --tmpfs /tmp /bin/true"
 # run -d returns once the container runs (its monitor stays); the container
 # sleeps, so the next run's preparation removes it, untimed.  And rm -f of
 # such a running container, prepared by an untimed run -d.
@@ -123,7 +128,6 @@ add "runc run" "runc --root $WORK/runc-root run --bundle $WORK/runc-bundle runc-
 # it runs in a private mount namespace with an empty tmpfs over that mount.
 add "crun run (+ tmpfs over unified)" \
     "unshare --mount --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec crun --root $WORK/crun-root run --bundle $WORK/crun-bundle crun-\$\$'"
-add "bwrap --unshare-all" "bwrap --unshare-all --bind $ROOTFS / --proc /proc --dev /dev --tmpfs /tmp /bin/true"
 add "unshare --fork --pid --mount --uts --ipc --net --root" \
     "unshare --fork --pid --mount --uts --ipc --net --root $ROOTFS /bin/true"
 
@@ -171,6 +175,17 @@ exec hyperfine --style basic --warmup $BENCH_WARMUP --runs $BENCH_RUNS --export-
   --command-name 'crun create+start+delete' '$(oci_cycle crun "$WORK/crun-root" "$WORK/crun-bundle")'
 OCI
 unshare --mount --propagation private sh "$WORK/oci-bench.sh" >&2
+
+# --- 1c. nsrun and bwrap (and crun) started in turns --------------------------------
+# Each round starts every command once, in a random order (scripts/in-turns.py):
+# a drift of the machine's speed slows all of them alike, and each round's
+# ratio compares two starts made within milliseconds of each other.
+BENCH_TURNS=${BENCH_TURNS:-$((BENCH_RUNS * 3))}
+"$(dirname "$0")/in-turns.py" "$BENCH_TURNS" \
+    "nsrun run --network none=$NSRUN run --network none --rootfs $ROOTFS -- /bin/true" \
+    "bwrap --unshare-all=bwrap --unshare-all --bind $ROOTFS / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
+    "crun run (+ tmpfs over unified)=unshare --mount --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec crun --root $WORK/crun-root run --bundle $WORK/crun-bundle crun-turns'" \
+    >"$WORK/turns.json"
 
 # --- 2. the primitives alone -------------------------------------------------------
 # unshare(1) with one namespace at a time (the kernel's cost of making it,
@@ -340,6 +355,15 @@ oci_table() {
         "$WORK/oci.json"
 }
 
+turns_table() {
+    echo "| started in turns, $(jq -r .rounds "$WORK/turns.json") rounds | median (ms) | CPU: user+sys (ms) | median of the rounds' ratios to $reference | rounds $reference was faster in |"
+    echo "|---|---:|---:|---:|---:|"
+    jq -r 'def ms: . * 1000 | . * 100 | round / 100;
+        .rounds as $n | .results[] |
+        "| \(.command) | \(.median | ms) | \(.cpu | ms) | \(.ratio * 100 | round / 100)× | \(if .ratio == 1 then "—" else "\(.reference_faster) of \($n)" end) |"' \
+        "$WORK/turns.json"
+}
+
 strace_table() {
     echo "| kind of system call | calls | time inside (ms) |"
     echo "|---|---:|---:|"
@@ -389,6 +413,14 @@ generated=$WORK/generated.md
     echo "with the tmpfs over the unified mount (note 2), so none pays a wrapper."
     echo
     oci_table
+    echo
+    echo "### nsrun, bwrap and crun started in turns"
+    echo
+    echo "The table above times each command's runs one after another. Here every round starts each of"
+    echo "these once, in a new random order (\`scripts/in-turns.py\`, no shell in between), so that a drift"
+    echo "of the machine's speed slows all of them alike; the ratio is the median of the rounds' ratios."
+    echo
+    turns_table
     echo
     echo "### What each step adds"
     echo
