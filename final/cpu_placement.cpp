@@ -23,8 +23,12 @@ void CpuPlacement::start_elsewhere(pid_t child) const noexcept {
     if (!spread_) {
         return;
     }
+    const int here = ::sched_getcpu();
+    if (here < 0) {
+        return; // not told where we run: left to the kernel
+    }
     cpu_set_t others = caller_;
-    CPU_CLR(::sched_getcpu(), &others);
+    CPU_CLR(here, &others);
     if (CPU_COUNT(&others) == 0) {
         return; // moved meanwhile onto a CPU outside our own mask (a cpuset changed)
     }

@@ -12,8 +12,9 @@
 /// vCPUs) in 24 of 40 starts, ~1.4 ms each, the other CPU idle meanwhile.
 /// So the parent moves the child to its other CPUs right after clone, and
 /// the child takes the caller's CPUs back as soon as `go` came, before
-/// anything of COMMAND's runs: `run` is 0.35 ms shorter (faster in 99 of 150
-/// starts in turns), for ~0.5 ms more CPU (waking the idle CPU).
+/// anything of COMMAND's runs: `run` is 0.1–0.55 ms shorter (four rounds of
+/// 100–150 starts in turns, faster in 73–99), for ~0.6 ms more CPU (waking
+/// the idle CPU).
 ///
 /// The three halves of a primitive, without a teardown: nothing outlives the
 /// start.  COMMAND runs on exactly the CPUs its caller could (or, with a
