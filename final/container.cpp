@@ -118,6 +118,8 @@ struct Plan {
     /// The caller's CPUs: the child is set up on another than the parent's,
     /// COMMAND runs on them (cpu_placement.hpp).
     CpuPlacement cpus;
+    /// The child makes its network namespace, not clone (netns.hpp).
+    bool child_makes_netns = false;
 };
 
 // --- the child: the inside, in order ----------------------------------------
@@ -468,6 +470,9 @@ int container_main(const ContainerSpec& spec, const Plan& plan, const std::optio
         }
         become_root(plan.userns);
         join_namespaces(spec);
+        if (plan.child_makes_netns) {
+            make_network_namespace();
+        }
         if (plan.link) {
             outside.ready(); // the parent moves our end of the veth in
         }
@@ -813,7 +818,10 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
         plan.exec_step = ExecStep::make(); // nsrun did not re-exec from a sealed copy (main.cpp, create_container)
     }
     plan.cpus = CpuPlacement::of_caller();
-    nsrun::Child child = nsrun::clone_child(spec.clone_flags(), [&] {
+    plan.child_makes_netns =
+        child_makes_network_namespace(spec, plan.link.has_value(), plan.userns.enabled, request != nullptr);
+    const int clone_flags = spec.clone_flags() & ~(plan.child_makes_netns ? CLONE_NEWNET : 0);
+    nsrun::Child child = nsrun::clone_child(clone_flags, [&] {
         return container_main(spec, plan, cgroup, stdio, handshake, terminal ? &*terminal : nullptr, signals);
     });
     plan.cpus.start_elsewhere(child.pid()); // first: the child may be waiting for this CPU

@@ -1,7 +1,10 @@
 // The network namespace (man 7 network_namespaces).  clone(CLONE_NEWNET)
 // gives the child its own network stack: interfaces, addresses, routes,
 // ports, netfilter rules and /proc/sys/net.  A new one holds only `lo`, and
-// it is down.
+// it is down.  When nobody outside needs it before the child's `go` (no veth
+// to move in: `--network none`), the child makes it itself, with
+// unshare(CLONE_NEWNET), while the parent does its half of the start
+// (child_makes_network_namespace).
 //
 // To connect the container, we use a veth pair (man 4 veth): two interfaces
 // joined like the ends of a cable.  The parent, still in the host's
@@ -18,6 +21,7 @@
 #include <nsrun/cli.hpp>
 #include <nsrun/error.hpp>
 #include <nsrun/explain.hpp>
+#include <nsrun/sys.hpp>
 
 #include <sched.h>
 #include <unistd.h>
@@ -47,6 +51,13 @@ NetworkMode network_for(NetworkMode mode, bool given, bool rootless) {
     nsrun::cli::print_note("rootless, so no veth (it needs root on the host): using --network none, loopback only");
     return NetworkMode::none;
 }
+
+bool child_makes_network_namespace(const ContainerSpec& spec, bool link, bool userns, bool oci_create) {
+    const Namespace* net = spec.linux.find("network");
+    return net && net->path.empty() && !link && !userns && !oci_create;
+}
+
+void make_network_namespace() { nsrun::sys::unshare(CLONE_NEWNET); }
 
 LinkPlan plan_veth(const std::string& id) {
     // One /30 (4 addresses: network, host end, container end, broadcast) per

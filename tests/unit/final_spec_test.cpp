@@ -4,6 +4,7 @@
 #include "cli.hpp"
 #include "volumes.hpp"
 #include "seccomp.hpp"
+#include "netns.hpp"
 
 #include <nsrun/error.hpp>
 
@@ -155,6 +156,26 @@ TEST(FinalSpec, CloneFlagsFollowTheNamespaces) {
         }
     }
     EXPECT_FALSE(spec.clone_flags() & CLONE_NEWNET);
+}
+
+TEST(FinalSpec, TheChildMakesItsNetworkNamespaceOnlyWhenNobodyOutsideNeedsItBeforeGo) {
+    const ContainerSpec none = compile({"--network", "none", "true"});
+    EXPECT_TRUE(child_makes_network_namespace(none, /*link=*/false, /*userns=*/false, /*oci_create=*/false));
+    EXPECT_FALSE(child_makes_network_namespace(none, /*link=*/true, false, false))
+        << "the parent moves the veth's peer into it before go";
+    EXPECT_FALSE(child_makes_network_namespace(none, false, /*userns=*/true, false))
+        << "it belongs to the user namespace clone makes";
+    EXPECT_FALSE(child_makes_network_namespace(none, false, false, /*oci_create=*/true))
+        << "createRuntime hooks get the pid and may configure /proc/PID/ns/net at once";
+    const ContainerSpec host = compile({"--network", "host", "true"});
+    EXPECT_FALSE(child_makes_network_namespace(host, false, false, false)) << "no network namespace at all";
+    ContainerSpec joined = none;
+    for (auto& ns : joined.linux.namespaces) {
+        if (ns.type == "network") {
+            ns.path = "/proc/1/ns/net";
+        }
+    }
+    EXPECT_FALSE(child_makes_network_namespace(joined, false, false, false)) << "joined, not made";
 }
 
 TEST(FinalSpec, JsonRoundTripKeepsEverything) {
