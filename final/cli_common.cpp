@@ -208,8 +208,20 @@ std::optional<Record> wait_until_ended(const Store& store, const std::string& id
         }
         const Record& r = *loaded.record;
         const auto now = steady_clock::now();
-        if (r.status == Status::exited || r.is_dead() || now >= deadline) {
+        if (r.status == Status::exited || now >= deadline) {
             return r;
+        }
+        if (r.is_dead()) {
+            // The record was read before its owner was found gone: the
+            // supervisor may have recorded the end and exited in between (a
+            // busy machine made `wait` report a dead container 3 times in
+            // 160).  It records the end before it exits, so what a second
+            // read says now is final.
+            const Loaded again = store.load(id);
+            if (!again.record) {
+                return std::nullopt;
+            }
+            return *again.record;
         }
         if (first) {
             owner = nsrun::open_pidfd(r.owner); // its supervisor, if it still is the recorded one

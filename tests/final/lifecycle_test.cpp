@@ -284,7 +284,8 @@ STEP_TEST(Lifecycle, CommandRunsOnExactlyTheCallersCpus,
     // Detached, the monitor is the one that places it.
     const std::string id = detach(with({"--name", "cpus", "--network", "none", "--"}, show_cpus));
     ASSERT_TRUE(is_hex_id(id)) << id;
-    ASSERT_EQ(nsrun({"wait", "cpus"}).out, "0\n");
+    const Result waited = nsrun({"wait", "cpus"});
+    ASSERT_EQ(waited.out, "0\n") << waited;
     const Result logs = nsrun({"logs", "cpus"});
     EXPECT_EQ(logs.out, own_cpus() + "\n") << logs;
 }
