@@ -706,6 +706,7 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     }
     resolve_joins(store, spec);
     Plan plan;
+    plan.cpus = CpuPlacement::of_caller(); // first look at the machine's CPUs (cpu_placement.hpp)
     plan.userns = user_namespace_of(spec);
     check_outside(spec, plan.userns);
     auto handshake = nsrun::Handshake::create();
@@ -817,7 +818,7 @@ int make_container(ContainerSpec spec, const Stdio& stdio, const OnStarted& on_s
     if (ExecStep::available() && ::geteuid() == 0 && !nsrun_code_stays_inside(spec, request != nullptr)) {
         plan.exec_step = ExecStep::make(); // nsrun did not re-exec from a sealed copy (main.cpp, create_container)
     }
-    plan.cpus = CpuPlacement::of_caller();
+    plan.cpus.look_again();
     plan.child_makes_netns =
         child_makes_network_namespace(spec, plan.link.has_value(), plan.userns.enabled, request != nullptr);
     const int clone_flags = spec.clone_flags() & ~(plan.child_makes_netns ? CLONE_NEWNET : 0);

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <regex>
 #include <sched.h>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace lab {
 namespace {
@@ -288,6 +291,64 @@ STEP_TEST(Lifecycle, CommandRunsOnExactlyTheCallersCpus,
     ASSERT_EQ(waited.out, "0\n") << waited;
     const Result logs = nsrun({"logs", "cpus"});
     EXPECT_EQ(logs.out, own_cpus() + "\n") << logs;
+}
+
+/// A busy loop on each of this process's CPUs, each pinned to its CPU,
+/// for as long as the object lives (then killed and reaped by pid).
+class BusyCpus {
+public:
+    BusyCpus() {
+        cpu_set_t all;
+        if (::sched_getaffinity(0, sizeof all, &all) != 0) {
+            return;
+        }
+        for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+            if (!CPU_ISSET(cpu, &all)) {
+                continue;
+            }
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                cpu_set_t one;
+                CPU_ZERO(&one);
+                CPU_SET(cpu, &one);
+                (void)::sched_setaffinity(0, sizeof one, &one);
+                for (;;) {
+                    asm volatile("" ::: "memory"); // spin: nothing the compiler may drop
+                }
+            }
+            if (pid > 0) {
+                pids_.push_back(pid);
+            }
+        }
+    }
+    BusyCpus(const BusyCpus&) = delete;
+    BusyCpus& operator=(const BusyCpus&) = delete;
+    ~BusyCpus() {
+        for (const pid_t pid : pids_) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+    [[nodiscard]] std::size_t count() const { return pids_.size(); }
+
+private:
+    std::vector<pid_t> pids_;
+};
+
+STEP_TEST(Lifecycle, WithEveryCpuBusyTheChildIsLeftWhereTheKernelPutsIt,
+          "on a machine whose every CPU is busy, the container's process is not held on another CPU than the "
+          "runtime's (it would wait there behind whatever runs): --explain says why, and COMMAND still runs on "
+          "every CPU its caller may use") {
+    const BusyCpus busy;
+    ASSERT_GE(busy.count(), 1u);
+    const Result r = nsrun(with({"run", "--explain", "--network", "none", "--"}, show_cpus));
+    ASSERT_EQ(r.status, 0) << r;
+    EXPECT_NE(r.out.find(own_cpus() + "\n"), std::string::npos) << r;
+    if (busy.count() > 1) { // with one CPU there is nowhere else to go, and nothing to look at
+        EXPECT_NE(r.err.find("every CPU is busy"), std::string::npos) << r;
+        EXPECT_NE(r.err.find("the child starts where the kernel puts it"), std::string::npos) << r;
+        EXPECT_EQ(r.err.find("[parent] sched_setaffinity("), std::string::npos) << "the child was moved: " << r;
+    }
 }
 
 STEP_TEST(Lifecycle, ACallerOnOneCpuKeepsItsContainerOnIt,
