@@ -115,8 +115,8 @@ struct Plan {
     /// `run` without --init: the sealed stub COMMAND is exec'd through
     /// (exec_step.hpp); otherwise nsrun already runs from a sealed copy.
     std::optional<ExecStep> exec_step;
-    /// The caller's CPUs: the child is set up on another than the parent's,
-    /// COMMAND runs on them (cpu_placement.hpp).
+    /// The caller's CPUs: the child is set up on another than the parent's
+    /// when one is free, COMMAND runs on them (cpu_placement.hpp).
     CpuPlacement cpus;
     /// The child makes its network namespace, not clone (netns.hpp).
     bool child_makes_netns = false;
