@@ -1,5 +1,6 @@
 // Where the container's process is set up (cpu_placement.hpp): on another
-// CPU than its parent's, then back on the caller's CPUs before COMMAND.
+// CPU than its parent's when one is free, then back on the caller's CPUs
+// before COMMAND.
 #include "cpu_placement.hpp"
 
 #include <nsrun/error.hpp>

@@ -5,10 +5,11 @@
 // (processes, namespaces, cgroups, state).
 #include "fixture.hpp"
 
+#include <csignal>
 #include <fstream>
 #include <regex>
 #include <sched.h>
-#include <csignal>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,8 +280,9 @@ std::string own_cpus() {
 const std::vector<std::string> show_cpus = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status | cut -f2"};
 
 STEP_TEST(Lifecycle, CommandRunsOnExactlyTheCallersCpus,
-          "the container's process is set up on another CPU than the runtime's (or the monitor's), and COMMAND "
-          "then runs on every CPU its caller may use, no fewer (Cpus_allowed_list inside equals the caller's)") {
+          "the container's process may be set up on another CPU than the runtime's (or the monitor's), but "
+          "COMMAND then runs on every CPU its caller may use, no fewer (Cpus_allowed_list inside equals the "
+          "caller's)") {
     const Result r = nsrun(with({"run", "--network", "none", "--"}, show_cpus));
     ASSERT_EQ(r.status, 0) << r;
     EXPECT_EQ(r.out, own_cpus() + "\n") << r;
@@ -294,7 +296,9 @@ STEP_TEST(Lifecycle, CommandRunsOnExactlyTheCallersCpus,
 }
 
 /// A busy loop on each of this process's CPUs, each pinned to its CPU,
-/// for as long as the object lives (then killed and reaped by pid).
+/// for as long as the object lives (then killed and reaped by pid).  A loop
+/// also dies with this process (PR_SET_PDEATHSIG), should a timeout kill
+/// the test before the destructor runs.
 class BusyCpus {
 public:
     BusyCpus() {
@@ -302,12 +306,16 @@ public:
         if (::sched_getaffinity(0, sizeof all, &all) != 0) {
             return;
         }
+        const pid_t test = ::getpid();
         for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
             if (!CPU_ISSET(cpu, &all)) {
                 continue;
             }
             const pid_t pid = ::fork();
             if (pid == 0) {
+                if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != test) {
+                    ::_exit(1); // the test is gone already
+                }
                 cpu_set_t one;
                 CPU_ZERO(&one);
                 CPU_SET(cpu, &one);
